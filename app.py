@@ -1,0 +1,223 @@
+"""Classroom emotion recognition: `streamlit run app.py`.
+
+Pages: Live (webcam through WebRTC), Photo (snapshot or upload, the fallback where WebRTC
+cannot connect) and About (the model's figures and the privacy note).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+from emotion.annotate import load_models
+from emotion.classifier import ModelError
+from emotion.detection import DetectionSettings
+from emotion.images import ImageError, read_image
+from emotion.pipeline import FrameAnalysis, Models, PipelineSettings, analyze_frame
+from emotion.preprocess import EMOTIONS
+from emotion.stream import LiveStream, ice_servers
+
+MODEL_DIR = Path(__file__).resolve().parent / "model"
+PRIVACY_NOTE = (
+    "Video frames and photos are processed in the server's memory and are never stored or logged. "
+    "Only the emotion figures shown on the page are kept, for as long as the page is open."
+)
+
+
+@st.cache_resource(show_spinner="Loading the emotion model…")
+def shared_models() -> Models:
+    """One detector and one LiteRT interpreter per server process, shared by every session."""
+    return load_models()
+
+
+def models_or_stop() -> Models:
+    try:
+        return shared_models()
+    except (ModelError, FileNotFoundError) as error:
+        st.error(f"The emotion model could not be loaded. {error}")
+        st.stop()
+
+
+def sidebar_settings(*, live: bool) -> PipelineSettings:
+    st.sidebar.header("Detection")
+    strictness = st.sidebar.slider(
+        "Detection strictness",
+        2,
+        10,
+        5,
+        key="min_neighbors",
+        help="How much evidence a face needs. Lower finds more faces and more false ones.",
+    )
+    min_face = st.sidebar.slider(
+        "Minimum face size (pixels)",
+        20,
+        240,
+        40,
+        step=10,
+        key="min_face",
+        help="Smaller faces are ignored: raise it to skip people far in the background.",
+    )
+    show_probabilities = st.sidebar.toggle("Show every emotion's probability", key="show_probabilities")
+    detection = DetectionSettings(min_neighbors=strictness, min_face=min_face, detect_width=320 if live else None)
+    return PipelineSettings(detection=detection, show_probabilities=show_probabilities, max_faces=20 if live else 50)
+
+
+def face_table(analysis: FrameAnalysis) -> pd.DataFrame:
+    rows = [
+        {"face": i + 1, "emotion": face.label, "confidence": face.confidence, **dict(zip(EMOTIONS, face.probabilities.tolist()))}
+        for i, face in enumerate(analysis.faces)
+    ]
+    return pd.DataFrame(rows).set_index("face")
+
+
+def percent_columns() -> dict:
+    return {
+        name: st.column_config.ProgressColumn(name, format="percent", min_value=0.0, max_value=1.0)
+        for name in ("confidence", *EMOTIONS)
+    }
+
+
+def live_page() -> None:
+    st.title("Live emotion recognition")
+    st.caption("Press START and allow the camera. Every face is boxed and labelled with its emotion. " + PRIVACY_NOTE)
+    models = models_or_stop()
+    settings = sidebar_settings(live=True)
+    if "live_stream" not in st.session_state:
+        st.session_state.live_stream = LiveStream(models, settings)
+    stream: LiveStream = st.session_state.live_stream
+    stream.settings = settings
+    try:
+        servers = ice_servers(secrets=_secrets())
+    except ValueError as error:
+        st.error(f"The WebRTC settings are invalid: {error}")
+        st.stop()
+    video, figures = st.columns([3, 2])
+    with video:
+        ctx = webrtc_streamer(
+            key="live",
+            mode=WebRtcMode.SENDRECV,
+            rtc_configuration={"iceServers": servers},
+            media_stream_constraints={"video": {"width": 640, "height": 480, "frameRate": {"ideal": 15}}, "audio": False},
+            video_frame_callback=stream.process,
+            async_processing=True,
+        )
+        st.caption("No video? Your network may block WebRTC: use the **Photo** page instead.")
+    with figures:
+        if ctx.state.playing:
+            live_figures(stream)
+        else:
+            session_summary(stream)
+
+
+@st.fragment(run_every=1.0)
+def live_figures(stream: LiveStream) -> None:
+    stats = stream.snapshot()
+    faces, fps, latency = st.columns(3)
+    faces.metric("Faces in view", stats.faces_in_view)
+    fps.metric("Frames / s", f"{stats.fps:.0f}" if stats.fps else "–")
+    latency.metric("Time per frame", f"{stats.latency_ms_median:.0f} ms" if stats.latency_ms_median else "–")
+    if stats.error:
+        st.error(f"A frame could not be processed ({stats.error}); the video goes on unlabelled.")
+    if stats.skipped_faces:
+        st.warning(f"{stats.skipped_faces} more faces are in view than the app labels per frame; the largest are labelled.")
+    if stats.current_mix:
+        st.subheader("Emotion mix now")
+        st.bar_chart(pd.Series(stats.current_mix, name="share").reindex(EMOTIONS), horizontal=True, height=260)
+    elif stats.frames:
+        st.info("No face in view.")
+    else:
+        st.info("Waiting for the first video frame…")
+
+
+def session_summary(stream: LiveStream) -> None:
+    stats = stream.snapshot()
+    total = sum(stats.session_counts.values())
+    if not total:
+        st.info("Figures appear here while the video runs.")
+        return
+    st.subheader("This session so far")
+    st.caption(f"{stats.frames} frames, {total} labelled faces")
+    shares = pd.Series(stats.session_counts, name="share").reindex(EMOTIONS) / total
+    st.bar_chart(shares, horizontal=True, height=260)
+
+
+def photo_page() -> None:
+    st.title("Photo")
+    st.caption("Upload a photo or take a snapshot; works where live video cannot connect. " + PRIVACY_NOTE)
+    models = models_or_stop()
+    settings = sidebar_settings(live=False)
+    upload_tab, camera_tab = st.tabs(["Upload a photo", "Take a snapshot"])
+    with upload_tab:
+        upload = st.file_uploader("Photo", type=["jpg", "jpeg", "png", "webp", "bmp", "gif", "tif", "tiff"])
+    with camera_tab:
+        snapshot = st.camera_input("Snapshot")
+    source = upload or snapshot
+    if source is None:
+        return
+    try:
+        image = read_image(source.getvalue(), source.name)
+    except ImageError as error:
+        st.error(str(error))
+        return
+    analysis = analyze_frame(image, models, settings)
+    st.image(analysis.image, channels="BGR", caption=f"{len(analysis.faces)} face(s) found")
+    if not analysis.faces:
+        st.info("No face found. Try a brighter, frontal photo, or lower the minimum face size or the detection strictness.")
+        return
+    if analysis.skipped_faces:
+        st.warning(f"{analysis.skipped_faces} more faces were found than are labelled (at most {settings.max_faces}).")
+    st.dataframe(face_table(analysis), column_config=percent_columns())
+
+
+def about_page() -> None:
+    st.title("About")
+    st.markdown(
+        "Faces are found with OpenCV's Haar cascade, cropped to 48x48 grey levels and classified into seven "
+        "emotions by a VGG-style CNN trained on FER-2013, served through LiteRT. "
+        "It is a classroom aid to read the room, **never** a basis for grading or discipline: "
+        "a face's expression is not a person's feeling, and the model errs (see below)."
+    )
+    st.subheader("Privacy")
+    st.write(PRIVACY_NOTE)
+    metrics_path = MODEL_DIR / "metrics.json"
+    if not metrics_path.exists():
+        st.warning("model/metrics.json is missing: run `python -m emotion.report` to produce the model's figures.")
+        return
+    metrics = json.loads(metrics_path.read_text())["tflite"]
+    st.subheader(f"The model on FER-2013 PublicTest ({metrics['n']} faces)")
+    cols = st.columns(4)
+    headline = [
+        ("Accuracy", "accuracy"),
+        ("Balanced accuracy", "balanced_accuracy"),
+        ("Macro F1", "macro_f1"),
+        ("Weighted F1", "weighted_f1"),
+    ]
+    for col, (label, key) in zip(cols, headline):
+        col.metric(label, f"{metrics[key]:.1%}")
+    three_places = {k: st.column_config.NumberColumn(format="%.3f") for k in ("precision", "recall", "f1")}
+    st.dataframe(pd.DataFrame(metrics["per_class"]).T, column_config=three_places)
+    if (MODEL_DIR / "confusion_matrix.png").exists():
+        st.image(str(MODEL_DIR / "confusion_matrix.png"), caption="Confusion matrix (rows: true emotion)")
+    st.caption("Details: model/README.md, the model card.")
+
+
+def _secrets() -> dict:
+    try:
+        return dict(st.secrets)
+    except FileNotFoundError:
+        return {}
+
+
+pages = st.navigation(
+    [
+        st.Page(live_page, title="Live", icon="🎥", default=True),
+        st.Page(photo_page, title="Photo", icon="🖼️"),
+        st.Page(about_page, title="About", icon="ℹ️"),
+    ]
+)
+st.set_page_config(page_title="Classroom emotion recognition", page_icon="🙂", layout="wide")
+pages.run()

@@ -1,0 +1,1 @@
+"""Live face-emotion recognition: detection, classification, the frame pipeline and its tools."""

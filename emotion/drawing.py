@@ -1,0 +1,55 @@
+"""Drawing boxes and labels onto frames, one colour per emotion, readable at any size."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from emotion.preprocess import EMOTIONS
+
+# BGR; chosen to be told apart at a glance and to carry white text.
+EMOTION_COLOURS: dict[str, tuple[int, int, int]] = {
+    "Angry": (40, 40, 220),
+    "Disgust": (40, 130, 60),
+    "Fear": (150, 60, 140),
+    "Happy": (0, 170, 240),
+    "Sad": (180, 100, 30),
+    "Surprise": (190, 160, 0),
+    "Neutral": (110, 110, 110),
+}
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def _text_box(image: np.ndarray, text: str, x: int, y: int, colour: tuple[int, int, int], scale: float) -> int:
+    """Draw `text` on a filled `colour` band whose top-left is (x, y); returns the band's height."""
+    thickness = max(1, round(scale * 2))
+    (width, height), baseline = cv2.getTextSize(text, FONT, scale, thickness)
+    pad = max(2, round(4 * scale))
+    band = height + baseline + 2 * pad
+    x = int(np.clip(x, 0, max(0, image.shape[1] - width - 2 * pad)))
+    y = int(np.clip(y, 0, max(0, image.shape[0] - band)))
+    cv2.rectangle(image, (x, y), (x + width + 2 * pad, y + band), colour, cv2.FILLED)
+    cv2.putText(image, text, (x + pad, y + pad + height), FONT, scale, (255, 255, 255), thickness, cv2.LINE_AA)
+    return band
+
+
+def draw_face(
+    image: np.ndarray, box: tuple[int, int, int, int], probabilities: np.ndarray, *, show_probabilities: bool = False
+) -> None:
+    """Box the face and label it with its most likely emotion (and optionally every score), in place."""
+    x, y, w, h = (int(v) for v in box)
+    best = int(np.argmax(probabilities))
+    label = EMOTIONS[best]
+    colour = EMOTION_COLOURS[label]
+    scale = float(np.clip(w / 160, 0.45, 1.6))
+    cv2.rectangle(image, (x, y), (x + w, y + h), colour, max(2, round(scale * 3)))
+    text = f"{label} {probabilities[best]:.0%}"
+    band = _text_box(image, text, x, y - round(30 * scale), colour, scale)
+    if y - band < 0:  # no room above the face: put the label inside the box's top edge
+        _text_box(image, text, x, y, colour, scale)
+    if show_probabilities:
+        row_scale = scale * 0.7
+        top = y + h + 2
+        for index in np.argsort(-probabilities):
+            name = EMOTIONS[index]
+            top += _text_box(image, f"{name} {probabilities[index]:.0%}", x, top, EMOTION_COLOURS[name], row_scale)

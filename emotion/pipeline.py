@@ -1,0 +1,95 @@
+"""The frame pipeline: one BGR frame in, the annotated frame and each face's emotion out.
+
+The live stream, the photo mode and the command line all go through `analyze_frame`, so
+they label faces identically and all of it can be tested without a browser.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from emotion.classifier import EmotionClassifier
+from emotion.detection import DetectionSettings, FaceDetector
+from emotion.drawing import draw_face
+from emotion.preprocess import EMOTIONS, face_to_input, to_bgr, to_gray
+from emotion.tracking import FaceTracker
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    detection: DetectionSettings = DetectionSettings()
+    max_faces: int = 20  # bounds the work per frame; the largest faces are kept
+    show_probabilities: bool = False
+    draw: bool = True
+
+
+@dataclass(frozen=True)
+class Face:
+    box: tuple[int, int, int, int]  # x, y, w, h in frame pixels
+    probabilities: np.ndarray  # (7,), FER-2013 order; smoothed when the face is tracked
+    track_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        return EMOTIONS[int(np.argmax(self.probabilities))]
+
+    @property
+    def confidence(self) -> float:
+        return float(np.max(self.probabilities))
+
+    def to_json(self) -> dict:
+        return {
+            "box": [int(v) for v in self.box],
+            "label": self.label,
+            "confidence": round(self.confidence, 4),
+            "probabilities": {name: round(float(p), 4) for name, p in zip(EMOTIONS, self.probabilities)},
+        }
+
+
+@dataclass(frozen=True)
+class FrameAnalysis:
+    image: np.ndarray  # the annotated frame (the input itself when drawing is off)
+    faces: list[Face] = field(default_factory=list)
+    skipped_faces: int = 0  # faces found beyond settings.max_faces, left unlabelled
+
+    def to_json(self) -> dict:
+        return {"faces": [face.to_json() for face in self.faces], "skipped_faces": self.skipped_faces}
+
+
+@dataclass(frozen=True)
+class Models:
+    detector: FaceDetector
+    classifier: EmotionClassifier
+
+
+def crop_faces(gray: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """The network's inputs (N, 48, 48, 1) for the boxed faces of a grey frame."""
+    if len(boxes) == 0:
+        return np.empty((0, 48, 48, 1), np.float32)
+    return np.stack([face_to_input(gray[y : y + h, x : x + w]) for x, y, w, h in boxes])
+
+
+def analyze_frame(
+    frame: np.ndarray,
+    models: Models,
+    settings: PipelineSettings = PipelineSettings(),
+    tracker: FaceTracker | None = None,
+) -> FrameAnalysis:
+    """Detect, classify (all faces in one batch) and draw. Without a tracker each frame stands alone."""
+    gray = to_gray(frame)
+    boxes = models.detector.detect(gray, settings.detection)
+    skipped = max(0, len(boxes) - settings.max_faces)
+    boxes = boxes[: settings.max_faces]
+    probabilities = models.classifier.predict(crop_faces(gray, boxes))
+    track_ids: list[int | None] = [None] * len(boxes)
+    if tracker is not None:
+        track_ids, probabilities = tracker.update(boxes, probabilities)
+    faces = [Face(tuple(int(v) for v in box), probs, track_id) for box, probs, track_id in zip(boxes, probabilities, track_ids)]
+    image = frame
+    if settings.draw and faces:
+        image = to_bgr(frame)
+        for face in faces:
+            draw_face(image, face.box, face.probabilities, show_probabilities=settings.show_probabilities)
+    return FrameAnalysis(image, faces, skipped)

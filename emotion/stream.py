@@ -1,0 +1,129 @@
+"""The glue between streamlit-webrtc's video thread and the frame pipeline.
+
+streamlit-webrtc calls `LiveStream.process` on its own thread for every frame; the page reads
+the figures back through `snapshot()` on the script thread. A lock guards what both share, and
+nothing of a frame is kept beyond the call: only counts and probabilities survive it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+
+import av
+import numpy as np
+
+from emotion.pipeline import Face, Models, PipelineSettings, analyze_frame
+from emotion.preprocess import EMOTIONS
+from emotion.tracking import FaceTracker
+
+LOGGER = logging.getLogger(__name__)
+DEFAULT_STUN = [{"urls": ["stun:stun.l.google.com:19302"]}]
+
+
+@dataclass(frozen=True)
+class LiveStats:
+    frames: int = 0
+    faces_in_view: int = 0
+    skipped_faces: int = 0  # faces beyond the per-frame cap in the latest frame
+    current_mix: dict[str, float] = field(default_factory=dict)  # mean probabilities of the faces in view
+    session_counts: dict[str, int] = field(default_factory=dict)  # labelled faces per emotion, all frames
+    latency_ms_median: float | None = None
+    fps: float | None = None
+    error: str | None = None
+
+
+class LiveStream:
+    """One browser session's stream: its own tracker and figures, the shared models."""
+
+    def __init__(
+        self,
+        models: Models,
+        settings: PipelineSettings = PipelineSettings(),
+        on_faces: Callable[[list[Face]], None] | None = None,
+    ) -> None:
+        self.models = models
+        self.settings = settings  # replaced whole from the script thread; read once per frame
+        self.on_faces = on_faces
+        self._tracker = FaceTracker()
+        self._lock = threading.Lock()
+        self._stats = LiveStats(session_counts={name: 0 for name in EMOTIONS})
+        self._latencies: deque[float] = deque(maxlen=60)
+        self._arrivals: deque[float] = deque(maxlen=30)
+
+    def process(self, frame: av.VideoFrame) -> av.VideoFrame:
+        """streamlit-webrtc's video_frame_callback. Never raises: an exception here would stop the stream silently."""
+        started = time.perf_counter()
+        try:
+            image = frame.to_ndarray(format="bgr24")
+            analysis = analyze_frame(image, self.models, self.settings, self._tracker)
+            if self.on_faces is not None:
+                self.on_faces(analysis.faces)
+            self._record(analysis.faces, analysis.skipped_faces, started)
+            if analysis.image is image:
+                return frame
+            out = av.VideoFrame.from_ndarray(analysis.image, format="bgr24")
+            out.pts, out.time_base = frame.pts, frame.time_base
+            return out
+        except Exception as error:
+            LOGGER.exception("frame processing failed")
+            with self._lock:
+                self._stats = replace(self._stats, error=f"{type(error).__name__}: {error}")
+            return frame
+
+    def _record(self, faces: list[Face], skipped: int, started: float) -> None:
+        now = time.perf_counter()
+        with self._lock:
+            self._latencies.append((now - started) * 1000)
+            self._arrivals.append(started)
+            counts = dict(self._stats.session_counts)
+            for face in faces:
+                counts[face.label] += 1
+            mix = np.mean([face.probabilities for face in faces], axis=0) if faces else None
+            span = self._arrivals[-1] - self._arrivals[0]
+            self._stats = LiveStats(
+                frames=self._stats.frames + 1,
+                faces_in_view=len(faces),
+                skipped_faces=skipped,
+                current_mix={name: float(p) for name, p in zip(EMOTIONS, mix)} if mix is not None else {},
+                session_counts=counts,
+                latency_ms_median=float(np.median(self._latencies)),
+                fps=(len(self._arrivals) - 1) / span if span > 0 else None,
+                error=None,
+            )
+
+    def snapshot(self) -> LiveStats:
+        with self._lock:
+            return self._stats
+
+
+def ice_servers(environ: Mapping[str, str] = os.environ, secrets: Mapping | None = None) -> list[dict]:
+    """ICE servers for WebRTC, from the environment or Streamlit secrets, else a public STUN server.
+
+    STUN alone connects most home networks; across strict NATs and on Streamlit Community Cloud a
+    TURN server is needed. Settings, first found wins:
+      EMOTION_ICE_SERVERS   JSON list of RTCIceServer objects; "[]" means host candidates only
+      TURN_URL, TURN_USERNAME, TURN_CREDENTIAL   one TURN server (STUN is added beside it)
+      the same keys in .streamlit/secrets.toml
+    """
+    sources = [environ] + ([secrets] if secrets is not None else [])
+    for source in sources:
+        raw = source.get("EMOTION_ICE_SERVERS")
+        if raw is not None:
+            servers = json.loads(raw) if isinstance(raw, str) else list(raw)
+            if not isinstance(servers, list) or not all(isinstance(s, Mapping) and "urls" in s for s in servers):
+                raise ValueError("EMOTION_ICE_SERVERS must be a JSON list of objects with 'urls'")
+            return [dict(s) for s in servers]
+        if source.get("TURN_URL"):
+            turn = {"urls": [source["TURN_URL"]]}
+            if source.get("TURN_USERNAME"):
+                turn["username"] = source["TURN_USERNAME"]
+                turn["credential"] = source.get("TURN_CREDENTIAL", "")
+            return [*DEFAULT_STUN, turn]
+    return DEFAULT_STUN

@@ -1,0 +1,117 @@
+"""A short real training run on tiny real data, the export, and the evaluate command on it.
+
+CI never trains the real model: these runs use 42 real FER-2013 faces and two epochs.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from emotion import evaluate, train
+from emotion.classifier import EmotionClassifier
+
+JSON_KEYS = {"accuracy", "balanced_accuracy", "macro_f1", "weighted_f1", "per_class", "confusion_matrix", "n"}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_fer_folder):
+    out = tmp_path_factory.mktemp("model")
+    state = tmp_path_factory.mktemp("state")
+    args = ["--data", str(tiny_fer_folder), "--out", str(out), "--epochs", "2", "--batch-size", "16", "--state-dir", str(state)]
+    code = train.main(args)
+    assert code == 0
+    return out
+
+
+def test_training_writes_model_export_log_and_config(trained):
+    for name in (train.MODEL_FILE, train.TFLITE_FILE, train.LOG_FILE, train.CONFIG_FILE):
+        assert (trained / name).is_file(), name
+    config = json.loads((trained / train.CONFIG_FILE).read_text())
+    assert config["epochs_run"] == 2 and config["median_epoch_seconds"] > 0
+    assert config["command"].startswith("python -m emotion.train")
+    log_lines = (trained / train.LOG_FILE).read_text().splitlines()
+    assert len(log_lines) == 3 and "epoch_seconds" in log_lines[0]
+    assert not list(trained.glob(".*_best_raw.keras"))
+
+
+def test_saved_model_reloads_and_predicts_seven_probabilities(trained, tiny_fer_folder):
+    images = np.random.default_rng(0).integers(0, 256, (5, 48, 48), dtype=np.uint8)
+    keras_probs = evaluate.predict_probabilities(trained / train.MODEL_FILE, images)
+    lite_probs = EmotionClassifier(trained / train.TFLITE_FILE).predict(images[..., None].astype(np.float32) / 255)
+    assert keras_probs.shape == lite_probs.shape == (5, 7)
+    assert np.allclose(keras_probs.sum(axis=1), 1, atol=1e-5)
+    assert np.allclose(keras_probs, lite_probs, atol=1e-4)
+
+
+def test_served_model_averages_a_face_and_its_mirror(trained):
+    import keras
+
+    import emotion.model  # noqa: F401
+
+    model = keras.models.load_model(trained / train.MODEL_FILE, compile=False)
+    face = np.random.default_rng(1).random((1, 48, 48, 1), dtype=np.float32)
+    assert np.allclose(model.predict(face, verbose=0), model.predict(face[:, :, ::-1], verbose=0), atol=1e-5)
+
+
+def test_resume_continues_from_the_backup(tmp_path, tiny_fer_folder):
+    """An interrupted run leaves its backup; the same command then resumes instead of restarting."""
+    import keras
+
+    args = ["--data", str(tiny_fer_folder), "--out", str(tmp_path / "m"), "--epochs", "3", "--batch-size", "16"]
+    args += ["--state-dir", str(tmp_path / "s")]
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    original_fit = keras.Model.fit
+
+    def interrupted_fit(self, *a, **kw):
+        kw["callbacks"] = [*kw["callbacks"], Interrupt()]
+        return original_fit(self, *a, **kw)
+
+    keras.Model.fit = interrupted_fit  # only to stop the first run part-way, as Ctrl-C would
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            train.main(args)
+    finally:
+        keras.Model.fit = original_fit
+    assert any((tmp_path / "s").iterdir())
+    assert train.main(args) == 0
+    config = json.loads((tmp_path / "m" / train.CONFIG_FILE).read_text())
+    assert config["epochs_run"] == 1  # epochs 1-2 ran before the interruption, only epoch 3 after
+    assert len((tmp_path / "m" / train.LOG_FILE).read_text().splitlines()) == 4
+
+
+def test_evaluate_cli_writes_every_figure_for_both_model_files(trained, tiny_fer_zip, tmp_path, capsys):
+    results = {}
+    for name in (train.MODEL_FILE, train.TFLITE_FILE):
+        out = tmp_path / f"{name}.json"
+        assert evaluate.main(["--data", str(tiny_fer_zip), "--model", str(trained / name), "--json", str(out)]) == 0
+        results[name] = json.loads(out.read_text())
+        assert set(results[name]) >= JSON_KEYS
+        assert results[name]["n"] == 42
+    assert "balanced accuracy" in capsys.readouterr().out
+    assert results[train.MODEL_FILE]["accuracy"] == pytest.approx(results[train.TFLITE_FILE]["accuracy"], abs=1 / 42)
+
+
+def test_evaluate_reports_bad_inputs_without_a_traceback(trained, tmp_path, capsys):
+    assert evaluate.main(["--data", str(tmp_path / "nope.zip"), "--model", str(trained / train.TFLITE_FILE)]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+    assert evaluate.main(["--data", str(tmp_path), "--model", str(tmp_path / "missing.tflite")]) == 2
+
+
+def test_train_reports_bad_data(tmp_path, capsys):
+    assert train.main(["--data", str(tmp_path / "missing"), "--out", str(tmp_path / "m")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_class_weights_lift_rare_classes_and_keep_the_mean():
+    counts = np.array([3995, 436, 4097, 7215, 4830, 3171, 4965])
+    weights = train.class_weights(counts)
+    assert weights[1] == weights.max() and weights[3] == weights.min()
+    assert (weights * counts).sum() / counts.sum() == pytest.approx(1.0)

@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from emotion.annotate import load_models
+from emotion.charts import emotion_bars
 from emotion.classifier import ModelError
 from emotion.detection import DetectionSettings
 from emotion.images import ImageError, read_image
@@ -126,7 +127,7 @@ def live_figures(stream: LiveStream) -> None:
         st.warning(f"{stats.skipped_faces} more faces are in view than the app labels per frame; the largest are labelled.")
     if stats.current_mix:
         st.subheader("Emotion mix now")
-        st.bar_chart(pd.Series(stats.current_mix, name="share").reindex(EMOTIONS), horizontal=True, height=260)
+        st.altair_chart(emotion_bars(stats.current_mix), width="stretch")
     elif stats.frames:
         st.info("No face in view.")
     else:
@@ -141,8 +142,7 @@ def session_summary(stream: LiveStream) -> None:
         return
     st.subheader("This session so far")
     st.caption(f"{stats.frames} frames, {total} labelled faces")
-    shares = pd.Series(stats.session_counts, name="share").reindex(EMOTIONS) / total
-    st.bar_chart(shares, horizontal=True, height=260)
+    st.altair_chart(emotion_bars({name: count / total for name, count in stats.session_counts.items()}), width="stretch")
 
 
 def photo_page() -> None:
@@ -214,10 +214,10 @@ def _secrets() -> dict:
 
 pages = st.navigation(
     [
-        st.Page(live_page, title="Live", icon="🎥", default=True),
-        st.Page(photo_page, title="Photo", icon="🖼️"),
-        st.Page(about_page, title="About", icon="ℹ️"),
+        st.Page(live_page, title="Live", icon=":material/videocam:", default=True),
+        st.Page(photo_page, title="Photo", icon=":material/photo_camera:", url_path="photo"),
+        st.Page(about_page, title="About", icon=":material/info:", url_path="about"),
     ]
 )
-st.set_page_config(page_title="Classroom emotion recognition", page_icon="🙂", layout="wide")
+st.set_page_config(page_title="Classroom emotion recognition", page_icon=":material/mood:", layout="wide")
 pages.run()

@@ -38,9 +38,11 @@ class EmotionClassifier:
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]
         expected_in, expected_out = (INPUT_SIZE, INPUT_SIZE, 1), (len(EMOTIONS),)
-        if tuple(self._input["shape"][1:]) != expected_in or tuple(self._output["shape"][1:]) != expected_out:
+        takes = tuple(int(v) for v in self._input["shape"][1:])
+        gives = tuple(int(v) for v in self._output["shape"][1:])
+        if takes != expected_in or gives != expected_out:
             raise ModelError(
-                f"model file {path} takes {tuple(self._input['shape'][1:])} and gives {tuple(self._output['shape'][1:])}, "
+                f"model file {path} takes {takes} and gives {gives}, "
                 f"but the app needs {expected_in} faces in and {expected_out} emotion scores out; {TRAIN_HINT}"
             )
         self._batch = int(self._input["shape"][0])

@@ -30,15 +30,19 @@ def read_image(data: bytes, name: str = "image") -> np.ndarray:
         raise ImageError(f"{name} is {len(data) / 2**20:.0f} MB; the limit is {MAX_BYTES // 2**20} MB")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # The pixel count is checked below, against our own limit, before anything is decoded.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             if image.width * image.height > MAX_PIXELS:
-                megapixels = MAX_PIXELS // 1_000_000
-                raise ImageError(f"{name} is {image.width}x{image.height} pixels; the limit is {megapixels} megapixels")
+                raise ImageError(
+                    f"{name} is {image.width}x{image.height} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels"
+                )
             image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEGs decode straight at a reduced size
             image = ImageOps.exif_transpose(image)
             image = _to_rgb(image)
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except Image.DecompressionBombError:
+        raise ImageError(f"{name} has far too many pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels") from None
+    except UnidentifiedImageError:
         raise ImageError(f"{name} is not an image this app can read (JPEG, PNG, WebP, BMP, GIF or TIFF)") from None
     except (OSError, SyntaxError, ValueError) as error:
         if isinstance(error, ImageError):

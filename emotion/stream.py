@@ -69,7 +69,9 @@ class LiveStream:
             if analysis.image is image:
                 return frame
             out = av.VideoFrame.from_ndarray(analysis.image, format="bgr24")
-            out.pts, out.time_base = frame.pts, frame.time_base
+            out.pts = frame.pts
+            if frame.time_base is not None:
+                out.time_base = frame.time_base
             return out
         except Exception as error:
             LOGGER.exception("frame processing failed")

@@ -1,0 +1,34 @@
+"""Charts of emotion shares, in FER-2013 order and the colours the video labels use."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import altair as alt
+import pandas as pd
+
+from emotion.drawing import EMOTION_COLOURS
+from emotion.preprocess import EMOTIONS
+
+
+def _hex(bgr: tuple[int, int, int]) -> str:
+    b, g, r = bgr
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+COLOUR_SCALE = alt.Scale(domain=list(EMOTIONS), range=[_hex(EMOTION_COLOURS[name]) for name in EMOTIONS])
+
+
+def emotion_bars(shares: Mapping[str, float], height: int = 240) -> alt.Chart:
+    """Horizontal bars of shares in [0, 1], one per emotion."""
+    data = pd.DataFrame({"emotion": list(EMOTIONS), "share": [float(shares.get(name, 0.0)) for name in EMOTIONS]})
+    return (
+        alt.Chart(data, height=height)
+        .mark_bar()
+        .encode(
+            x=alt.X("share:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]), title=None),
+            y=alt.Y("emotion:N", sort=list(EMOTIONS), title=None),
+            color=alt.Color("emotion:N", scale=COLOUR_SCALE, legend=None),
+            tooltip=["emotion", alt.Tooltip("share:Q", format=".0%")],
+        )
+    )

@@ -1,0 +1,148 @@
+"""Helpers for the browser tests: a real Streamlit server, headless chromium, a fake camera."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from .conftest import ROOT, read_photo
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+WEBRTC_IFRAME = 'iframe[title="streamlit_webrtc.component.webrtc_streamer"]'
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def require_browser() -> None:
+    """Skip without chromium or Playwright, except under CI, where the browser tests must run."""
+    missing = [name for name, ok in (("chromium", Path(CHROMIUM).exists()), ("playwright", _has_playwright())) if not ok]
+    if missing and os.environ.get("CI") != "true":
+        pytest.skip(f"{' and '.join(missing)} not installed (apt-get install chromium; pip install playwright)")
+    assert not missing, f"CI must run the browser tests, but {missing} are missing"
+
+
+def _has_playwright() -> bool:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def streamlit_server(extra_env: dict[str, str] | None = None, log_path: Path | None = None) -> Iterator[str]:
+    """`streamlit run app.py` on a free loopback port; yields its URL once /_stcore/health answers."""
+    port = free_port()
+    env = {**os.environ, "EMOTION_ICE_SERVERS": "[]", **(extra_env or {})}
+    log = open(log_path or os.devnull, "wb")  # noqa: SIM115 - closed below, after the server stops
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            assert server.poll() is None, "the Streamlit server exited during start-up"
+            assert time.monotonic() < deadline, "the Streamlit server did not become healthy within 60 s"
+            time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def letterbox(image: np.ndarray, width: int = 640, height: int = 480) -> np.ndarray:
+    scale = min(width / image.shape[1], height / image.shape[0])
+    resized = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)), interpolation=cv2.INTER_AREA)
+    canvas = np.full((height, width, 3), 40, np.uint8)
+    top, left = (height - resized.shape[0]) // 2, (width - resized.shape[1]) // 2
+    canvas[top : top + resized.shape[0], left : left + resized.shape[1]] = resized
+    return canvas
+
+
+def write_y4m(path: Path, frames: list[np.ndarray], fps: int = 15) -> Path:
+    """A fake-camera video chromium can loop: YUV 4:2:0 frames behind a YUV4MPEG2 header."""
+    height, width = frames[0].shape[:2]
+    with path.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{width} H{height} F{fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for frame in frames:
+            out.write(b"FRAME\n")
+            out.write(cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes())
+    return path
+
+
+def camera_video(path: Path, photos: tuple[str, ...], seconds_each: float = 1.0, fps: int = 15) -> Path:
+    frames = []
+    for name in photos:
+        frames += [letterbox(read_photo(name))] * round(seconds_each * fps)
+    return write_y4m(path, frames, fps)
+
+
+def chromium_args(fake_video: Path | None = None) -> list[str]:
+    args = [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+    ]
+    if fake_video is not None:
+        args.append(f"--use-file-for-fake-video-capture={fake_video}")
+    return args
+
+
+def label_colour_pixels(rgba: np.ndarray) -> int:
+    """How many pixels carry one of the label colours the app draws with (within codec noise)."""
+    from emotion.drawing import EMOTION_COLOURS
+
+    rgb = rgba[..., :3].astype(np.int16)
+    hits = np.zeros(rgb.shape[:2], bool)
+    for b, g, r in EMOTION_COLOURS.values():
+        if (b, g, r) == (110, 110, 110):
+            continue  # Neutral's grey is too common in photos to count as drawn
+        hits |= np.abs(rgb - np.array([r, g, b])).max(axis=2) < 22
+    return int(hits.sum())

@@ -1,0 +1,115 @@
+"""End to end: the real Streamlit server, Debian's chromium headless, a fake camera fed from real photos."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import cv2
+import numpy as np
+import pytest
+
+from .browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    WEBRTC_IFRAME,
+    camera_video,
+    chromium_args,
+    label_colour_pixels,
+    letterbox,
+    require_browser,
+    streamlit_server,
+)
+from .conftest import FACES, read_photo
+
+pytestmark = pytest.mark.browser
+CAMERA_PHOTOS = ("facerec_two_people.jpg", "dlib_Tom_Cruise_avp_2014_4.jpg", "facerec_obama.jpg")
+GRAB_VIDEO_FRAME = """() => {
+  const v = document.querySelector('video');
+  if (!v || v.readyState < 2 || !v.videoWidth || !(v.currentTime > 0)) return null;
+  const c = document.createElement('canvas');
+  c.width = v.videoWidth; c.height = v.videoHeight;
+  c.getContext('2d').drawImage(v, 0, 0);
+  return c.toDataURL('image/png');
+}"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    require_browser()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with streamlit_server(log_path=ARTIFACTS / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    video = camera_video(tmp_path_factory.mktemp("camera") / "camera.y4m", CAMERA_PHOTOS)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=chromium_args(video))
+        yield chromium
+        chromium.close()
+
+
+def decode_png_data_url(url: str) -> np.ndarray:
+    data = base64.b64decode(url.split(",", 1)[1])
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+
+
+def faces_in_view(page) -> int | None:
+    metric = page.locator('[data-testid="stMetric"]', has_text="Faces in view").locator('[data-testid="stMetricValue"]')
+    if metric.count() == 0:
+        return None
+    text = metric.first.inner_text().strip()
+    return int(text) if text.isdigit() else None
+
+
+def test_live_video_comes_back_with_labelled_faces(server, browser):
+    context = browser.new_context(permissions=["camera"], viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(server)
+    iframe = page.frame_locator(WEBRTC_IFRAME)
+    iframe.get_by_role("button", name=re.compile(r"^start$", re.I)).click(timeout=60_000)
+
+    drawn, faces, frame = 0, None, None
+    for _ in range(120):  # up to 30 s
+        page.wait_for_timeout(250)
+        faces = faces_in_view(page)
+        data_url = page.locator(WEBRTC_IFRAME).element_handle().content_frame().evaluate(GRAB_VIDEO_FRAME)
+        if data_url:
+            frame = decode_png_data_url(data_url)
+            drawn = label_colour_pixels(frame[..., [2, 1, 0, 3]])
+        if faces and drawn > 400:
+            break
+    chart = page.locator('[data-testid="stVegaLiteChart"]', has=page.locator("canvas, svg"))
+    chart.first.wait_for(timeout=10_000)  # the live emotion mix beside the video
+    page.screenshot(path=str(ARTIFACTS / "live.png"))
+    assert frame is not None, "the returned video never played"
+    cv2.imwrite(str(ARTIFACTS / "live_frame.png"), frame)
+    assert faces and faces >= 1, "the server reported no processed face"
+    raw = max(label_colour_pixels(letterbox(read_photo(name))[..., ::-1]) for name in CAMERA_PHOTOS)
+    assert drawn > 400 and drawn > 5 * raw, (
+        f"no drawn labels in the returned video ({drawn} label pixels, {raw} in the raw input)"
+    )
+    assert page.locator('[data-testid="stException"]').count() == 0
+    context.close()
+
+
+def test_photo_upload_shows_the_annotated_image_and_a_table(server, browser, tmp_path):
+    context = browser.new_context(viewport={"width": 1280, "height": 1200})
+    page = context.new_page()
+    page.goto(f"{server}/photo")
+    page.locator('input[type="file"]').first.set_input_files(str(FACES / "facerec_two_people.jpg"))
+    page.get_by_text("2 face(s) found").wait_for(timeout=30_000)
+    page.locator('[data-testid="stDataFrame"]').wait_for(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "photo.png"), full_page=True)
+
+    fake = tmp_path / "holiday.jpg"
+    fake.write_bytes(b"%PDF-1.4 not a photo at all")
+    page.locator('input[type="file"]').first.set_input_files(str(fake))
+    page.get_by_text("not an image this app can read").wait_for(timeout=30_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    context.close()

@@ -1,0 +1,139 @@
+"""Bad and odd input: every case gives a clear message or a correct result, never a traceback."""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from emotion.classifier import EmotionClassifier, ModelError
+from emotion.images import MAX_SIDE, ImageError, read_image
+
+from .conftest import BUNDLED_TFLITE, FACES, need
+
+
+def encode(image: Image.Image, fmt: str, **kwargs) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **kwargs)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def obama() -> Image.Image:
+    return Image.open(need(FACES / "facerec_obama.jpg")).convert("RGB")
+
+
+def test_plain_jpeg_becomes_bgr(obama):
+    image = read_image(encode(obama, "JPEG"))
+    assert image.shape == (obama.height, obama.width, 3) and image.dtype == np.uint8
+    r, _g, b = obama.getpixel((400, 300))
+    assert abs(int(image[300, 400, 2]) - r) < 12 and abs(int(image[300, 400, 0]) - b) < 12  # channels are BGR
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "is empty"),
+        (b"\xff\xd8\xff\xe0 truncated jpeg", "not an image this app can read|could not be decoded"),
+        (b"%PDF-1.4 this is a pdf renamed to .jpg", "not an image this app can read"),
+    ],
+)
+def test_unusable_bytes_give_a_message(data, message):
+    with pytest.raises(ImageError, match=message):
+        read_image(data, "upload.jpg")
+
+
+def test_truncated_real_jpeg(obama):
+    data = encode(obama, "JPEG")
+    with pytest.raises(ImageError, match=r"upload\.jpg"):
+        read_image(data[: len(data) // 3], "upload.jpg")
+
+
+def test_png_with_alpha_is_composited_on_white(obama):
+    rgba = obama.convert("RGBA")
+    rgba.putalpha(Image.new("L", obama.size, 0))
+    image = read_image(encode(rgba, "PNG"))
+    assert image.shape[2] == 3 and image.min() == 255
+
+
+def test_sixteen_bit_png_keeps_its_levels():
+    ramp = (np.arange(256, dtype=np.uint16)[None, :].repeat(16, axis=0)) * 257
+    image = read_image(encode(Image.fromarray(ramp), "PNG"))
+    assert image.shape == (16, 256, 3)
+    assert image[0, 0, 0] == 0 and image[0, 255, 0] == 255 and abs(int(image[0, 128, 0]) - 128) <= 1
+
+
+def test_grey_and_cmyk_jpegs(obama):
+    assert read_image(encode(obama.convert("L"), "JPEG")).shape[2] == 3
+    cmyk = read_image(encode(obama.convert("CMYK"), "JPEG"))
+    assert cmyk.shape == (obama.height, obama.width, 3)
+    assert abs(float(cmyk.mean()) - float(np.asarray(obama).mean())) < 20
+
+
+def test_exif_rotation_is_applied(obama):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: the viewer turns it 90 degrees clockwise
+    rotated = obama.transpose(Image.Transpose.ROTATE_90)
+    image = read_image(encode(rotated, "JPEG", exif=exif.tobytes()))
+    assert image.shape[:2] == (obama.height, obama.width)
+
+
+def test_huge_image_is_shrunk_and_tiny_image_is_kept():
+    big = Image.new("RGB", (12000, 9000), (120, 130, 140))
+    image = read_image(encode(big, "JPEG", quality=50))
+    assert max(image.shape[:2]) == MAX_SIDE and image.shape[1] / image.shape[0] == pytest.approx(4 / 3, abs=0.01)
+    assert read_image(encode(Image.new("RGB", (1, 1)), "PNG")).shape == (1, 1, 3)
+
+
+def test_decompression_bomb_is_refused():
+    bomb = encode(Image.new("1", (20000, 20000)), "PNG")  # a few kB that would unpack to 400 megapixels
+    with pytest.raises(ImageError, match="megapixels"):
+        read_image(bomb, "bomb.png")
+
+
+def test_pipeline_on_a_one_pixel_image(models):
+    from emotion.pipeline import analyze_frame
+
+    assert analyze_frame(read_image(encode(Image.new("RGB", (1, 1)), "PNG")), models).faces == []
+
+
+def test_missing_model_file_says_how_to_fix_it(tmp_path):
+    with pytest.raises(ModelError, match=r"not found.*python -m emotion.train"):
+        EmotionClassifier(tmp_path / "missing.tflite")
+
+
+def test_truncated_model_file(tmp_path):
+    broken = tmp_path / "broken.tflite"
+    broken.write_bytes(need(BUNDLED_TFLITE).read_bytes()[:5000])
+    with pytest.raises(ModelError, match="not a valid LiteRT model"):
+        EmotionClassifier(broken)
+
+
+def test_wrong_shaped_model_file(tmp_path):
+    keras = pytest.importorskip("keras")
+    from emotion.export import export_tflite
+
+    wrong = keras.Sequential([keras.Input((64, 64, 3)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(5)])
+    path = export_tflite(wrong, tmp_path / "wrong.tflite")
+    with pytest.raises(ModelError, match=r"takes \(64, 64, 3\).*needs \(48, 48, 1\)"):
+        EmotionClassifier(path)
+
+
+def test_classifier_batches_of_any_size():
+    classifier = EmotionClassifier(need(BUNDLED_TFLITE))
+    faces = np.random.default_rng(0).random((12, 48, 48, 1), dtype=np.float32)
+    batched = classifier.predict(faces)
+    one_by_one = np.concatenate([classifier.predict(faces[i : i + 1]) for i in range(12)])
+    assert batched.shape == (12, 7) and np.allclose(batched, one_by_one, atol=1e-5)
+    assert classifier.predict(np.empty((0, 48, 48, 1), np.float32)).shape == (0, 7)
+
+
+def test_odd_image_shapes_are_refused_by_the_grey_conversion():
+    from emotion.preprocess import to_gray
+
+    with pytest.raises(ValueError, match="grey, BGR or BGRA"):
+        to_gray(np.zeros((4, 4, 2), np.uint8))
+    assert to_gray(cv2.cvtColor(np.zeros((4, 4, 3), np.uint8), cv2.COLOR_BGR2BGRA)).shape == (4, 4)

@@ -1,0 +1,137 @@
+"""The frame pipeline on real photographs: detection counts, classification, drawing, tracking."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from emotion.detection import DetectionSettings, FaceDetector
+from emotion.pipeline import PipelineSettings, analyze_frame
+from emotion.preprocess import EMOTIONS
+from emotion.tracking import FaceTracker, iou
+
+from .conftest import read_photo
+
+# The shared README's Haar counts: full-resolution grey image, scaleFactor 1.1, minNeighbors 5, minSize 30.
+HAAR_COUNTS = {
+    "facerec_obama.jpg": 1,
+    "facerec_biden.jpg": 1,
+    "dlib_Tom_Cruise_avp_2014_4.jpg": 1,
+    "facerec_two_people.jpg": 2,
+    "dlib_2008_001009.jpg": 2,
+    "dlib_2009_004587.jpg": 2,
+    "dlib_2008_001322.jpg": 2,
+    "dlib_2008_002506.jpg": 3,
+    "dlib_2008_002470.jpg": 6,
+    "dlib_2008_002079.jpg": 5,
+    "dlib_2007_007763.jpg": 4,
+    "dlib_2008_004176.jpg": 7,
+    "dlib_2008_007676.jpg": 7,
+    "dlib_bald_guys.jpg": 25,
+    "dlib_dogs.jpg": 2,
+}
+FULL_RES = PipelineSettings(detection=DetectionSettings(1.1, 5, 30, detect_width=None), max_faces=50)
+
+
+@pytest.mark.parametrize(("name", "count"), sorted(HAAR_COUNTS.items()))
+def test_face_counts_match_the_reference_detector(models, name, count):
+    analysis = analyze_frame(read_photo(name), models, FULL_RES)
+    assert len(analysis.faces) == count
+    assert analysis.skipped_faces == 0
+
+
+def test_each_face_gets_a_box_inside_the_frame_and_a_distribution(models):
+    image = read_photo("dlib_2008_004176.jpg")
+    analysis = analyze_frame(image, models, FULL_RES)
+    height, width = image.shape[:2]
+    for face in analysis.faces:
+        x, y, w, h = face.box
+        assert x >= 0 and y >= 0 and x + w <= width and y + h <= height and w >= 30
+        assert face.probabilities.shape == (7,)
+        assert face.probabilities.sum() == pytest.approx(1.0, abs=1e-4)
+        assert face.label == EMOTIONS[int(np.argmax(face.probabilities))]
+        assert face.confidence == pytest.approx(float(face.probabilities.max()))
+    as_json = analysis.to_json()["faces"][0]
+    assert set(as_json) == {"box", "label", "confidence", "probabilities"}
+    assert list(as_json["probabilities"]) == list(EMOTIONS)
+
+
+def test_drawing_marks_the_faces_and_leaves_the_input_untouched(models):
+    image = read_photo("facerec_obama.jpg")
+    before = image.copy()
+    analysis = analyze_frame(image, models, FULL_RES)
+    assert np.array_equal(image, before)
+    x, y, w, h = analysis.faces[0].box
+    changed = np.any(analysis.image != image, axis=2)
+    assert changed[y : y + h, x].mean() > 0.9  # the box's left edge is drawn
+    assert changed[y + h // 3 : y + 2 * h // 3, x + w // 3 : x + 2 * w // 3].mean() < 0.01  # the face itself is not covered
+
+
+def test_no_face_gives_no_result_and_an_unchanged_frame(models):
+    tiny_crowd = cv2.resize(read_photo("dlib_bald_guys.jpg"), (200, 156), interpolation=cv2.INTER_AREA)
+    analysis = analyze_frame(tiny_crowd, models, FULL_RES)  # faces of ~8 pixels: below the minimum size
+    assert analysis.faces == [] and analysis.image is tiny_crowd
+    blank = np.full((480, 640, 3), 90, np.uint8)
+    assert analyze_frame(blank, models).faces == []
+
+
+def test_faces_beyond_the_cap_are_counted_not_labelled(models):
+    capped = PipelineSettings(detection=FULL_RES.detection, max_faces=10)
+    analysis = analyze_frame(read_photo("dlib_bald_guys.jpg"), models, capped)
+    assert len(analysis.faces) == 10 and analysis.skipped_faces == 15
+    areas = [w * h for _, _, w, h in (face.box for face in analysis.faces)]
+    assert areas == sorted(areas, reverse=True)  # the largest faces are the ones kept
+
+
+@pytest.mark.parametrize("convert", [cv2.COLOR_BGR2GRAY, cv2.COLOR_BGR2BGRA])
+def test_grey_and_bgra_frames_work(models, convert):
+    frame = cv2.cvtColor(read_photo("facerec_two_people.jpg"), convert)
+    analysis = analyze_frame(frame, models, FULL_RES)
+    assert len(analysis.faces) == 2
+    assert analysis.image.shape[2] == 3
+
+
+def test_downscaled_detection_maps_boxes_back_to_the_full_frame(models):
+    image = read_photo("facerec_two_people.jpg")
+    full = analyze_frame(image, models, FULL_RES)
+    fast = analyze_frame(image, models, PipelineSettings(detection=DetectionSettings(1.1, 5, 60, detect_width=320)))
+    assert len(fast.faces) == 2
+    overlaps = iou(np.array([f.box for f in fast.faces]), np.array([f.box for f in full.faces]))
+    assert overlaps.max(axis=1).min() > 0.6
+
+
+def test_detector_refuses_a_missing_cascade(tmp_path):
+    with pytest.raises(FileNotFoundError, match="Haar cascade"):
+        FaceDetector(tmp_path / "missing.xml")
+
+
+def test_tracker_keeps_ids_and_smooths_over_its_window():
+    tracker = FaceTracker(window=3)
+    box = np.array([[100, 100, 80, 80]])
+    one_hot = np.eye(7, dtype=np.float32)
+    ids, smooth = tracker.update(box, one_hot[[3]])
+    assert ids == [0] and smooth[0, 3] == 1.0
+    ids, smooth = tracker.update(box + 4, one_hot[[4]])  # moved a little: same face
+    assert ids == [0] and smooth[0, 3] == pytest.approx(0.5) and smooth[0, 4] == pytest.approx(0.5)
+    tracker.update(box + 6, one_hot[[4]])
+    ids, smooth = tracker.update(box + 8, one_hot[[4]])
+    assert smooth[0, 4] == pytest.approx(1.0)  # the window has slid past the Happy frame
+    ids, _ = tracker.update(np.array([[400, 100, 80, 80], [108, 108, 80, 80]]), one_hot[[0, 4]])
+    assert ids == [1, 0]  # a new face gets a new id; the old one keeps its own
+
+
+def test_tracker_forgets_faces_gone_for_longer_than_allowed():
+    tracker = FaceTracker(max_missed=2)
+    box = np.array([[10, 10, 50, 50]])
+    tracker.update(box, np.full((1, 7), 1 / 7, np.float32))
+    for _ in range(3):
+        tracker.update(np.empty((0, 4), np.int32), np.empty((0, 7), np.float32))
+    ids, _ = tracker.update(box, np.full((1, 7), 1 / 7, np.float32))
+    assert ids == [1]
+
+
+def test_iou():
+    a = np.array([[0, 0, 10, 10]])
+    b = np.array([[0, 0, 10, 10], [5, 0, 10, 10], [20, 20, 5, 5]])
+    assert iou(a, b)[0].tolist() == pytest.approx([1.0, 50 / 150, 0.0])

@@ -1,0 +1,121 @@
+"""The stream glue: frames as streamlit-webrtc hands them over, and the ICE settings."""
+
+from __future__ import annotations
+
+import json
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from emotion.detection import DetectionSettings
+from emotion.pipeline import Models, PipelineSettings
+from emotion.stream import DEFAULT_STUN, LiveStream, ice_servers
+
+from .conftest import read_photo
+
+
+def frame_640x480(name: str) -> np.ndarray:
+    return cv2.resize(read_photo(name), (640, 480), interpolation=cv2.INTER_AREA)
+
+
+def video_frame(bgr: np.ndarray, pixel_format: str) -> av.VideoFrame:
+    return av.VideoFrame.from_ndarray(bgr, format="bgr24").reformat(format=pixel_format)
+
+
+@pytest.mark.parametrize("pixel_format", ["yuv420p", "yuvj420p", "nv12", "rgb24", "bgr0", "gray"])
+def test_browser_pixel_formats_come_back_labelled(models, pixel_format):
+    stream = LiveStream(models)
+    frame = video_frame(frame_640x480("facerec_two_people.jpg"), pixel_format)
+    frame.pts = 3000
+    out = stream.process(frame)
+    assert (out.width, out.height) == (640, 480)
+    assert out.pts == frame.pts
+    stats = stream.snapshot()
+    assert stats.frames == 1 and stats.faces_in_view == 2 and stats.error is None
+    assert sum(stats.current_mix.values()) == pytest.approx(1.0, abs=1e-3)
+    assert sum(stats.session_counts.values()) == 2
+
+
+@pytest.mark.parametrize("size", [(641, 481), (320, 239), (1, 1), (1920, 1080)])
+def test_odd_frame_sizes(models, size):
+    bgr = cv2.resize(read_photo("facerec_obama.jpg"), size, interpolation=cv2.INTER_AREA)
+    out = LiveStream(models).process(av.VideoFrame.from_ndarray(bgr, format="bgr24"))
+    assert (out.width, out.height) == size
+
+
+def test_fifty_faces_are_capped_and_the_page_is_told(models):
+    portrait = read_photo("facerec_obama.jpg")
+    x, y, w, h = models.detector.detect(cv2.cvtColor(portrait, cv2.COLOR_BGR2GRAY))[0]
+    margin = w // 4
+    face = cv2.resize(
+        portrait[y - margin : y + h + margin, x - margin : x + w + margin], (100, 100), interpolation=cv2.INTER_AREA
+    )
+    mosaic = np.tile(face, (5, 10, 1))  # 50 copies of a real face in a 1000x500 frame
+    stream = LiveStream(models, PipelineSettings(detection=DetectionSettings(detect_width=None), max_faces=20))
+    stream.process(av.VideoFrame.from_ndarray(mosaic, format="bgr24"))
+    stats = stream.snapshot()
+    assert stats.faces_in_view == 20 and stats.skipped_faces >= 25
+
+
+def test_frame_without_faces_passes_through(models):
+    stream = LiveStream(models)
+    frame = av.VideoFrame.from_ndarray(np.full((480, 640, 3), 80, np.uint8), format="bgr24")
+    assert stream.process(frame) is frame
+    assert stream.snapshot().faces_in_view == 0 and stream.snapshot().current_mix == {}
+
+
+def test_a_failing_frame_is_reported_and_the_video_goes_on(models):
+    class BrokenClassifier:  # a stand-in: a real LiteRT failure mid-stream cannot be provoked on demand
+        def predict(self, faces):
+            raise RuntimeError("interpreter failed")
+
+    stream = LiveStream(Models(models.detector, BrokenClassifier()))
+    frame = video_frame(frame_640x480("facerec_obama.jpg"), "yuv420p")
+    assert stream.process(frame) is frame
+    assert stream.snapshot().error == "RuntimeError: interpreter failed"
+    stream.models = models  # recovers on the next good frame
+    stream.process(frame)
+    assert stream.snapshot().error is None and stream.snapshot().faces_in_view == 1
+
+
+def test_sessions_do_not_share_figures(models):
+    first, second = LiveStream(models), LiveStream(models)
+    first.process(video_frame(frame_640x480("facerec_obama.jpg"), "yuv420p"))
+    assert second.snapshot().frames == 0
+
+
+def test_faces_hook_receives_each_frames_faces(models):
+    seen = []
+    stream = LiveStream(models, on_faces=seen.append)
+    stream.process(video_frame(frame_640x480("facerec_two_people.jpg"), "yuv420p"))
+    assert len(seen) == 1 and len(seen[0]) == 2
+
+
+def test_ice_servers_default_to_public_stun():
+    assert ice_servers({}) == DEFAULT_STUN
+
+
+def test_ice_servers_from_json_and_empty_for_loopback():
+    servers = [{"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "c"}]
+    assert ice_servers({"EMOTION_ICE_SERVERS": json.dumps(servers)}) == servers
+    assert ice_servers({"EMOTION_ICE_SERVERS": "[]"}) == []
+
+
+def test_turn_settings_add_turn_beside_stun():
+    env = {"TURN_URL": "turns:turn.example.org:443", "TURN_USERNAME": "class", "TURN_CREDENTIAL": "secret"}
+    assert ice_servers(env) == [
+        *DEFAULT_STUN,
+        {"urls": ["turns:turn.example.org:443"], "username": "class", "credential": "secret"},
+    ]
+
+
+def test_streamlit_secrets_are_read_when_the_environment_says_nothing():
+    assert ice_servers({}, secrets={"TURN_URL": "turn:t.example.org"})[-1] == {"urls": ["turn:t.example.org"]}
+    assert ice_servers({"EMOTION_ICE_SERVERS": "[]"}, secrets={"TURN_URL": "turn:t"}) == []
+
+
+def test_malformed_ice_settings_are_refused():
+    with pytest.raises(ValueError, match="EMOTION_ICE_SERVERS"):
+        ice_servers({"EMOTION_ICE_SERVERS": '{"urls": "stun:x"}'})

@@ -115,3 +115,17 @@ def test_class_weights_lift_rare_classes_and_keep_the_mean():
     weights = train.class_weights(counts)
     assert weights[1] == weights.max() and weights[3] == weights.min()
     assert (weights * counts).sum() / counts.sum() == pytest.approx(1.0)
+
+
+def test_report_writes_the_model_card_from_measured_figures(trained, tiny_fer_zip):
+    from emotion import report
+
+    assert report.main(["--data", str(tiny_fer_zip), "--model-dir", str(trained), "--compare", str(trained)]) == 0
+    metrics = json.loads((trained / "metrics.json").read_text())
+    assert metrics["split"] == "PublicTest" and set(metrics["tflite"]) >= JSON_KEYS and set(metrics["keras"]) >= JSON_KEYS
+    card = (trained / "README.md").read_text()
+    assert f"{metrics['tflite']['accuracy'] * 100:.1f}%" in card
+    assert "python -m emotion.train" in card and "never" in card.lower()
+    assert "Architecture comparison" in card
+    for image in ("confusion_matrix.png", "training_curves.png"):
+        assert (trained / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

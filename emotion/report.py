@@ -201,10 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     plot_training_curves(read_log(model_dir / LOG_FILE), model_dir / "training_curves.png")
     config = json.loads((model_dir / CONFIG_FILE).read_text())
     (model_dir / "README.md").write_text(model_card(metrics, config, model_dir, comparison))
-    gap = abs(metrics["keras"]["accuracy"] - metrics["tflite"]["accuracy"]) * 100
-    print(
-        f"PublicTest accuracy: keras {metrics['keras']['accuracy']:.4f}, tflite {metrics['tflite']['accuracy']:.4f} ({gap:.2f} points apart)"
-    )
+    keras_accuracy, lite_accuracy = metrics["keras"]["accuracy"], metrics["tflite"]["accuracy"]
+    gap = abs(keras_accuracy - lite_accuracy) * 100
+    print(f"PublicTest accuracy: keras {keras_accuracy:.4f}, tflite {lite_accuracy:.4f} ({gap:.2f} points apart)")
     return 0
 
 

@@ -23,6 +23,7 @@ from emotion.preprocess import EMOTIONS
 from emotion.stream import LiveStream, ice_servers
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
+SCALE_FACTORS = {"fast": 1.3, "balanced": 1.2, "thorough": 1.1}  # Haar pyramid step for live video
 PRIVACY_NOTE = (
     "Video frames and photos are processed in the server's memory and are never stored or logged. "
     "Only the emotion figures shown on the page are kept, for as long as the page is open."
@@ -62,8 +63,20 @@ def sidebar_settings(*, live: bool) -> PipelineSettings:
         key="min_face",
         help="Smaller faces are ignored: raise it to skip people far in the background.",
     )
+    thoroughness = st.sidebar.select_slider(
+        "Search thoroughness",
+        options=list(SCALE_FACTORS),
+        value="balanced",
+        key="thoroughness",
+        help="How finely faces are searched for at every size: thorough finds a few more faces, fast keeps video smooth.",
+    )
     show_probabilities = st.sidebar.toggle("Show every emotion's probability", key="show_probabilities")
-    detection = DetectionSettings(min_neighbors=strictness, min_face=min_face, detect_width=320 if live else None)
+    detection = DetectionSettings(
+        scale_factor=SCALE_FACTORS[thoroughness] if live else 1.1,
+        min_neighbors=strictness,
+        min_face=min_face,
+        detect_width=320 if live else None,
+    )
     return PipelineSettings(detection=detection, show_probabilities=show_probabilities, max_faces=20 if live else 50)
 
 

@@ -13,7 +13,7 @@ DEFAULT_CASCADE = Path(__file__).resolve().parent.parent / "haarcascade_frontalf
 
 @dataclass(frozen=True)
 class DetectionSettings:
-    scale_factor: float = 1.1  # image pyramid step: smaller finds more faces, slower
+    scale_factor: float = 1.2  # image pyramid step: smaller finds more faces, slower (1.1 costs ~1.7x)
     min_neighbors: int = 5  # overlapping hits needed: higher means fewer false faces
     min_face: int = 40  # smallest face side in pixels of the full frame
     detect_width: int | None = 320  # frames wider than this are shrunk before detection; None: never

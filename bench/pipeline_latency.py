@@ -1,0 +1,101 @@
+"""Per-frame latency of the whole pipeline against the earlier apps' way, on 640x480 frames.
+
+    taskset -c 0 python bench/pipeline_latency.py     # one core
+    python bench/pipeline_latency.py                  # all cores
+
+Ours: the browser's yuv420p frame to BGR, Haar detection on a 320-pixel-wide copy, all faces in
+one LiteRT call, drawing, and back to a video frame (exactly LiveStream.process).
+Baseline, as earlier apps did it: full-frame cascade at scaleFactor 1.3, then Keras
+`model.predict` once per face, then drawing. Needs requirements-train.txt (TensorFlow).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import av
+import cv2
+import numpy as np
+
+from bench.frames import scenario_frames
+from emotion.annotate import load_models
+from emotion.drawing import draw_face
+from emotion.pipeline import PipelineSettings
+from emotion.preprocess import face_to_input
+from emotion.stream import LiveStream
+
+KERAS_MODEL = Path(__file__).resolve().parent.parent / "model" / "emotion_cnn.keras"
+
+
+def timed(fn, repeats: int) -> list[float]:
+    for _ in range(3):
+        fn()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def summary(samples: list[float]) -> tuple[float, float]:
+    return statistics.median(samples), float(np.percentile(samples, 95))
+
+
+def baseline(frame: np.ndarray, cascade: cv2.CascadeClassifier, model) -> np.ndarray:
+    """The earlier apps' frame: full-resolution cascade at 1.3, one model.predict per face."""
+    out = frame.copy()
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    for x, y, w, h in cascade.detectMultiScale(gray, scaleFactor=1.3, minNeighbors=5):
+        probabilities = model.predict(face_to_input(gray[y : y + h, x : x + w])[np.newaxis], verbose=0)[0]
+        draw_face(out, (x, y, w, h), probabilities)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--baseline-repeats", type=int, default=30)
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--keras-model", type=Path, default=KERAS_MODEL, help="the baseline's model (default: the bundled one)")
+    args = parser.parse_args()
+
+    cores = len(os.sched_getaffinity(0))
+    print(f"cores available: {cores}; repeats {args.repeats} (ours), {args.baseline_repeats} (baseline)")
+    models = load_models()
+    keras_model = None
+    if not args.no_baseline:
+        import keras
+
+        import emotion.model  # noqa: F401 - custom layers of the saved model
+
+        keras_model = keras.models.load_model(args.keras_model, compile=False)
+    cascade = models.detector.cascade
+
+    print(f"{'frame':<10}{'faces':>6}{'ours median':>13}{'ours p95':>10}{'base median':>13}{'base p95':>10}{'speed-up':>10}")
+    for name, image in scenario_frames().items():
+        stream = LiveStream(models, PipelineSettings())
+        frame = av.VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p")
+        ours = timed(lambda frame=frame, stream=stream: stream.process(frame), args.repeats)
+        faces = stream.snapshot().faces_in_view
+        row = f"{name:<10}{faces:>6}{summary(ours)[0]:>11.1f}ms{summary(ours)[1]:>8.1f}ms"
+        if keras_model is not None:
+
+            def run_baseline(frame=frame):
+                baseline(frame.to_ndarray(format="bgr24"), cascade, keras_model)
+
+            base = timed(run_baseline, args.baseline_repeats)
+            row += f"{summary(base)[0]:>11.1f}ms{summary(base)[1]:>8.1f}ms{summary(base)[0] / summary(ours)[0]:>9.1f}x"
+        print(row, flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""What a deploy weighs: the wheels requirements.txt installs, compressed and on disk, plus the app's files.
+
+    python bench/install_size.py [--with-tensorflow]
+
+The compressed total is a proxy for the Heroku slug (slugs are compressed; soft limit 300 MB).
+--with-tensorflow also weighs tensorflow-cpu, which the earlier apps shipped and this one does not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def folder_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink())
+
+
+def pip(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "pip", "-q", "--disable-pip-version-check", *args], check=True)
+
+
+def mb(size: int) -> str:
+    return f"{size / 2**20:.1f} MB"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--with-tensorflow", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        wheels, target = Path(tmp) / "wheels", Path(tmp) / "site"
+        pip("download", "--only-binary=:all:", "-r", str(ROOT / "requirements.txt"), "-d", str(wheels))
+        pip(
+            "install",
+            "--no-index",
+            "--find-links",
+            str(wheels),
+            "--no-compile",
+            "--target",
+            str(target),
+            "-r",
+            str(ROOT / "requirements.txt"),
+        )
+        files = sorted(wheels.iterdir(), key=lambda f: f.stat().st_size, reverse=True)
+        compressed, installed = sum(f.stat().st_size for f in files), folder_bytes(target)
+        print(f"requirements.txt: {len(files)} wheels, {mb(compressed)} compressed, {mb(installed)} installed")
+        for wheel in files[:6]:
+            print(f"  {wheel.stat().st_size / 2**20:6.1f} MB  {wheel.name}")
+        tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+        app_files = [ROOT / name for name in tracked if not name.startswith(("tests/", "bench/")) and (ROOT / name).is_file()]
+        print(f"app files shipped (git ls-files less tests/ and bench/): {mb(sum(f.stat().st_size for f in app_files))}")
+        if args.with_tensorflow:
+            tf_dir = Path(tmp) / "tf"
+            pip("download", "--only-binary=:all:", "--no-deps", "tensorflow-cpu", "-d", str(tf_dir))
+            print(f"for comparison, tensorflow-cpu alone: {mb(folder_bytes(tf_dir))} compressed (without its dependencies)")
+
+
+if __name__ == "__main__":
+    main()

@@ -134,6 +134,8 @@ def live_figures(stream: LiveStream) -> None:
     faces.metric("Faces in view", stats.faces_in_view)
     fps.metric("Frames / s", f"{stats.fps:.0f}" if stats.fps else "–")
     latency.metric("Time per frame", f"{stats.latency_ms_median:.0f} ms" if stats.latency_ms_median else "–")
+    if stats.latency_ms_p95:
+        st.caption(f"Time per frame: median of the last 60 frames; p95 {stats.latency_ms_p95:.0f} ms.")
     if stats.error:
         st.error(f"A frame could not be processed ({stats.error}); the video goes on unlabelled.")
     if stats.skipped_faces:

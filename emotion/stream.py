@@ -34,7 +34,8 @@ class LiveStats:
     skipped_faces: int = 0  # faces beyond the per-frame cap in the latest frame
     current_mix: dict[str, float] = field(default_factory=dict)  # mean probabilities of the faces in view
     session_counts: dict[str, int] = field(default_factory=dict)  # labelled faces per emotion, all frames
-    latency_ms_median: float | None = None
+    latency_ms_median: float | None = None  # over the last 60 frames
+    latency_ms_p95: float | None = None
     fps: float | None = None
     error: str | None = None
 
@@ -96,6 +97,7 @@ class LiveStream:
                 current_mix={name: float(p) for name, p in zip(EMOTIONS, mix)} if mix is not None else {},
                 session_counts=counts,
                 latency_ms_median=float(np.median(self._latencies)),
+                latency_ms_p95=float(np.percentile(self._latencies, 95)),
                 fps=(len(self._arrivals) - 1) / span if span > 0 else None,
                 error=None,
             )

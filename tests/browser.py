@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -46,9 +47,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class RunningServer:
+    url: str
+    pid: int
+
+
 @contextlib.contextmanager
-def streamlit_server(extra_env: dict[str, str] | None = None, log_path: Path | None = None) -> Iterator[str]:
-    """`streamlit run app.py` on a free loopback port; yields its URL once /_stcore/health answers."""
+def streamlit_server(extra_env: dict[str, str] | None = None, log_path: Path | None = None) -> Iterator[RunningServer]:
+    """`streamlit run app.py` on a free loopback port, yielded once /_stcore/health answers."""
     port = free_port()
     env = {**os.environ, "EMOTION_ICE_SERVERS": "[]", **(extra_env or {})}
     log = open(log_path or os.devnull, "wb")  # noqa: SIM115 - closed below, after the server stops
@@ -81,7 +88,7 @@ def streamlit_server(extra_env: dict[str, str] | None = None, log_path: Path | N
             assert server.poll() is None, "the Streamlit server exited during start-up"
             assert time.monotonic() < deadline, "the Streamlit server did not become healthy within 60 s"
             time.sleep(0.2)
-        yield url
+        yield RunningServer(url, server.pid)
     finally:
         server.terminate()
         try:

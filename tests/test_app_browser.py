@@ -38,8 +38,8 @@ GRAB_VIDEO_FRAME = """() => {
 def server(tmp_path_factory):
     require_browser()
     ARTIFACTS.mkdir(exist_ok=True)
-    with streamlit_server(log_path=ARTIFACTS / "streamlit.log") as url:
-        yield url
+    with streamlit_server(log_path=ARTIFACTS / "streamlit.log") as running:
+        yield running.url
 
 
 @pytest.fixture(scope="module")

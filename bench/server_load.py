@@ -1,0 +1,113 @@
+"""The real server under load: cold start, memory, and frame rate and latency per stream.
+
+    python bench/server_load.py [--streams 1 5 10] [--seconds 20]
+
+Starts `streamlit run app.py`, then opens chromium tabs whose fake cameras loop real photos, each
+pressing START, up to every count in --streams. Prints the seconds from `streamlit run` to the
+first processed frame, the server's RSS idle and at each count, and every stream's processed
+frames per second and latency (median and p95, measured in the video callback). Chromium runs
+on the same machine and takes its share of the cores, so treat the figures as a lower bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.browser import CHROMIUM, WEBRTC_IFRAME, camera_video, chromium_args, streamlit_server
+
+CAMERA_PHOTOS = ("facerec_obama.jpg", "dlib_Tom_Cruise_avp_2014_4.jpg")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, from /proc."""
+    total, pids = 0, [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except FileNotFoundError:
+            continue
+        total += int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
+        pids += [int(child) for child in children]
+    return total / 1024
+
+
+def stream_figures(page) -> tuple[float | None, float | None, float | None]:
+    """(frames per second, median ms, p95 ms) as the page shows them for its stream."""
+
+    def metric(label: str) -> float | None:
+        value = page.locator('[data-testid="stMetric"]', has_text=label).locator('[data-testid="stMetricValue"]')
+        text = value.first.inner_text() if value.count() else ""
+        found = re.search(r"[\d.]+", text)
+        return float(found.group()) if found else None
+
+    caption = page.get_by_text(re.compile(r"p95 \d+ ms"))
+    p95 = re.search(r"p95 (\d+) ms", caption.first.inner_text()) if caption.count() else None
+    return metric("Frames / s"), metric("Time per frame"), float(p95.group(1)) if p95 else None
+
+
+def start_stream(browser, url: str):
+    context = browser.new_context(permissions=["camera"], viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(url)
+    page.frame_locator(WEBRTC_IFRAME).get_by_role("button", name=re.compile(r"^start$", re.I)).click(timeout=60_000)
+    return page
+
+
+def wait_for_frames(page, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        fps, _, _ = stream_figures(page)
+        if fps:
+            return
+        page.wait_for_timeout(100)
+    raise SystemExit("no processed frame within 60 s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--streams", type=int, nargs="+", default=[1, 5, 10])
+    parser.add_argument("--seconds", type=float, default=20, help="how long each load level runs before it is read")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
+        video = camera_video(Path(tmp) / "camera.y4m", CAMERA_PHOTOS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=chromium_args(video))
+        started = time.monotonic()
+        with streamlit_server() as server:
+            url, server_pid = server.url, server.pid
+            ready = time.monotonic() - started
+            idle = rss_mb(server_pid)
+            pages = [start_stream(browser, url)]
+            wait_for_frames(pages[0])
+            first_frame = time.monotonic() - started
+            print(f"cold start: server healthy after {ready:.1f} s, first processed frame after {first_frame:.1f} s")
+            print(f"server RSS idle: {idle:.0f} MB")
+            for count in args.streams:
+                while len(pages) < count:
+                    pages.append(start_stream(browser, url))
+                for page in pages:
+                    wait_for_frames(page)
+                pages[0].wait_for_timeout(args.seconds * 1000)
+                figures = [stream_figures(page) for page in pages]
+                fps = [f[0] or 0 for f in figures]
+                p95 = [f[2] or float("nan") for f in figures]
+                print(
+                    f"{count:>2} streams: server RSS {rss_mb(server_pid):.0f} MB; processed frames/s per stream "
+                    f"min {min(fps):.0f} median {sorted(fps)[len(fps) // 2]:.0f}; worst stream p95 {max(p95):.0f} ms",
+                    flush=True,
+                )
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

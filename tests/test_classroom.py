@@ -1,0 +1,188 @@
+"""The teacher's figures from simulated students: real pipelines on real photos push into a room.
+
+Each student is a tracker-smoothed pipeline fed with real photographs; the test keeps what each
+published and checks that the teacher's mix, timeline, flags and CSV are exactly what it implies.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from emotion.classroom import (
+    NEGATIVE_INDEX,
+    RoomPublisher,
+    Thresholds,
+    class_table,
+    flags,
+    mix_now,
+    negative_share,
+    presence,
+    report_csv,
+    report_html,
+    roster,
+    timeline,
+)
+from emotion.pipeline import PipelineSettings, analyze_frame
+from emotion.preprocess import EMOTIONS
+from emotion.rooms import MemoryStore, RedisStore
+from emotion.tracking import FaceTracker
+
+from .conftest import read_photo
+from .redis_server import RedisProcess
+
+T0 = 1_800_000_000.0  # a whole minute, so intervals and minutes start with the lecture
+STUDENT_PHOTOS = {"Ada": "facerec_obama.jpg", "Ben": "facerec_two_people.jpg", "Cy": None}  # Cy's camera sees no one
+
+
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory):
+    server = RedisProcess(tmp_path_factory.mktemp("redis")).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="module", params=["memory", "redis"])
+def store(request):
+    return MemoryStore() if request.param == "memory" else RedisStore(request.getfixturevalue("redis_url"))
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class RecordingStore:
+    """The real store, noting what each student published (names by student id)."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self.sent: dict[str, list[tuple[float, list[np.ndarray]]]] = {}
+
+    def publish(self, code, student_id, faces, now):
+        self.store.publish(code, student_id, faces, now)
+        self.sent.setdefault(student_id, []).append((now, [np.asarray(f) for f in faces]))
+
+
+def run_class(store, models, seconds: int = 130, fps: int = 2):
+    """Three students stream for `seconds`; returns the room and what each student actually published."""
+    room = store.create_room("Biology", 3 * 3600, T0)
+    clock = Clock(T0)
+    recorder = RecordingStore(store)
+    students = []
+    for name, photo in STUDENT_PHOTOS.items():
+        student = store.join(room.code, name, T0)
+        frame = read_photo(photo) if photo else np.full((480, 640, 3), 70, np.uint8)
+        publisher = RoomPublisher(recorder, room.code, student.student_id, interval=0.5, clock=clock)
+        students.append((name, student.student_id, frame, FaceTracker(), publisher))
+    settings = PipelineSettings()
+    for step in range(seconds * fps):
+        clock.now = T0 + step / fps
+        for _, _, frame, tracker, publisher in students:
+            publisher(analyze_frame(frame, models, settings, tracker).faces)
+    published = {name: recorder.sent.get(student_id, []) for name, student_id, *_ in students}
+    return room, published, clock.now
+
+
+@pytest.fixture(scope="module")
+def lecture(store, models):
+    room, published, end = run_class(store, models)
+    return store, room, published, end
+
+
+def test_live_figures_are_what_the_students_sent(lecture):
+    store, room, published, end = lecture
+    data = store.data(room.code, end)
+    thresholds = Thresholds()
+    assert [presence(s, end, thresholds) for s in data.students] == ["active"] * 3
+    assert {s.name: s.faces for s in data.students} == {"Ada": 1, "Ben": 2, "Cy": 0}
+    expected = np.mean([np.mean(np.asarray(published[name][-1][1], dtype=np.float64), axis=0) for name in ("Ada", "Ben")], axis=0)
+    assert list(mix_now(data, end, thresholds).values()) == pytest.approx(expected.tolist())
+    assert roster(data, end, thresholds)["student"].tolist() == ["Ada", "Ben", "Cy"]
+
+
+def test_class_intervals_sum_every_published_face(lecture):
+    store, room, published, end = lecture
+    table = class_table(store.data(room.code, end))
+    assert table["samples"].sum() == sum(len(sent) for sent in published.values())
+    faces = [face for sent in published.values() for _, sample in sent for face in sample]
+    assert table["faces"].sum() == len(faces)
+    first = table.iloc[0]
+    in_first = [f for sent in published.values() for t, sample in sent if t < T0 + 10 for f in sample]
+    assert [first[name] for name in EMOTIONS] == pytest.approx(np.mean(np.asarray(in_first, dtype=np.float64), axis=0).tolist())
+
+
+def test_timeline_has_one_share_per_emotion_per_minute(lecture):
+    store, room, published, end = lecture
+    line = timeline(store.data(room.code, end))
+    assert sorted(line["minute"].unique()) == [pd.Timestamp(T0 + 60 * m, unit="s", tz="UTC") for m in range(3)]
+    second_minute = [f for sent in published.values() for t, sample in sent if T0 + 60 <= t < T0 + 120 for f in sample]
+    shares = line[line["minute"] == pd.Timestamp(T0 + 60, unit="s", tz="UTC")].set_index("emotion")["share"]
+    expected = np.mean(np.asarray(second_minute, dtype=np.float64), axis=0)
+    assert [shares[name] for name in EMOTIONS] == pytest.approx(expected.tolist())
+
+
+def test_flags_follow_the_teachers_thresholds(lecture):
+    store, room, published, end = lecture
+    data = store.data(room.code, end)
+    faces = [f for sent in published.values() for t, sample in sent if t >= end - 120 for f in sample]
+    share = float(np.mean([np.asarray(f, dtype=np.float64)[NEGATIVE_INDEX].sum() for f in faces]))
+    assert negative_share(data, end - 120) == pytest.approx(share)
+    lenient = flags(data, end, Thresholds(negative_share=min(share + 0.01, 1.0), no_face_seconds=3600, stuck_seconds=3600))
+    assert lenient == []
+    strict = flags(data, end, Thresholds(negative_share=max(share - 0.01, 0.0), no_face_seconds=60, stuck_seconds=3600))
+    kinds = {(f.kind, f.student) for f in strict}
+    assert ("class_negative", None) in kinds and ("no_face", "Cy") in kinds
+    assert f"{share:.0%}" in next(f.message for f in strict if f.kind == "class_negative")
+
+
+def test_one_student_held_in_a_negative_emotion_is_flagged_by_name(store):
+    room = store.create_room("Maths", 3600, T0)
+    dana = store.join(room.code, "Dana", T0)
+    sad = np.array([0.05, 0.02, 0.08, 0.05, 0.7, 0.02, 0.08])
+    for t in range(0, 181, 1):
+        store.publish(room.code, dana.student_id, [sad], T0 + t)
+    found = flags(store.data(room.code, T0 + 180), T0 + 180, Thresholds(stuck_seconds=120))
+    assert [(f.kind, f.student, f.message) for f in found if f.kind == "stuck"] == [("stuck", "Dana", "Dana: Sad for 3 min.")]
+
+
+def test_paused_left_and_dropped_students(store):
+    room = store.create_room("Presence", 3600, T0)
+    ids = {name: store.join(room.code, name, T0).student_id for name in ("Eve", "Fay", "Gus")}
+    for student_id in ids.values():
+        store.publish(room.code, student_id, [], T0 + 1)
+    store.set_status(room.code, ids["Eve"], "paused", T0 + 2)
+    store.set_status(room.code, ids["Fay"], "left", T0 + 2)
+    data = store.data(room.code, T0 + 30)
+    states = dict(zip(roster(data, T0 + 30, Thresholds())["student"], roster(data, T0 + 30, Thresholds())["state"]))
+    assert states == {"Eve": "dropped", "Fay": "left", "Gus": "dropped"}
+    eve = next(s for s in data.students if s.name == "Eve")
+    assert presence(eve, T0 + 10, Thresholds()) == "paused"
+
+
+def test_csv_holds_every_student_interval_and_the_class(lecture):
+    store, room, published, end = lecture
+    data = store.data(room.code, end)
+    table = pd.read_csv(io.StringIO(report_csv(data)))
+    assert set(table["student"]) == {"Ada", "Ben", "Cy", "class"}
+    per_student = table[table["student"] != "class"]
+    assert len(per_student) == len(data.intervals)
+    ada = per_student[per_student["student"] == "Ada"]
+    assert ada["samples"].sum() == len(published["Ada"])
+    cy = per_student[per_student["student"] == "Cy"]
+    assert cy["faces"].sum() == 0 and cy["Happy"].isna().all()
+    assert table[table["student"] == "class"]["faces"].sum() == per_student["faces"].sum()
+
+
+def test_html_report_is_self_contained_and_escapes_names(store):
+    room = store.create_room("<b>Chem</b>", 3600, T0)
+    store.join(room.code, "<script>x</script>", T0)
+    page = report_html(store.data(room.code, T0 + 5), T0 + 5, Thresholds(), "<div>chart</div>")
+    assert "&lt;b&gt;Chem&lt;/b&gt;" in page and "<script>x</script>" not in page
+    assert "<div>chart</div>" in page and "no images were kept" in page

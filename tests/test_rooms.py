@@ -1,0 +1,144 @@
+"""Class rooms: the same tests against the in-memory store and a real Redis server."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emotion.classroom import RoomPublisher
+from emotion.rooms import CODE_ALPHABET, DuplicateName, MemoryStore, RedisStore, RoomError, RoomNotFound, StoreUnavailable
+
+from .redis_server import RedisProcess
+
+T0 = 1_800_000_000.0  # a fixed clock: rooms are judged by the times they are given
+
+
+@pytest.fixture(scope="module")
+def redis_process(tmp_path_factory):
+    process = RedisProcess(tmp_path_factory.mktemp("redis")).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request):
+    if request.param == "memory":
+        return MemoryStore()
+    return RedisStore(request.getfixturevalue("redis_process").url)
+
+
+def probs(index: int, weight: float = 0.7) -> np.ndarray:
+    p = np.full(7, (1 - weight) / 6)
+    p[index] = weight
+    return p
+
+
+def test_a_room_has_a_short_unambiguous_code(store):
+    room = store.create_room("Physics 101", 3600, T0)
+    assert len(room.code) == 6 and set(room.code) <= set(CODE_ALPHABET)
+    assert store.room(room.code.lower(), T0 + 1) == room
+    assert len(room.teacher_key) >= 16
+
+
+def test_unknown_and_expired_rooms(store):
+    room = store.create_room("Short", 60, T0)
+    with pytest.raises(RoomNotFound, match="no open class with the code ZZZZZZ"):
+        store.room("ZZZZZZ", T0)
+    with pytest.raises(RoomNotFound, match="expired"):
+        store.join(room.code, "Ada", T0 + 61)
+    with pytest.raises(RoomNotFound):
+        store.data(room.code, T0 + 61)
+
+
+def test_names_anonymous_numbers_and_duplicates(store):
+    room = store.create_room("Names", 3600, T0)
+    assert store.join(room.code, "  Ada   Lovelace ", T0).name == "Ada Lovelace"
+    assert store.join(room.code, None, T0).name == "student 2"
+    assert store.join(room.code, "", T0).name == "student 3"
+    with pytest.raises(DuplicateName, match="already uses the name 'ada lovelace'"):
+        store.join(room.code, "ada lovelace", T0)
+
+
+def test_published_figures_update_the_student_and_the_intervals(store):
+    room = store.create_room("Figures", 3600, T0)
+    ada = store.join(room.code, "Ada", T0)
+    store.publish(room.code, ada.student_id, [probs(3), probs(3, 0.5)], T0 + 1)
+    store.publish(room.code, ada.student_id, [], T0 + 2)
+    store.publish(room.code, ada.student_id, [probs(4)], T0 + 12)
+    data = store.data(room.code, T0 + 13)
+    (student,) = data.students
+    assert student.faces == 1 and student.label == "Sad" and student.label_since == T0 + 12 and student.no_face_since is None
+    intervals = sorted(data.intervals, key=lambda i: i.start)
+    assert [(i.start, i.samples, i.samples_with_face, i.faces) for i in intervals] == [(T0, 2, 1, 2), (T0 + 10, 1, 1, 1)]
+    assert intervals[0].sums == pytest.approx((probs(3) + probs(3, 0.5)).tolist())
+
+
+def test_label_and_absence_keep_their_start_time(store):
+    room = store.create_room("Since", 3600, T0)
+    ada = store.join(room.code, "Ada", T0)
+    for t in (1, 2, 3):
+        store.publish(room.code, ada.student_id, [probs(0)], T0 + t)
+    assert store.data(room.code, T0 + 4).students[0].label_since == T0 + 1
+    for t in (5, 6):
+        store.publish(room.code, ada.student_id, [], T0 + t)
+    assert store.data(room.code, T0 + 7).students[0].no_face_since == T0 + 5
+
+
+def test_a_student_who_left_cannot_publish(store):
+    room = store.create_room("Leave", 3600, T0)
+    ada = store.join(room.code, "Ada", T0)
+    store.set_status(room.code, ada.student_id, "left", T0 + 1)
+    with pytest.raises(RoomError, match="no longer in this class"):
+        store.publish(room.code, ada.student_id, [probs(3)], T0 + 2)
+
+
+def test_publisher_throttles_and_stops_when_the_room_is_gone(store):
+    room = store.create_room("Publisher", 60, T0)
+    ada = store.join(room.code, "Ada", T0)
+    clock = iter([T0 + 1.0, T0 + 1.1, T0 + 1.2, T0 + 1.4, T0 + 100])
+
+    class FaceFigures:  # what the pipeline hands the hook: objects with .probabilities
+        probabilities = probs(5)
+
+    publisher = RoomPublisher(store, room.code, ada.student_id, interval=0.3, clock=lambda: next(clock))
+    for _ in range(4):
+        publisher([FaceFigures()])
+    assert sum(i.samples for i in store.data(room.code, T0 + 2).intervals) == 2  # at 1.0 and 1.4
+    publisher([FaceFigures()])  # at T0 + 100 the room has expired
+    assert publisher.paused and "no open class" in publisher.problem
+
+
+def test_redis_keys_expire_with_the_room(redis_process):
+    import redis
+
+    store = RedisStore(redis_process.url)
+    import time
+
+    room = store.create_room("TTL", 120, time.time())
+    store.join(room.code, "Ada", time.time())
+    client = redis.Redis.from_url(redis_process.url)
+    for key in client.keys(f"room:{room.code}*"):
+        assert 0 < client.ttl(key) <= 121
+
+
+def test_redis_going_away_and_coming_back(tmp_path):
+    server = RedisProcess(tmp_path).start()
+    store = RedisStore(server.url)
+    room = store.create_room("Outage", 3600, T0)
+    ada = store.join(room.code, "Ada", T0)
+    server.stop()
+    with pytest.raises(StoreUnavailable, match="cannot be reached"):
+        store.data(room.code, T0 + 1)
+    publisher = RoomPublisher(store, room.code, ada.student_id, clock=lambda: T0 + 2)
+
+    class FaceFigures:
+        probabilities = probs(3)
+
+    publisher([FaceFigures()])  # must not raise: the video goes on
+    assert "cannot be reached" in publisher.problem and not publisher.paused
+    server.start()
+    try:
+        store.publish(room.code, ada.student_id, [probs(3)], T0 + 3)
+        assert store.data(room.code, T0 + 4).students[0].label == "Happy"
+    finally:
+        server.stop()

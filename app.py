@@ -1,7 +1,8 @@
 """Classroom emotion recognition: `streamlit run app.py`.
 
 Pages: Live (webcam through WebRTC), Photo (snapshot or upload, the fallback where WebRTC
-cannot connect) and About (the model's figures and the privacy note).
+cannot connect), Join a class and Class mood (the students' and the teacher's side of a class
+room) and About (the model's figures and the privacy note).
 """
 
 from __future__ import annotations
@@ -13,71 +14,15 @@ import pandas as pd
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from emotion.annotate import load_models
 from emotion.charts import emotion_bars
-from emotion.classifier import ModelError
-from emotion.detection import DetectionSettings
+from emotion.class_pages import student_page, teacher_page
 from emotion.images import ImageError, read_image
-from emotion.pipeline import FrameAnalysis, Models, PipelineSettings, analyze_frame
+from emotion.pipeline import FrameAnalysis, analyze_frame
 from emotion.preprocess import EMOTIONS
-from emotion.stream import LiveStream, ice_servers
+from emotion.stream import LiveStream
+from emotion.ui import PRIVACY_NOTE, VIDEO_CONSTRAINTS, ice_servers_or_stop, models_or_stop, sidebar_settings
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
-SCALE_FACTORS = {"fast": 1.3, "balanced": 1.2, "thorough": 1.1}  # Haar pyramid step for live video
-PRIVACY_NOTE = (
-    "Video frames and photos are processed in the server's memory and are never stored or logged. "
-    "Only the emotion figures shown on the page are kept, for as long as the page is open."
-)
-
-
-@st.cache_resource(show_spinner="Loading the emotion model…")
-def shared_models() -> Models:
-    """One detector and one LiteRT interpreter per server process, shared by every session."""
-    return load_models()
-
-
-def models_or_stop() -> Models:
-    try:
-        return shared_models()
-    except (ModelError, FileNotFoundError) as error:
-        st.error(f"The emotion model could not be loaded. {error}")
-        st.stop()
-
-
-def sidebar_settings(*, live: bool) -> PipelineSettings:
-    st.sidebar.header("Detection")
-    strictness = st.sidebar.slider(
-        "Detection strictness",
-        2,
-        10,
-        5,
-        key="min_neighbors",
-        help="How much evidence a face needs. Lower finds more faces and more false ones.",
-    )
-    min_face = st.sidebar.slider(
-        "Minimum face size (pixels)",
-        20,
-        240,
-        40,
-        step=10,
-        key="min_face",
-        help="Smaller faces are ignored: raise it to skip people far in the background.",
-    )
-    thoroughness = st.sidebar.select_slider(
-        "Search thoroughness",
-        options=list(SCALE_FACTORS),
-        value="balanced",
-        key="thoroughness",
-        help="How finely faces are searched for at every size: thorough finds a few more faces, fast keeps video smooth.",
-    )
-    show_probabilities = st.sidebar.toggle("Show every emotion's probability", key="show_probabilities")
-    detection = DetectionSettings(
-        scale_factor=SCALE_FACTORS[thoroughness] if live else 1.1,
-        min_neighbors=strictness,
-        min_face=min_face,
-        detect_width=320 if live else None,
-    )
-    return PipelineSettings(detection=detection, show_probabilities=show_probabilities, max_faces=20 if live else 50)
 
 
 def face_table(analysis: FrameAnalysis) -> pd.DataFrame:
@@ -104,18 +49,14 @@ def live_page() -> None:
         st.session_state.live_stream = LiveStream(models, settings)
     stream: LiveStream = st.session_state.live_stream
     stream.settings = settings
-    try:
-        servers = ice_servers(secrets=_secrets())
-    except ValueError as error:
-        st.error(f"The WebRTC settings are invalid: {error}")
-        st.stop()
+    servers = ice_servers_or_stop()
     video, figures = st.columns([3, 2])
     with video:
         ctx = webrtc_streamer(
             key="live",
             mode=WebRtcMode.SENDRECV,
             rtc_configuration={"iceServers": servers},
-            media_stream_constraints={"video": {"width": 640, "height": 480, "frameRate": {"ideal": 15}}, "audio": False},
+            media_stream_constraints=VIDEO_CONSTRAINTS,
             video_frame_callback=stream.process,
             async_processing=True,
         )
@@ -220,17 +161,12 @@ def about_page() -> None:
     st.caption("Details: model/README.md, the model card.")
 
 
-def _secrets() -> dict:
-    try:
-        return dict(st.secrets)
-    except FileNotFoundError:
-        return {}
-
-
 pages = st.navigation(
     [
         st.Page(live_page, title="Live", icon=":material/videocam:", default=True),
         st.Page(photo_page, title="Photo", icon=":material/photo_camera:", url_path="photo"),
+        st.Page(student_page, title="Join a class", icon=":material/login:", url_path="join"),
+        st.Page(teacher_page, title="Class mood", icon=":material/groups:", url_path="teach"),
         st.Page(about_page, title="About", icon=":material/info:", url_path="about"),
     ]
 )

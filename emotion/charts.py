@@ -32,3 +32,23 @@ def emotion_bars(shares: Mapping[str, float], height: int = 240) -> alt.Chart:
             tooltip=["emotion", alt.Tooltip("share:Q", format=".0%")],
         )
     )
+
+
+def timeline_chart(long: pd.DataFrame, height: int = 260) -> alt.Chart:
+    """Stacked shares per minute from `classroom.timeline` (columns minute, emotion, share)."""
+    return (
+        alt.Chart(long, height=height)
+        .mark_bar()
+        .encode(
+            x=alt.X("utchoursminutes(minute):O", title=None),
+            y=alt.Y("share:Q", stack="normalize", axis=alt.Axis(format="%"), title=None),
+            color=alt.Color("emotion:N", scale=COLOUR_SCALE, sort=list(EMOTIONS), legend=alt.Legend(orient="bottom", title=None)),
+            order=alt.Order("emotion_order:Q"),
+            tooltip=[
+                alt.Tooltip("utchoursminutes(minute):T", title="minute (UTC)"),
+                "emotion",
+                alt.Tooltip("share:Q", format=".0%"),
+            ],
+        )
+        .transform_calculate(emotion_order=f"indexof({list(EMOTIONS)!r}, datum.emotion)")
+    )

@@ -1,0 +1,95 @@
+"""Streamlit helpers shared by the app's pages: the cached models and room store, common controls."""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from emotion.annotate import load_models
+from emotion.classifier import ModelError
+from emotion.detection import DetectionSettings
+from emotion.pipeline import Models, PipelineSettings
+from emotion.rooms import MemoryStore, RedisStore, RoomStore
+from emotion.stream import ice_servers
+
+SCALE_FACTORS = {"fast": 1.3, "balanced": 1.2, "thorough": 1.1}  # Haar pyramid step for live video
+PRIVACY_NOTE = (
+    "Video frames and photos are processed in the server's memory and are never stored or logged. "
+    "Only the emotion figures shown on the page are kept, for as long as the page is open."
+)
+
+
+def secrets() -> dict:
+    try:
+        return dict(st.secrets)
+    except FileNotFoundError:
+        return {}
+
+
+@st.cache_resource(show_spinner="Loading the emotion model…")
+def shared_models() -> Models:
+    """One detector and one LiteRT interpreter per server process, shared by every session."""
+    return load_models()
+
+
+def models_or_stop() -> Models:
+    try:
+        return shared_models()
+    except (ModelError, FileNotFoundError) as error:
+        st.error(f"The emotion model could not be loaded. {error}")
+        st.stop()
+
+
+@st.cache_resource
+def shared_store() -> RoomStore:
+    """Rooms in Redis when REDIS_URL is set (several replicas), else in this process's memory."""
+    url = os.environ.get("REDIS_URL") or secrets().get("REDIS_URL")
+    return RedisStore(url) if url else MemoryStore()
+
+
+def ice_servers_or_stop() -> list[dict]:
+    try:
+        return ice_servers(secrets=secrets())
+    except ValueError as error:
+        st.error(f"The WebRTC settings are invalid: {error}")
+        st.stop()
+
+
+def sidebar_settings(*, live: bool) -> PipelineSettings:
+    st.sidebar.header("Detection")
+    strictness = st.sidebar.slider(
+        "Detection strictness",
+        2,
+        10,
+        5,
+        key="min_neighbors",
+        help="How much evidence a face needs. Lower finds more faces and more false ones.",
+    )
+    min_face = st.sidebar.slider(
+        "Minimum face size (pixels)",
+        20,
+        240,
+        40,
+        step=10,
+        key="min_face",
+        help="Smaller faces are ignored: raise it to skip people far in the background.",
+    )
+    thoroughness = st.sidebar.select_slider(
+        "Search thoroughness",
+        options=list(SCALE_FACTORS),
+        value="balanced",
+        key="thoroughness",
+        help="How finely faces are searched for at every size: thorough finds a few more faces, fast keeps video smooth.",
+    )
+    show_probabilities = st.sidebar.toggle("Show every emotion's probability", key="show_probabilities")
+    detection = DetectionSettings(
+        scale_factor=SCALE_FACTORS[thoroughness] if live else 1.1,
+        min_neighbors=strictness,
+        min_face=min_face,
+        detect_width=320 if live else None,
+    )
+    return PipelineSettings(detection=detection, show_probabilities=show_probabilities, max_faces=20 if live else 50)
+
+
+VIDEO_CONSTRAINTS = {"video": {"width": 640, "height": 480, "frameRate": {"ideal": 15}}, "audio": False}

@@ -1,0 +1,107 @@
+"""End to end for class rooms: a teacher tab and student tabs with fake cameras, on one server and on two."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+
+import pytest
+
+from .browser import ARTIFACTS, CHROMIUM, WEBRTC_IFRAME, camera_video, chromium_args, require_browser, streamlit_server
+from .redis_server import RedisProcess
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    video = camera_video(
+        tmp_path_factory.mktemp("camera") / "camera.y4m", ("facerec_obama.jpg", "dlib_Tom_Cruise_avp_2014_4.jpg")
+    )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=chromium_args(video))
+        yield chromium
+        chromium.close()
+
+
+def metric(page, label: str) -> int | None:
+    value = page.locator('[data-testid="stMetric"]', has_text=label).locator('[data-testid="stMetricValue"]')
+    text = value.first.inner_text().strip() if value.count() else ""
+    return int(text) if text.isdigit() else None
+
+
+def wait_for_metric(page, label: str, expected: int, timeout_s: float = 45) -> None:
+    for _ in range(int(timeout_s * 4)):
+        if metric(page, label) == expected:
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError(f"{label} stayed at {metric(page, label)}, expected {expected}")
+
+
+def create_room(browser, url: str) -> tuple[object, str]:
+    teacher = browser.new_context(viewport={"width": 1280, "height": 1400}).new_page()
+    teacher.goto(f"{url}/teach")
+    teacher.get_by_role("textbox", name="Class name").fill("Biology, week 3")
+    teacher.get_by_role("button", name="Create a class room").click()
+    teacher.wait_for_url(re.compile(r"room=[A-Z0-9]{6}"), timeout=30_000)
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(teacher.url).query)["room"][0]
+    return teacher, code
+
+
+def join_and_stream(browser, url: str, code: str, name: str):
+    student = browser.new_context(permissions=["camera"], viewport={"width": 1280, "height": 900}).new_page()
+    student.goto(f"{url}/join?room={code}")
+    student.get_by_role("textbox", name="Display name (optional)").fill(name)
+    join = student.get_by_role("button", name="Join the class")
+    assert join.is_disabled()  # no consent, no joining
+    student.get_by_text("I agree to share my emotion figures").click()
+    join.click()
+    student.get_by_text(f"you are {name}").wait_for(timeout=30_000)
+    student.frame_locator(WEBRTC_IFRAME).get_by_role("button", name=re.compile(r"^start$", re.I)).click(timeout=60_000)
+    return student
+
+
+def test_two_students_and_a_teacher_on_one_server(browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with streamlit_server(log_path=ARTIFACTS / "streamlit-class.log") as server:
+        teacher, code = create_room(browser, server.url)
+        ada = join_and_stream(browser, server.url, code, "Ada")
+        join_and_stream(browser, server.url, code, "Ben")
+        wait_for_metric(teacher, "Connected", 2)
+        wait_for_metric(teacher, "Face in view", 2)
+        teacher.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=20_000)
+        teacher.screenshot(path=str(ARTIFACTS / "teacher.png"), full_page=True)
+        roster = teacher.locator('[data-testid="stTable"]').first.inner_text()
+        assert "Ada" in roster and "Ben" in roster
+
+        ada.get_by_role("button", name="Leave the class").click()
+        wait_for_metric(teacher, "Left or dropped", 1)
+        wait_for_metric(teacher, "Connected", 1)
+
+        late = browser.new_context().new_page()
+        late.goto(f"{server.url}/join?room={code}")
+        late.get_by_role("textbox", name="Display name (optional)").fill("ben")
+        late.get_by_text("I agree to share my emotion figures").click()
+        late.get_by_role("button", name="Join the class").click()
+        late.get_by_text("already uses the name 'ben'").wait_for(timeout=20_000)
+        late.goto(f"{server.url}/join?room=ZZZZZZ")
+        late.get_by_text("no open class with the code ZZZZZZ").wait_for(timeout=20_000)
+        for page in (teacher, late):
+            assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_student_and_teacher_on_two_replicas_share_one_redis(browser, tmp_path):
+    redis = RedisProcess(tmp_path).start()
+    try:
+        env = {"REDIS_URL": redis.url}
+        with streamlit_server(env) as replica_a, streamlit_server(env) as replica_b:
+            teacher, code = create_room(browser, replica_b.url)
+            join_and_stream(browser, replica_a.url, code, "Cleo")
+            wait_for_metric(teacher, "Connected", 1)
+            wait_for_metric(teacher, "Face in view", 1)
+            assert "Cleo" in teacher.locator('[data-testid="stTable"]').first.inner_text()
+    finally:
+        redis.stop()

@@ -1,0 +1,73 @@
+"""The command line: `python -m emotion.annotate IN [OUT] [--json]` on real photos and a video made from them."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import cv2
+import pytest
+
+from emotion.annotate import main
+
+from .browser import letterbox
+from .conftest import FACES, ROOT, read_photo
+
+
+def test_image_json_lists_every_face(capsys, tmp_path):
+    out = tmp_path / "labelled.png"
+    assert main([str(FACES / "facerec_two_people.jpg"), str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert len(report["faces"]) == 2
+    face = report["faces"][0]
+    assert set(face) == {"box", "label", "confidence", "probabilities"}
+    assert len(face["box"]) == 4 and face["label"] in face["probabilities"]
+    assert face["confidence"] == max(face["probabilities"].values())
+    written = cv2.imread(str(out))
+    assert written.shape == read_photo("facerec_two_people.jpg").shape
+
+
+def test_summary_without_json(capsys):
+    assert main([str(FACES / "facerec_obama.jpg")]) == 0
+    assert capsys.readouterr().out.startswith("1 face(s): ")
+
+
+def test_video_gives_one_entry_per_frame(tmp_path, capsys):
+    video = tmp_path / "clip.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10, (640, 480))
+    frames = [letterbox(read_photo("facerec_obama.jpg"))] * 5 + [letterbox(read_photo("facerec_two_people.jpg"))] * 5
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    out = tmp_path / "labelled.mp4"
+    assert main([str(video), str(out), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [frame["frame"] for frame in report["frames"]] == list(range(10))
+    assert [len(frame["faces"]) for frame in report["frames"]] == [1] * 5 + [2] * 5
+    capture = cv2.VideoCapture(str(out))
+    assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 10
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p / "missing.jpg", "no such file"),
+        (lambda p: (p / "fake.jpg").write_bytes(b"not an image") and p / "fake.jpg", "not an image this app can read"),
+        (lambda p: (p / "fake.mp4").write_bytes(b"not a video") and p / "fake.mp4", "could not be opened as a video|no readable"),
+    ],
+)
+def test_bad_inputs_give_a_message_and_exit_2(tmp_path, capsys, make, message):
+    assert main([str(make(tmp_path))]) == 2
+    assert re.search(message, capsys.readouterr().err)
+
+
+def test_missing_model_is_explained():
+    result = subprocess.run(
+        [sys.executable, "-m", "emotion.annotate", str(FACES / "facerec_obama.jpg"), "--model", "nowhere.tflite"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2 and "python -m emotion.train" in result.stderr

@@ -13,11 +13,13 @@ from emotion.detection import DetectionSettings
 from emotion.pipeline import Models, PipelineSettings
 from emotion.stream import DEFAULT_STUN, LiveStream, ice_servers
 
+from .browser import letterbox
 from .conftest import read_photo
 
 
 def frame_640x480(name: str) -> np.ndarray:
-    return cv2.resize(read_photo(name), (640, 480), interpolation=cv2.INTER_AREA)
+    """The photo as a webcam would send it: 640x480, aspect kept."""
+    return letterbox(read_photo(name))
 
 
 def video_frame(bgr: np.ndarray, pixel_format: str) -> av.VideoFrame:

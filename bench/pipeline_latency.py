@@ -78,7 +78,7 @@ def main() -> None:
         import emotion.model  # noqa: F401 - custom layers of the saved model
 
         keras_model = keras.models.load_model(args.keras_model, compile=False)
-    cascade = models.detector.cascade
+    cascade = models.detector.thread_cascade()
 
     print(f"{'frame':<10}{'faces':>6}{'ours median':>13}{'ours p95':>10}{'base median':>13}{'base p95':>10}{'speed-up':>10}")
     for name, image in scenario_frames().items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,12 +21,26 @@ class DetectionSettings:
 
 
 class FaceDetector:
-    """A loaded cascade. OpenCV's detectMultiScale is safe to call from several threads."""
+    """The Haar cascade, one instance per thread.
+
+    detectMultiScale is not const in OpenCV (opencv/opencv#4287): one cascade must not serve two
+    threads at once. Each session's video thread gets its own copy, loaded on first use (~1 MB).
+    """
 
     def __init__(self, cascade_path: str | Path = DEFAULT_CASCADE) -> None:
-        self.cascade = cv2.CascadeClassifier(str(cascade_path))
-        if self.cascade.empty():
-            raise FileNotFoundError(f"could not load the Haar cascade {cascade_path}")
+        self.cascade_path = str(cascade_path)
+        self._local = threading.local()
+        self.thread_cascade()  # load now, so that a missing or broken file is reported at start-up
+
+    def thread_cascade(self) -> cv2.CascadeClassifier:
+        """This thread's cascade."""
+        cascade = getattr(self._local, "cascade", None)
+        if cascade is None:
+            cascade = cv2.CascadeClassifier(self.cascade_path)
+            if cascade.empty():
+                raise FileNotFoundError(f"could not load the Haar cascade {self.cascade_path}")
+            self._local.cascade = cascade
+        return cascade
 
     def detect(self, gray: np.ndarray, settings: DetectionSettings = DetectionSettings()) -> np.ndarray:
         """Face boxes (N, 4) as x, y, w, h in the coordinates of `gray`, largest first."""
@@ -37,7 +52,7 @@ class FaceDetector:
         min_side = max(1, round(settings.min_face * scale))
         if min(gray.shape[:2]) < min_side:
             return np.empty((0, 4), dtype=np.int32)
-        boxes = self.cascade.detectMultiScale(
+        boxes = self.thread_cascade().detectMultiScale(
             gray,
             scaleFactor=settings.scale_factor,
             minNeighbors=settings.min_neighbors,

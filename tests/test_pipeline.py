@@ -135,3 +135,21 @@ def test_iou():
     a = np.array([[0, 0, 10, 10]])
     b = np.array([[0, 0, 10, 10], [5, 0, 10, 10], [20, 20, 5, 5]])
     assert iou(a, b)[0].tolist() == pytest.approx([1.0, 50 / 150, 0.0])
+
+
+def test_each_thread_gets_its_own_cascade_and_the_same_answer(models):
+    """detectMultiScale is not thread-safe on one cascade: threads must not share it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    gray = cv2.cvtColor(read_photo("dlib_2008_004176.jpg"), cv2.COLOR_BGR2GRAY)
+    settings = DetectionSettings(1.1, 5, 30, detect_width=None)
+    expected = models.detector.detect(gray, settings)
+
+    def detect(_):
+        return id(models.detector.thread_cascade()), models.detector.detect(gray, settings)
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(detect, range(16)))
+    assert len({cascade for cascade, _ in results}) > 1
+    assert id(models.detector.thread_cascade()) not in {cascade for cascade, _ in results}
+    assert all(np.array_equal(boxes, expected) for _, boxes in results)

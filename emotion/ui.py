@@ -7,7 +7,7 @@ import os
 import streamlit as st
 
 from emotion.annotate import load_models
-from emotion.classifier import ModelError
+from emotion.classifier import DEFAULT_MODEL, ModelError
 from emotion.detection import DetectionSettings
 from emotion.pipeline import Models, PipelineSettings
 from emotion.rooms import MemoryStore, RedisStore, RoomStore
@@ -29,8 +29,11 @@ def secrets() -> dict:
 
 @st.cache_resource(show_spinner="Loading the emotion model…")
 def shared_models() -> Models:
-    """One detector and one LiteRT interpreter per server process, shared by every session."""
-    return load_models()
+    """One detector and one LiteRT interpreter per server process, shared by every session.
+
+    EMOTION_MODEL may name another .tflite file; the default is the bundled model/emotion_cnn.tflite.
+    """
+    return load_models(os.environ.get("EMOTION_MODEL") or DEFAULT_MODEL)
 
 
 def models_or_stop() -> Models:

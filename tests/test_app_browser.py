@@ -20,7 +20,7 @@ from .browser import (
     require_browser,
     streamlit_server,
 )
-from .conftest import FACES, read_photo
+from .conftest import BUNDLED_TFLITE, FACES, read_photo
 
 pytestmark = pytest.mark.browser
 CAMERA_PHOTOS = ("facerec_two_people.jpg", "dlib_Tom_Cruise_avp_2014_4.jpg", "facerec_obama.jpg")
@@ -113,3 +113,17 @@ def test_photo_upload_shows_the_annotated_image_and_a_table(server, browser, tmp
     page.get_by_text("not an image this app can read").wait_for(timeout=30_000)
     assert page.locator('[data-testid="stException"]').count() == 0
     context.close()
+
+
+@pytest.mark.parametrize("model", ["missing", "truncated"])
+def test_a_bad_model_file_is_explained_on_the_page(browser, tmp_path, model):
+    path = tmp_path / "emotion_cnn.tflite"
+    if model == "truncated":
+        path.write_bytes(BUNDLED_TFLITE.read_bytes()[:4096])
+    with streamlit_server({"EMOTION_MODEL": str(path)}) as server:
+        page = browser.new_context().new_page()
+        page.goto(server.url)
+        page.get_by_text("The emotion model could not be loaded").wait_for(timeout=30_000)
+        assert page.get_by_text("python -m emotion.train").count() == 1
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.context.close()

@@ -1,6 +1,7 @@
 """The real server under load: cold start, memory, and frame rate and latency per stream.
 
     python bench/server_load.py [--streams 1 5 10] [--seconds 20]
+    taskset -c 1 python bench/server_load.py --server-cpus 0 --streams 1 2 3 4   # streams per core
 
 Starts `streamlit run app.py`, then opens chromium tabs whose fake cameras loop real photos, each
 pressing START, up to every count in --streams. Prints the seconds from `streamlit run` to the
@@ -76,6 +77,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--streams", type=int, nargs="+", default=[1, 5, 10])
     parser.add_argument("--seconds", type=float, default=20, help="how long each load level runs before it is read")
+    parser.add_argument("--server-cpus", help="pin the server to these CPUs (taskset list), e.g. 0")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -83,7 +85,7 @@ def main() -> None:
         video = camera_video(Path(tmp) / "camera.y4m", CAMERA_PHOTOS)
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=chromium_args(video))
         started = time.monotonic()
-        with streamlit_server() as server:
+        with streamlit_server(cpus=args.server_cpus) as server:
             url, server_pid = server.url, server.pid
             ready = time.monotonic() - started
             idle = rss_mb(server_pid)

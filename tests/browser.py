@@ -54,8 +54,10 @@ class RunningServer:
 
 
 @contextlib.contextmanager
-def streamlit_server(extra_env: dict[str, str] | None = None, log_path: Path | None = None) -> Iterator[RunningServer]:
-    """`streamlit run app.py` on a free loopback port, yielded once /_stcore/health answers."""
+def streamlit_server(
+    extra_env: dict[str, str] | None = None, log_path: Path | None = None, cpus: str | None = None
+) -> Iterator[RunningServer]:
+    """`streamlit run app.py` on a free loopback port, yielded once /_stcore/health answers; `cpus` pins it (taskset)."""
     port = free_port()
     env = {**os.environ, "EMOTION_ICE_SERVERS": "[]", **(extra_env or {})}
     log = open(log_path or os.devnull, "wb")  # noqa: SIM115 - closed below, after the server stops
@@ -74,6 +76,8 @@ def streamlit_server(extra_env: dict[str, str] | None = None, log_path: Path | N
         "--browser.gatherUsageStats",
         "false",
     ]
+    if cpus is not None:
+        command = ["taskset", "-c", cpus, *command]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

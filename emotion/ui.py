@@ -78,16 +78,19 @@ def sidebar_settings(*, live: bool) -> PipelineSettings:
         key="min_face",
         help="Smaller faces are ignored: raise it to skip people far in the background.",
     )
-    thoroughness = st.sidebar.select_slider(
-        "Search thoroughness",
-        options=list(SCALE_FACTORS),
-        value="balanced",
-        key="thoroughness",
-        help="How finely faces are searched for at every size: thorough finds a few more faces, fast keeps video smooth.",
-    )
+    scale_factor = 1.1  # photos: the most thorough search; time matters less than for video
+    if live:
+        thoroughness = st.sidebar.select_slider(
+            "Search thoroughness",
+            options=list(SCALE_FACTORS),
+            value="balanced",
+            key="thoroughness",
+            help="How finely faces are searched for at every size: thorough finds a few more faces, fast keeps video smooth.",
+        )
+        scale_factor = SCALE_FACTORS[thoroughness]
     show_probabilities = st.sidebar.toggle("Show every emotion's probability", key="show_probabilities")
     detection = DetectionSettings(
-        scale_factor=SCALE_FACTORS[thoroughness] if live else 1.1,
+        scale_factor=scale_factor,
         min_neighbors=strictness,
         min_face=min_face,
         detect_width=320 if live else None,

@@ -146,14 +146,12 @@ def chromium_args(fake_video: Path | None = None) -> list[str]:
     return args
 
 
-def label_colour_pixels(rgba: np.ndarray) -> int:
-    """How many pixels carry one of the label colours the app draws with (within codec noise)."""
-    from emotion.drawing import EMOTION_COLOURS
+def drawn_pixels(returned_bgr: np.ndarray, sources: list[np.ndarray], threshold: int = 80) -> int:
+    """Pixels of a returned video frame that differ strongly from the camera frame it came from.
 
-    rgb = rgba[..., :3].astype(np.int16)
-    hits = np.zeros(rgb.shape[:2], bool)
-    for b, g, r in EMOTION_COLOURS.values():
-        if (b, g, r) == (110, 110, 110):
-            continue  # Neutral's grey is too common in photos to count as drawn
-        hits |= np.abs(rgb - np.array([r, g, b])).max(axis=2) < 22
-    return int(hits.sum())
+    The source is the camera frame closest to it; compression changes pixels a little, while the
+    drawn boxes and label bands change them a lot, whatever the emotion's colour.
+    """
+    returned = returned_bgr[..., :3].astype(np.int16)
+    source = min(sources, key=lambda s: float(np.abs(returned - s.astype(np.int16)).mean()))
+    return int((np.abs(returned - source.astype(np.int16)).max(axis=2) > threshold).sum())

@@ -15,7 +15,7 @@ from .browser import (
     WEBRTC_IFRAME,
     camera_video,
     chromium_args,
-    label_colour_pixels,
+    drawn_pixels,
     letterbox,
     require_browser,
     streamlit_server,
@@ -74,6 +74,7 @@ def test_live_video_comes_back_with_labelled_faces(server, browser):
     iframe = page.frame_locator(WEBRTC_IFRAME)
     iframe.get_by_role("button", name=re.compile(r"^start$", re.I)).click(timeout=60_000)
 
+    sources = [letterbox(read_photo(name)) for name in CAMERA_PHOTOS]
     drawn, faces, frame = 0, None, None
     for _ in range(120):  # up to 30 s
         page.wait_for_timeout(250)
@@ -81,7 +82,7 @@ def test_live_video_comes_back_with_labelled_faces(server, browser):
         data_url = page.locator(WEBRTC_IFRAME).element_handle().content_frame().evaluate(GRAB_VIDEO_FRAME)
         if data_url:
             frame = decode_png_data_url(data_url)
-            drawn = label_colour_pixels(frame[..., [2, 1, 0, 3]])
+            drawn = drawn_pixels(frame, sources)
         if faces and drawn > 400:
             break
     chart = page.locator('[data-testid="stVegaLiteChart"]', has=page.locator("canvas, svg"))
@@ -90,10 +91,7 @@ def test_live_video_comes_back_with_labelled_faces(server, browser):
     assert frame is not None, "the returned video never played"
     cv2.imwrite(str(ARTIFACTS / "live_frame.png"), frame)
     assert faces and faces >= 1, "the server reported no processed face"
-    raw = max(label_colour_pixels(letterbox(read_photo(name))[..., ::-1]) for name in CAMERA_PHOTOS)
-    assert drawn > 400 and drawn > 5 * raw, (
-        f"no drawn labels in the returned video ({drawn} label pixels, {raw} in the raw input)"
-    )
+    assert drawn > 400, f"no drawn boxes or labels in the returned video (only {drawn} pixels differ from the camera)"
     assert page.locator('[data-testid="stException"]').count() == 0
     context.close()
 

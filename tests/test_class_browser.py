@@ -69,7 +69,7 @@ def test_two_students_and_a_teacher_on_one_server(browser):
     with streamlit_server(log_path=ARTIFACTS / "streamlit-class.log") as server:
         teacher, code = create_room(browser, server.url)
         ada = join_and_stream(browser, server.url, code, "Ada")
-        join_and_stream(browser, server.url, code, "Ben")
+        ben = join_and_stream(browser, server.url, code, "Ben")
         wait_for_metric(teacher, "Connected", 2)
         wait_for_metric(teacher, "Face in view", 2)
         teacher.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=20_000)
@@ -80,6 +80,9 @@ def test_two_students_and_a_teacher_on_one_server(browser):
         ada.get_by_role("button", name="Leave the class").click()
         wait_for_metric(teacher, "Left or dropped", 1)
         wait_for_metric(teacher, "Connected", 1)
+        ben.context.close()  # a closed tab: no goodbye, only silence
+        wait_for_metric(teacher, "Left or dropped", 2)
+        assert "dropped" in teacher.locator('[data-testid="stTable"]').first.inner_text()
 
         late = browser.new_context().new_page()
         late.goto(f"{server.url}/join?room={code}")

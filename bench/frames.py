@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from emotion.detection import DetectionSettings, FaceDetector
+from tests.browser import letterbox
 
 ROOT = Path(__file__).resolve().parent.parent
 FACES = Path(os.environ.get("EMOTION_SHARED_DATA", ROOT.parent / "shared" / "data")) / "faces"
@@ -20,15 +21,6 @@ def photo(name: str) -> np.ndarray:
     if image is None:
         raise SystemExit(f"missing {FACES / name}: the benchmarks use the shared photos beside the checkout")
     return image
-
-
-def letterbox(image: np.ndarray) -> np.ndarray:
-    scale = min(WIDTH / image.shape[1], HEIGHT / image.shape[0])
-    resized = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)), interpolation=cv2.INTER_AREA)
-    canvas = np.full((HEIGHT, WIDTH, 3), 40, np.uint8)
-    top, left = (HEIGHT - resized.shape[0]) // 2, (WIDTH - resized.shape[1]) // 2
-    canvas[top : top + resized.shape[0], left : left + resized.shape[1]] = resized
-    return canvas
 
 
 def face_crops(names: tuple[str, ...], size: int) -> list[np.ndarray]:

@@ -13,7 +13,6 @@ from tests.browser import letterbox
 
 ROOT = Path(__file__).resolve().parent.parent
 FACES = Path(os.environ.get("EMOTION_SHARED_DATA", ROOT.parent / "shared" / "data")) / "faces"
-WIDTH, HEIGHT = 640, 480
 
 
 def photo(name: str) -> np.ndarray:

@@ -117,7 +117,9 @@ def model_card(metrics: dict, config: dict, model_dir: Path, comparison: list[di
             c = row["config"]
             run = f"{row['run']} | {c['arguments']['arch']} | {c['epochs_run']} | {row['parameters'] / 1e6:.2f} M"
             lines.append(f"| {run} | {headline(row['metrics'])} |")
-        compare = "\n## Architecture comparison (same recipe, PublicTest)\n\n" + "\n".join(lines) + "\n"
+        commands = "\n".join(f"- {row['run']}: `{row['config']['command']}`" for row in comparison)
+        table = "\n".join(lines)
+        compare = f"\n## Architecture comparison (same recipe, PublicTest)\n\n{table}\n\nEach run, as trained:\n\n{commands}\n"
     return f"""# Model card: classroom emotion CNN
 
 Made by `python -m emotion.report`; the figures below are measured, not typed.

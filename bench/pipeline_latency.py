@@ -27,6 +27,7 @@ import numpy as np
 
 from bench.frames import scenario_frames
 from emotion.annotate import load_models
+from emotion.detection import DetectionSettings
 from emotion.drawing import draw_face
 from emotion.pipeline import PipelineSettings
 from emotion.preprocess import face_to_input
@@ -65,6 +66,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--baseline-repeats", type=int, default=30)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--scale-factor", type=float, default=DetectionSettings().scale_factor, help="default: the app's")
+    parser.add_argument("--min-face", type=int, default=DetectionSettings().min_face)
     parser.add_argument("--keras-model", type=Path, default=KERAS_MODEL, help="the baseline's model (default: the bundled one)")
     args = parser.parse_args()
 
@@ -79,10 +82,12 @@ def main() -> None:
 
         keras_model = keras.models.load_model(args.keras_model, compile=False)
     cascade = models.detector.thread_cascade()
+    settings = PipelineSettings(detection=DetectionSettings(scale_factor=args.scale_factor, min_face=args.min_face))
+    print(f"ours: scale factor {args.scale_factor}, minimum face {args.min_face} px, detection at 320 px wide")
 
     print(f"{'frame':<10}{'faces':>6}{'ours median':>13}{'ours p95':>10}{'base median':>13}{'base p95':>10}{'speed-up':>10}")
     for name, image in scenario_frames().items():
-        stream = LiveStream(models, PipelineSettings())
+        stream = LiveStream(models, settings)
         frame = av.VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p")
         ours = timed(lambda frame=frame, stream=stream: stream.process(frame), args.repeats)
         faces = stream.snapshot().faces_in_view

@@ -2,7 +2,8 @@
 
 Recipe: on-the-fly augmentation (flip, shift, zoom, rotation, brightness/contrast, random
 erasing), AdamW with warm-up then cosine decay, label smoothing, square-root class weights
-for the rare classes, early stopping on PublicTest with the best weights kept. Every epoch is
+for the rare classes, early stopping on PublicTest with the best weights kept. Flip averaging at
+inference is optional (--flip-average): on the bundled run it scored 68.1% against 68.3% without. Every epoch is
 backed up, so re-running the same command after an interruption resumes where it stopped.
 """
 
@@ -152,6 +153,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--limit", type=int, default=0, help="use only the first N training images (smoke runs)")
     parser.add_argument(
+        "--flip-average",
+        action="store_true",
+        help="save the model averaged with its mirror image (test-time augmentation; twice the inference cost)",
+    )
+    parser.add_argument(
         "--state-dir",
         default=str(Path.home() / ".cache" / "emotion-train"),
         help="per-epoch backup for resuming; removed when a run completes",
@@ -218,7 +224,7 @@ def train(args: argparse.Namespace) -> dict:
     seconds = time.perf_counter() - started
 
     best = keras.models.load_model(raw_model_path, compile=False)
-    served = with_flip_averaging(best)
+    served = with_flip_averaging(best) if args.flip_average else best
     served.save(model_path)
     raw_model_path.unlink()
     export_tflite(served, out / TFLITE_FILE)

@@ -46,14 +46,18 @@ def test_saved_model_reloads_and_predicts_seven_probabilities(trained, tiny_fer_
     assert np.allclose(keras_probs, lite_probs, atol=1e-4)
 
 
-def test_served_model_averages_a_face_and_its_mirror(trained):
+def test_flip_averaging_gives_a_face_and_its_mirror_the_same_answer(trained, tmp_path):
     import keras
 
-    import emotion.model  # noqa: F401
+    from emotion.model import with_flip_averaging
 
-    model = keras.models.load_model(trained / train.MODEL_FILE, compile=False)
+    plain = keras.models.load_model(trained / train.MODEL_FILE, compile=False)
     face = np.random.default_rng(1).random((1, 48, 48, 1), dtype=np.float32)
-    assert np.allclose(model.predict(face, verbose=0), model.predict(face[:, :, ::-1], verbose=0), atol=1e-5)
+    assert not np.allclose(plain.predict(face, verbose=0), plain.predict(face[:, :, ::-1], verbose=0), atol=1e-5)
+    averaged = with_flip_averaging(plain)
+    averaged.save(tmp_path / "averaged.keras")  # and it survives saving and loading
+    reloaded = keras.models.load_model(tmp_path / "averaged.keras", compile=False)
+    assert np.allclose(reloaded.predict(face, verbose=0), reloaded.predict(face[:, :, ::-1], verbose=0), atol=1e-5)
 
 
 def test_resume_continues_from_the_backup(tmp_path, tiny_fer_folder):

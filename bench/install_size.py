@@ -25,6 +25,17 @@ def pip(*args: str) -> None:
     subprocess.run([sys.executable, "-m", "pip", "-q", "--disable-pip-version-check", *args], check=True)
 
 
+def slug_files() -> list[Path]:
+    """Tracked files that Heroku puts in the slug: everything but what .slugignore names."""
+    ignored = [line.strip() for line in (ROOT / ".slugignore").read_text().splitlines() if line.strip()]
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+
+    def shipped(name: str) -> bool:
+        return not any(name == rule or (rule.endswith("/") and name.startswith(rule)) for rule in ignored)
+
+    return [ROOT / name for name in tracked if shipped(name) and (ROOT / name).is_file()]
+
+
 def mb(size: int) -> str:
     return f"{size / 2**20:.1f} MB"
 
@@ -52,9 +63,7 @@ def main() -> None:
         print(f"requirements.txt: {len(files)} wheels, {mb(compressed)} compressed, {mb(installed)} installed")
         for wheel in files[:6]:
             print(f"  {wheel.stat().st_size / 2**20:6.1f} MB  {wheel.name}")
-        tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
-        app_files = [ROOT / name for name in tracked if not name.startswith(("tests/", "bench/")) and (ROOT / name).is_file()]
-        print(f"app files shipped (git ls-files less tests/ and bench/): {mb(sum(f.stat().st_size for f in app_files))}")
+        print(f"app files in the slug (tracked files less .slugignore): {mb(sum(f.stat().st_size for f in slug_files()))}")
         if args.with_tensorflow:
             tf_dir = Path(tmp) / "tf"
             pip("download", "--only-binary=:all:", "--no-deps", "tensorflow-cpu", "-d", str(tf_dir))

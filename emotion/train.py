@@ -13,6 +13,7 @@ import argparse
 import csv
 import json
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -131,12 +132,16 @@ class EpochTimer(keras.callbacks.Callback):
         print(f"epoch {epoch + 1}: {seconds:.1f} s", flush=True)
 
 
+def read_log_column(log_path: Path, key: str) -> list[str]:
+    if not log_path.exists():
+        return []
+    with log_path.open() as handle:
+        return [row[key] for row in csv.DictReader(handle) if row.get(key)]
+
+
 def best_logged(log_path: Path, key: str = "val_accuracy") -> float | None:
     """The best value of `key` in an earlier (interrupted) run's log, so a resume keeps the best model."""
-    if not log_path.exists():
-        return None
-    with log_path.open() as handle:
-        values = [float(row[key]) for row in csv.DictReader(handle) if row.get(key)]
+    values = [float(v) for v in read_log_column(log_path, key)]
     return max(values) if values else None
 
 
@@ -151,7 +156,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--weight-decay", type=float, default=1e-4)
     parser.add_argument("--patience", type=int, default=10, help="early stopping on PublicTest accuracy")
     parser.add_argument("--seed", type=int, default=1234)
-    parser.add_argument("--limit", type=int, default=0, help="use only the first N training images (smoke runs)")
+    parser.add_argument("--limit", type=int, default=0, help="train on a random N of the training images (smoke runs)")
     parser.add_argument(
         "--flip-average",
         action="store_true",
@@ -162,7 +167,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=str(Path.home() / ".cache" / "emotion-train"),
         help="per-epoch backup for resuming; removed when a run completes",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.command = shlex.join(["python", "-m", "emotion.train", *(sys.argv[1:] if argv is None else argv)])
+    return args
 
 
 def train(args: argparse.Namespace) -> dict:
@@ -230,12 +237,13 @@ def train(args: argparse.Namespace) -> dict:
     export_tflite(served, out / TFLITE_FILE)
     served.compile(loss="categorical_crossentropy", metrics=["accuracy"])
     _, val_accuracy = served.evaluate(val_ds, verbose=0)
-    epoch_seconds = history.history.get("epoch_seconds", [])
+    logged_seconds = [float(s) for s in read_log_column(log_path, "epoch_seconds")]
     config = {
-        "command": "python -m emotion.train " + " ".join(sys.argv[1:]),
-        "arguments": {k: v for k, v in vars(args).items() if k != "state_dir"},
-        "epochs_run": len(epoch_seconds),
-        "median_epoch_seconds": float(np.median(epoch_seconds)) if epoch_seconds else None,
+        "command": args.command,
+        "arguments": {k: v for k, v in vars(args).items() if k not in ("state_dir", "command")},
+        "epochs_run": len(logged_seconds),  # over every process of a resumed run
+        "epochs_this_process": len(history.history.get("epoch_seconds", [])),
+        "median_epoch_seconds": float(np.median(logged_seconds)) if logged_seconds else None,
         "train_seconds_this_process": round(seconds, 1),
         "best_val_accuracy": float(val_accuracy),
         "train_class_counts": train_split.class_counts().tolist(),

@@ -87,7 +87,9 @@ def test_resume_continues_from_the_backup(tmp_path, tiny_fer_folder):
     assert any((tmp_path / "s").iterdir())
     assert train.main(args) == 0
     config = json.loads((tmp_path / "m" / train.CONFIG_FILE).read_text())
-    assert config["epochs_run"] == 1  # epochs 1-2 ran before the interruption, only epoch 3 after
+    assert config["epochs_this_process"] == 1  # epochs 1-2 ran before the interruption, only epoch 3 after
+    assert config["epochs_run"] == 3
+    assert config["command"] == "python -m emotion.train " + " ".join(args)
     assert len((tmp_path / "m" / train.LOG_FILE).read_text().splitlines()) == 4
 
 

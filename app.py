@@ -20,7 +20,16 @@ from emotion.images import ImageError, read_image
 from emotion.pipeline import FrameAnalysis, analyze_frame
 from emotion.preprocess import EMOTIONS
 from emotion.stream import LiveStream
-from emotion.ui import PRIVACY_NOTE, VIDEO_CONSTRAINTS, ice_servers_or_stop, models_or_stop, sidebar_settings
+from emotion.ui import (
+    PRIVACY_NOTE,
+    STALL_MESSAGE,
+    VIDEO_CONSTRAINTS,
+    ice_servers_or_stop,
+    mark_playing,
+    models_or_stop,
+    sidebar_settings,
+    stalled,
+)
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 
@@ -61,6 +70,7 @@ def live_page() -> None:
             async_processing=True,
         )
         st.caption("No video? Your network may block WebRTC: use the **Photo** page instead.")
+    mark_playing("live", stream, ctx.state.playing)
     with figures:
         if ctx.state.playing:
             live_figures(stream)
@@ -71,6 +81,8 @@ def live_page() -> None:
 @st.fragment(run_every=1.0)
 def live_figures(stream: LiveStream) -> None:
     stats = stream.snapshot()
+    if stalled("live", stream):
+        st.warning(STALL_MESSAGE)
     faces, fps, latency = st.columns(3)
     faces.metric("Faces in view", stats.faces_in_view)
     fps.metric("Frames / s", f"{stats.fps:.0f}" if stats.fps else "–")

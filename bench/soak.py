@@ -28,6 +28,15 @@ def thread_count(pid: int) -> int:
     return len(list(Path(f"/proc/{pid}/task").iterdir()))
 
 
+def open_streams(browser, url: str, count: int) -> list:
+    """Streams opened one after another, each once its first frame is processed (as students arrive)."""
+    pages = []
+    for _ in range(count):
+        pages.append(start_stream(browser, url))
+        wait_for_frames(pages[-1])
+    return pages
+
+
 def soak(streams: int, minutes: float, rss_growth_mb: float, release_s: float) -> list[str]:
     """Runs the soak and returns the broken bounds (empty when all held)."""
     from playwright.sync_api import sync_playwright
@@ -39,16 +48,12 @@ def soak(streams: int, minutes: float, rss_growth_mb: float, release_s: float) -
         with streamlit_server() as server:
             # Warm-up with as many streams: the server's worker pools grow to their size and stay
             # (idle pool threads are not leaks), so the baseline is taken after one full cycle.
-            warm = [start_stream(browser, server.url) for _ in range(streams)]
-            for page in warm:
-                wait_for_frames(page)
+            warm = open_streams(browser, server.url, streams)
             for page in warm:
                 page.context.close()
             time.sleep(release_s)
             base_threads, base_rss = thread_count(server.pid), rss_mb(server.pid)
-            pages = [start_stream(browser, server.url) for _ in range(streams)]
-            for page in pages:
-                wait_for_frames(page)
+            pages = open_streams(browser, server.url, streams)
             first_rss, end = rss_mb(server.pid), time.monotonic() + minutes * 60
             peak_rss, samples = first_rss, 0
             while time.monotonic() < end:

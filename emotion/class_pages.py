@@ -27,7 +27,16 @@ from emotion.classroom import (
 )
 from emotion.rooms import RoomError, RoomNotFound, RoomStore, StoreUnavailable
 from emotion.stream import LiveStream
-from emotion.ui import VIDEO_CONSTRAINTS, ice_servers_or_stop, models_or_stop, shared_store, sidebar_settings
+from emotion.ui import (
+    STALL_MESSAGE,
+    VIDEO_CONSTRAINTS,
+    ice_servers_or_stop,
+    mark_playing,
+    models_or_stop,
+    shared_store,
+    sidebar_settings,
+    stalled,
+)
 
 ROOM_HOURS = (1, 2, 3, 4, 6, 8, 12)
 
@@ -94,7 +103,7 @@ def class_stream(store: RoomStore, membership: dict) -> None:
     stream: LiveStream = st.session_state.class_stream
     stream.settings = settings
     st.subheader(f"{membership['title']}: you are {membership['name']}")
-    webrtc_streamer(
+    ctx = webrtc_streamer(
         key="class",
         mode=WebRtcMode.SENDRECV,
         rtc_configuration={"iceServers": ice_servers_or_stop()},
@@ -102,6 +111,7 @@ def class_stream(store: RoomStore, membership: dict) -> None:
         video_frame_callback=stream.process,
         async_processing=True,
     )
+    mark_playing("class", stream, ctx.state.playing)
     pause, leave = st.columns(2)
     if pause.button("Resume sharing" if publisher.paused else "Pause sharing"):
         publisher.paused = not publisher.paused
@@ -112,7 +122,7 @@ def class_stream(store: RoomStore, membership: dict) -> None:
         set_status(store, publisher, "left")
         del st.session_state.membership, st.session_state.class_stream
         st.rerun()
-    sharing_status(publisher)
+    sharing_status(publisher, stream)
 
 
 def set_status(store: RoomStore, publisher: RoomPublisher, status: str) -> None:
@@ -125,13 +135,20 @@ def set_status(store: RoomStore, publisher: RoomPublisher, status: str) -> None:
 
 
 @st.fragment(run_every=2.0)
-def sharing_status(publisher: RoomPublisher) -> None:
+def sharing_status(publisher: RoomPublisher, stream: LiveStream) -> None:
+    stats = stream.snapshot()
+    if stalled("class", stream):
+        st.warning(STALL_MESSAGE)
+    elif stats.frames:
+        st.caption(f"Your video: {stats.faces_in_view} face(s) in view.")
+    else:
+        st.caption("Press START to begin; emotion figures are shared with the class while the video runs.")
     if publisher.problem:
         st.warning(f"{publisher.problem} Your video goes on; sharing resumes by itself when the room is reachable.")
     elif publisher.paused:
         st.info("Sharing is paused: your teacher sees you as paused.")
-    else:
-        st.caption("Sharing emotion figures with the class while the video runs. Press START to begin.")
+    elif stats.frames:
+        st.caption("Sharing emotion figures with the class.")
 
 
 def teacher_page() -> None:

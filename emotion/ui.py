@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import streamlit as st
 
@@ -11,7 +12,7 @@ from emotion.classifier import DEFAULT_MODEL, ModelError
 from emotion.detection import DetectionSettings
 from emotion.pipeline import Models, PipelineSettings
 from emotion.rooms import MemoryStore, RedisStore, RoomStore
-from emotion.stream import ice_servers
+from emotion.stream import LiveStream, ice_servers
 
 SCALE_FACTORS = {"fast": 1.3, "balanced": 1.2, "thorough": 1.1}  # Haar pyramid step for live video
 PRIVACY_NOTE = (
@@ -99,3 +100,28 @@ def sidebar_settings(*, live: bool) -> PipelineSettings:
 
 
 VIDEO_CONSTRAINTS = {"video": {"width": 640, "height": 480, "frameRate": {"ideal": 15}}, "audio": False}
+
+
+STALL_SECONDS = 8.0
+STALL_MESSAGE = "No video has reached the server since you pressed START. Press STOP, then START again."
+
+
+def mark_playing(key: str, stream: LiveStream, playing: bool) -> None:
+    """Note when a stream started playing and how many frames it had then, to notice a stalled start.
+
+    Now and then a WebRTC connection reports success but delivers no frame to the server (cause not
+    yet found); STOP and START always recovers, so the page tells the user to do that.
+    """
+    marker = f"{key}_playing_since"
+    if playing and marker not in st.session_state:
+        st.session_state[marker] = (time.monotonic(), stream.snapshot().frames)
+    elif not playing:
+        st.session_state.pop(marker, None)
+
+
+def stalled(key: str, stream: LiveStream) -> bool:
+    started = st.session_state.get(f"{key}_playing_since")
+    if started is None:
+        return False
+    since, frames_then = started
+    return stream.snapshot().frames == frames_then and time.monotonic() - since > STALL_SECONDS

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from emotion.charts import emotion_bars
 from emotion.class_pages import student_page, teacher_page
@@ -23,9 +22,7 @@ from emotion.stream import LiveStream
 from emotion.ui import (
     PRIVACY_NOTE,
     STALL_MESSAGE,
-    VIDEO_CONSTRAINTS,
-    ice_servers_or_stop,
-    mark_playing,
+    live_video,
     models_or_stop,
     sidebar_settings,
     stalled,
@@ -58,19 +55,10 @@ def live_page() -> None:
         st.session_state.live_stream = LiveStream(models, settings)
     stream: LiveStream = st.session_state.live_stream
     stream.settings = settings
-    servers = ice_servers_or_stop()
     video, figures = st.columns([3, 2])
     with video:
-        ctx = webrtc_streamer(
-            key="live",
-            mode=WebRtcMode.SENDRECV,
-            rtc_configuration={"iceServers": servers},
-            media_stream_constraints=VIDEO_CONSTRAINTS,
-            video_frame_callback=stream.process,
-            async_processing=True,
-        )
+        ctx = live_video("live", stream)
         st.caption("No video? Your network may block WebRTC: use the **Photo** page instead.")
-    mark_playing("live", stream, ctx.state.playing)
     with figures:
         if ctx.state.playing:
             live_figures(stream)

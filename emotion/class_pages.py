@@ -10,7 +10,6 @@ import time
 import urllib.parse
 
 import streamlit as st
-from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from emotion.charts import emotion_bars, timeline_chart
 from emotion.classroom import (
@@ -29,9 +28,7 @@ from emotion.rooms import RoomError, RoomNotFound, RoomStore, StoreUnavailable
 from emotion.stream import LiveStream
 from emotion.ui import (
     STALL_MESSAGE,
-    VIDEO_CONSTRAINTS,
-    ice_servers_or_stop,
-    mark_playing,
+    live_video,
     models_or_stop,
     shared_store,
     sidebar_settings,
@@ -103,15 +100,7 @@ def class_stream(store: RoomStore, membership: dict) -> None:
     stream: LiveStream = st.session_state.class_stream
     stream.settings = settings
     st.subheader(f"{membership['title']}: you are {membership['name']}")
-    ctx = webrtc_streamer(
-        key="class",
-        mode=WebRtcMode.SENDRECV,
-        rtc_configuration={"iceServers": ice_servers_or_stop()},
-        media_stream_constraints=VIDEO_CONSTRAINTS,
-        video_frame_callback=stream.process,
-        async_processing=True,
-    )
-    mark_playing("class", stream, ctx.state.playing)
+    live_video("class", stream)
     pause, leave = st.columns(2)
     if pause.button("Resume sharing" if publisher.paused else "Pause sharing"):
         publisher.paused = not publisher.paused

@@ -6,6 +6,7 @@ import os
 import time
 
 import streamlit as st
+from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from emotion.annotate import load_models
 from emotion.classifier import DEFAULT_MODEL, ModelError
@@ -125,3 +126,17 @@ def stalled(key: str, stream: LiveStream) -> bool:
         return False
     since, frames_then = started
     return stream.snapshot().frames == frames_then and time.monotonic() - since > STALL_SECONDS
+
+
+def live_video(key: str, stream: LiveStream):
+    """The WebRTC component sending the webcam through `stream`, with the app's settings; notes stalled starts."""
+    ctx = webrtc_streamer(
+        key=key,
+        mode=WebRtcMode.SENDRECV,
+        rtc_configuration={"iceServers": ice_servers_or_stop()},
+        media_stream_constraints=VIDEO_CONSTRAINTS,
+        video_frame_callback=stream.process,
+        async_processing=True,
+    )
+    mark_playing(key, stream, ctx.state.playing)
+    return ctx

@@ -180,3 +180,10 @@ def press_start(page, ready, timeout_s: float = 60, retries: int = 3) -> None:
             page.screenshot(path=str(ARTIFACTS / "no-frames.png"), full_page=True)
             raise AssertionError("no processed frame, even after STOP and START (test-artifacts/no-frames.png)")
         page.wait_for_timeout(250)
+
+
+def metric_value(page, label: str) -> int | None:
+    """The whole number a Streamlit metric labelled `label` shows, or None while it shows none."""
+    value = page.locator('[data-testid="stMetric"]', has_text=label).locator('[data-testid="stMetricValue"]')
+    text = value.first.inner_text().strip() if value.count() else ""
+    return int(text) if text.isdigit() else None

@@ -17,6 +17,7 @@ from .browser import (
     chromium_args,
     drawn_pixels,
     letterbox,
+    metric_value,
     require_browser,
     streamlit_server,
 )
@@ -59,14 +60,6 @@ def decode_png_data_url(url: str) -> np.ndarray:
     return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
 
 
-def faces_in_view(page) -> int | None:
-    metric = page.locator('[data-testid="stMetric"]', has_text="Faces in view").locator('[data-testid="stMetricValue"]')
-    if metric.count() == 0:
-        return None
-    text = metric.first.inner_text().strip()
-    return int(text) if text.isdigit() else None
-
-
 def test_live_video_comes_back_with_labelled_faces(server, browser):
     context = browser.new_context(permissions=["camera"], viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -78,7 +71,7 @@ def test_live_video_comes_back_with_labelled_faces(server, browser):
     drawn, faces, frame = 0, None, None
     for _ in range(120):  # up to 30 s
         page.wait_for_timeout(250)
-        faces = faces_in_view(page)
+        faces = metric_value(page, "Faces in view")
         data_url = page.locator(WEBRTC_IFRAME).element_handle().content_frame().evaluate(GRAB_VIDEO_FRAME)
         if data_url:
             frame = decode_png_data_url(data_url)

@@ -7,7 +7,16 @@ import urllib.parse
 
 import pytest
 
-from .browser import ARTIFACTS, CHROMIUM, camera_video, chromium_args, press_start, require_browser, streamlit_server
+from .browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    camera_video,
+    chromium_args,
+    metric_value,
+    press_start,
+    require_browser,
+    streamlit_server,
+)
 from .redis_server import RedisProcess
 
 pytestmark = pytest.mark.browser
@@ -27,18 +36,12 @@ def browser(tmp_path_factory):
         chromium.close()
 
 
-def metric(page, label: str) -> int | None:
-    value = page.locator('[data-testid="stMetric"]', has_text=label).locator('[data-testid="stMetricValue"]')
-    text = value.first.inner_text().strip() if value.count() else ""
-    return int(text) if text.isdigit() else None
-
-
 def wait_for_metric(page, label: str, expected: int, timeout_s: float = 45) -> None:
     for _ in range(int(timeout_s * 4)):
-        if metric(page, label) == expected:
+        if metric_value(page, label) == expected:
             return
         page.wait_for_timeout(250)
-    raise AssertionError(f"{label} stayed at {metric(page, label)}, expected {expected}")
+    raise AssertionError(f"{label} stayed at {metric_value(page, label)}, expected {expected}")
 
 
 def roster_shows(page, text: str) -> None:

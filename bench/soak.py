@@ -13,9 +13,13 @@ non-zero, saying why, when a bound is broken.
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import signal
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -23,9 +27,37 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.server_load import CAMERA_PHOTOS, rss_mb, start_stream, stream_figures, wait_for_frames
 from tests.browser import CHROMIUM, camera_video, chromium_args, streamlit_server
 
+# Innermost frames of a pool worker waiting for work: concurrent.futures (asyncio's default
+# executor) and anyio (the web server's worker threads, which retire after 10 s idle).
+IDLE_POOL_WORKERS = (("thread.py:_worker",), ("threading.py:wait", "queue.py:get", "_asyncio.py:run"))
+
 
 def thread_count(pid: int) -> int:
     return len(list(Path(f"/proc/{pid}/task").iterdir()))
+
+
+def parse_thread_dump(dump: str) -> list[tuple[str, ...]]:
+    """Each Python thread's stack in a faulthandler dump, innermost frame first, as 'file.py:function'."""
+    stacks = []
+    for block in re.split(r"\n(?=(?:Current thread|Thread) 0x)", dump):
+        if re.match(r"(Current thread|Thread) 0x", block):
+            frames = re.findall(r'File "([^"]+)", line \d+ in (\S+)', block)
+            stacks.append(tuple(f"{Path(file).name}:{function}" for file, function in frames))
+    return stacks
+
+
+def thread_census(pid: int, log_path: Path) -> tuple[Counter, int]:
+    """Busy Python threads by their innermost frames, and how many threads Python does not see (native)."""
+    offset = log_path.stat().st_size
+    os.kill(pid, signal.SIGUSR1)
+    deadline = time.monotonic() + 10
+    while b"Current thread" not in log_path.read_bytes()[offset:]:
+        assert time.monotonic() < deadline, "the server wrote no thread dump"
+        time.sleep(0.2)
+    time.sleep(0.5)  # let the dump finish
+    stacks = parse_thread_dump(log_path.read_bytes()[offset:].decode(errors="replace"))
+    busy = Counter(" < ".join(stack[:4]) for stack in stacks if not any(stack[: len(idle)] == idle for idle in IDLE_POOL_WORKERS))
+    return busy, thread_count(pid) - len(stacks)
 
 
 def open_streams(browser, url: str, count: int) -> list:
@@ -45,7 +77,8 @@ def soak(streams: int, minutes: float, rss_growth_mb: float, release_s: float) -
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         video = camera_video(Path(tmp) / "camera.y4m", CAMERA_PHOTOS)
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=chromium_args(video))
-        with streamlit_server() as server:
+        log_path = Path(tmp) / "server.log"
+        with streamlit_server(log_path=log_path, thread_dumps=True) as server:
             # Warm-up with as many streams: the server's worker pools grow to their size and stay
             # (idle pool threads are not leaks), so the baseline is taken after one full cycle.
             warm = open_streams(browser, server.url, streams)
@@ -53,6 +86,7 @@ def soak(streams: int, minutes: float, rss_growth_mb: float, release_s: float) -
                 page.context.close()
             time.sleep(release_s)
             base_threads, base_rss = thread_count(server.pid), rss_mb(server.pid)
+            base_busy, base_native = thread_census(server.pid, log_path)
             pages = open_streams(browser, server.url, streams)
             first_rss, end = rss_mb(server.pid), time.monotonic() + minutes * 60
             peak_rss, samples = first_rss, 0
@@ -77,16 +111,22 @@ def soak(streams: int, minutes: float, rss_growth_mb: float, release_s: float) -
             for page in pages:
                 page.context.close()  # abrupt: no STOP, as when a tab is closed
             deadline = time.monotonic() + release_s
-            while thread_count(server.pid) > base_threads and time.monotonic() < deadline:
-                time.sleep(1)
-            after = thread_count(server.pid)
+            while True:
+                busy, native = thread_census(server.pid, log_path)
+                leaked = busy - base_busy
+                if (not leaked and native <= base_native) or time.monotonic() > deadline:
+                    break
+                time.sleep(3)
             print(
-                f"server threads: {base_threads} before, {threads_during} with the streams, {after} after they dropped; "
+                f"server threads: {base_threads} before, {threads_during} with the streams, "
+                f"{thread_count(server.pid)} after they dropped (idle pool workers included); "
                 f"RSS {base_rss:.0f} MB before, {rss_mb(server.pid):.0f} MB after",
                 flush=True,
             )
-            if after > base_threads:
-                problems.append(f"{after - base_threads} thread(s) still alive {release_s:g} s after the streams dropped")
+            for stack, count in leaked.items():
+                problems.append(f"{count} thread(s) still alive {release_s:g} s after the streams dropped: {stack}")
+            if native > base_native:
+                problems.append(f"{native - base_native} native thread(s) still alive {release_s:g} s after the streams dropped")
         browser.close()
     return problems
 

@@ -156,6 +156,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--weight-decay", type=float, default=1e-4)
     parser.add_argument("--patience", type=int, default=10, help="early stopping on PublicTest accuracy")
     parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument(
+        "--init",
+        help="a trained .keras model of the same --arch to start from (a second, shorter cosine cycle fine-tunes it)",
+    )
     parser.add_argument("--limit", type=int, default=0, help="train on a random N of the training images (smoke runs)")
     parser.add_argument(
         "--flip-average",
@@ -201,6 +205,8 @@ def train(args: argparse.Namespace) -> dict:
         alpha=0.01,
     )
     model = ARCHITECTURES[args.arch]()
+    if args.init:
+        model.set_weights(keras.models.load_model(args.init, compile=False).get_weights())
     model.compile(
         optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=args.weight_decay),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1),

@@ -23,6 +23,10 @@ from .conftest import ROOT, read_photo
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 WEBRTC_IFRAME = 'iframe[title="streamlit_webrtc.component.webrtc_streamer"]'
 ARTIFACTS = ROOT / "test-artifacts"
+DUMPING_LAUNCHER = (
+    "import faulthandler, signal, sys; from streamlit.web.cli import main; "
+    "faulthandler.register(signal.SIGUSR1, all_threads=True); sys.exit(main(prog_name='streamlit'))"
+)
 
 
 def require_browser() -> None:
@@ -55,16 +59,25 @@ class RunningServer:
 
 @contextlib.contextmanager
 def streamlit_server(
-    extra_env: dict[str, str] | None = None, log_path: Path | None = None, cpus: str | None = None
+    extra_env: dict[str, str] | None = None,
+    log_path: Path | None = None,
+    cpus: str | None = None,
+    thread_dumps: bool = False,
 ) -> Iterator[RunningServer]:
-    """`streamlit run app.py` on a free loopback port, yielded once /_stcore/health answers; `cpus` pins it (taskset)."""
+    """`streamlit run app.py` on a free loopback port, yielded once /_stcore/health answers.
+
+    `cpus` pins it (taskset); `thread_dumps` makes SIGUSR1 print every thread's stack to the log
+    (faulthandler), which the soak uses to tell leaked threads from idle pool workers.
+    """
     port = free_port()
     env = {**os.environ, "EMOTION_ICE_SERVERS": "[]", **(extra_env or {})}
     log = open(log_path or os.devnull, "wb")  # noqa: SIM115 - closed below, after the server stops
+    launcher = ["-m", "streamlit"]
+    if thread_dumps:
+        launcher = ["-c", DUMPING_LAUNCHER]
     command = [
         sys.executable,
-        "-m",
-        "streamlit",
+        *launcher,
         "run",
         "app.py",
         "--server.headless",

@@ -135,3 +135,26 @@ def test_report_writes_the_model_card_from_measured_figures(trained, tiny_fer_zi
     assert "Architecture comparison" in card
     for image in ("confusion_matrix.png", "training_curves.png"):
         assert (trained / image).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_fine_tuning_starts_from_a_trained_model_and_keeps_both_stages(trained, tiny_fer_folder, tiny_fer_zip, tmp_path):
+    from emotion import report
+
+    out, state = tmp_path / "tuned", tmp_path / "state"
+    init = trained / train.MODEL_FILE
+    args = ["--data", str(tiny_fer_folder), "--out", str(out), "--init", str(init), "--epochs", "1"]
+    assert train.main([*args, "--batch-size", "16", "--lr", "1e-4", "--state-dir", str(state)]) == 0
+    config = json.loads((out / train.CONFIG_FILE).read_text())
+    first = json.loads((trained / train.CONFIG_FILE).read_text())
+    assert config["started_from"] == {"model": str(init), "config": first, "epochs": 2}
+    assert config["epochs_run"] == 3  # both stages' epochs are in the log
+    assert len((out / train.LOG_FILE).read_text().splitlines()) == 4
+    assert report.main(["--data", str(tiny_fer_zip), "--model-dir", str(out)]) == 0
+    card = (out / "README.md").read_text()
+    assert first["command"] in card and config["command"] in card and "1 more epochs" in card
+
+
+def test_fine_tuning_refuses_a_model_of_another_architecture(trained, tiny_fer_folder, tmp_path, capsys):
+    args = ["--data", str(tiny_fer_folder), "--out", str(tmp_path), "--arch", "convnet", "--epochs", "1"]
+    assert train.main([*args, "--init", str(trained / train.MODEL_FILE), "--state-dir", str(tmp_path / "state")]) == 2
+    assert "is not a trained 'convnet' model" in capsys.readouterr().err

@@ -139,16 +139,22 @@ def model_card(metrics: dict, config: dict, model_dir: Path, comparison: list[di
     compare = ""
     if comparison:
         lines = [
-            "| run | architecture | epochs | parameters | accuracy | balanced acc. | macro F1 | weighted F1 |",
-            "|---|---|---|---|---|---|---|---|",
+            "| run | architecture | epochs | s / epoch | parameters | accuracy | balanced acc. | macro F1 | weighted F1 |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for row in comparison:
             c = row["config"]
-            run = f"{row['run']} | {c['arguments']['arch']} | {c['epochs_run']} | {row['parameters'] / 1e6:.2f} M"
+            seconds = f"{c['median_epoch_seconds']:.0f}"
+            run = f"{row['run']} | {c['arguments']['arch']} | {c['epochs_run']} | {seconds} | {row['parameters'] / 1e6:.2f} M"
             lines.append(f"| {run} | {headline(row['metrics'])} |")
         commands = "\n".join(f"- {row['run']}: `{row['config']['command']}`" for row in comparison)
         table = "\n".join(lines)
-        compare = f"\n## Architecture comparison (same recipe, PublicTest)\n\n{table}\n\nEach run, as trained:\n\n{commands}\n"
+        compare = (
+            f"\n## Architecture comparison (same recipe, PublicTest)\n\n{table}\n\n"
+            "Each run trained from scratch with the same command but for `--arch`; its schedule decays over its\n"
+            "own epochs, so short runs compare the architectures, not the bundled model. Each run, as trained:\n\n"
+            f"{commands}\n"
+        )
     return f"""# Model card: classroom emotion CNN
 
 Made by `python -m emotion.report`; the figures below are measured, not typed.

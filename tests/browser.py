@@ -183,11 +183,14 @@ def press_start(page, ready, timeout_s: float = 60, retries: int = 3) -> None:
     frame.get_by_role("button", name=re.compile(r"^start$", re.I)).click(timeout=60_000)
     deadline = time.monotonic() + timeout_s
     while not ready():
-        if retries and page.get_by_text("No video has reached the server").count():
+        stalled = page.get_by_text("No video has reached the server")
+        if retries and stalled.count():
             frame.get_by_role("button", name=re.compile(r"^stop$", re.I)).click()
             frame.get_by_role("button", name=re.compile(r"^start$", re.I)).click(timeout=30_000)
             retries -= 1
-            page.wait_for_timeout(2_000)
+            # The old advice stays on the page until the next rerun; a fresh start gets its full time.
+            stalled.first.wait_for(state="detached", timeout=15_000)
+            deadline = max(deadline, time.monotonic() + 20)
         if time.monotonic() > deadline:
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "no-frames.png"), full_page=True)

@@ -24,6 +24,7 @@ from emotion.ui import (
     STALL_MESSAGE,
     live_video,
     models_or_stop,
+    session_stream,
     sidebar_settings,
     stalled,
 )
@@ -49,12 +50,8 @@ def percent_columns() -> dict:
 def live_page() -> None:
     st.title("Live emotion recognition")
     st.caption("Press START and allow the camera. Every face is boxed and labelled with its emotion. " + PRIVACY_NOTE)
-    models = models_or_stop()
-    settings = sidebar_settings(live=True)
-    if "live_stream" not in st.session_state:
-        st.session_state.live_stream = LiveStream(models, settings)
-    stream: LiveStream = st.session_state.live_stream
-    stream.settings = settings
+    models_or_stop()  # a broken model is reported before anything else is drawn
+    stream = session_stream("live_stream", sidebar_settings(live=True))
     video, figures = st.columns([3, 2])
     with video:
         ctx = live_video("live", stream)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.browser import CHROMIUM, WEBRTC_IFRAME, camera_video, chromium_args, streamlit_server
+from tests.browser import CHROMIUM, WEBRTC_IFRAME, camera_video, chromium_args, metric_text, streamlit_server
 
 CAMERA_PHOTOS = ("facerec_obama.jpg", "dlib_Tom_Cruise_avp_2014_4.jpg")
 
@@ -45,9 +45,7 @@ def stream_figures(page) -> tuple[float | None, float | None, float | None]:
     """(frames per second, median ms, p95 ms) as the page shows them for its stream."""
 
     def metric(label: str) -> float | None:
-        value = page.locator('[data-testid="stMetric"]', has_text=label).locator('[data-testid="stMetricValue"]')
-        text = value.first.inner_text() if value.count() else ""
-        found = re.search(r"[\d.]+", text)
+        found = re.search(r"[\d.]+", metric_text(page, label))  # "14" or "19 ms"; "–" while there is none
         return float(found.group()) if found else None
 
     caption = page.get_by_text(re.compile(r"p95 \d+ ms"))

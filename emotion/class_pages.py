@@ -29,7 +29,7 @@ from emotion.stream import LiveStream
 from emotion.ui import (
     STALL_MESSAGE,
     live_video,
-    models_or_stop,
+    session_stream,
     shared_store,
     sidebar_settings,
     stalled,
@@ -94,11 +94,7 @@ def join_form(store: RoomStore) -> None:
 
 def class_stream(store: RoomStore, membership: dict) -> None:
     publisher: RoomPublisher = membership["publisher"]
-    settings = sidebar_settings(live=True)
-    if "class_stream" not in st.session_state:
-        st.session_state.class_stream = LiveStream(models_or_stop(), settings, on_faces=publisher)
-    stream: LiveStream = st.session_state.class_stream
-    stream.settings = settings
+    stream = session_stream("class_stream", sidebar_settings(live=True), on_faces=publisher)
     st.subheader(f"{membership['title']}: you are {membership['name']}")
     live_video("class", stream)
     pause, leave = st.columns(2)

@@ -3,7 +3,7 @@
 Recipe: on-the-fly augmentation (flip, shift, zoom, rotation, brightness/contrast, random
 erasing), AdamW with warm-up then cosine decay, label smoothing, square-root class weights
 for the rare classes, early stopping on PublicTest with the best weights kept. Flip averaging at
-inference is optional (--flip-average): on the bundled run it scored 68.1% against 68.3% without. Every epoch is
+inference is optional (--flip-average): on the 60-epoch run it scored 68.1% against 68.3% without. Every epoch is
 backed up, so re-running the same command after an interruption resumes where it stopped. `--init`
 starts from a trained model for a second, shorter cosine cycle; the log then holds both stages.
 """
@@ -266,7 +266,7 @@ def train(args: argparse.Namespace) -> dict:
     config = {
         "command": args.command,
         "arguments": {k: v for k, v in vars(args).items() if k not in ("state_dir", "command")},
-        "epochs_run": len(logged_seconds),  # over every process of a resumed run
+        "epochs_run": len(logged_seconds),  # over every process of a resumed run, and the --init run's
         "epochs_this_process": len(history.history.get("epoch_seconds", [])),
         "median_epoch_seconds": float(np.median(logged_seconds)) if logged_seconds else None,
         "train_seconds_this_process": round(seconds, 1),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
@@ -11,7 +12,7 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 from emotion.annotate import load_models
 from emotion.classifier import DEFAULT_MODEL, ModelError
 from emotion.detection import DetectionSettings
-from emotion.pipeline import Models, PipelineSettings
+from emotion.pipeline import Face, Models, PipelineSettings
 from emotion.rooms import MemoryStore, RedisStore, RoomStore
 from emotion.stream import LiveStream, ice_servers
 
@@ -126,6 +127,15 @@ def stalled(key: str, stream: LiveStream) -> bool:
         return False
     since, frames_then = started
     return stream.snapshot().frames == frames_then and time.monotonic() - since > STALL_SECONDS
+
+
+def session_stream(key: str, settings: PipelineSettings, on_faces: Callable[[list[Face]], None] | None = None) -> LiveStream:
+    """This session's stream under `key`, made on first use; it follows the sidebar's current settings."""
+    if key not in st.session_state:
+        st.session_state[key] = LiveStream(models_or_stop(), settings, on_faces=on_faces)
+    stream: LiveStream = st.session_state[key]
+    stream.settings = settings
+    return stream
 
 
 def live_video(key: str, stream: LiveStream):

@@ -198,8 +198,13 @@ def press_start(page, ready, timeout_s: float = 60, retries: int = 3) -> None:
         page.wait_for_timeout(250)
 
 
+def metric_text(page, label: str) -> str:
+    """What a Streamlit metric labelled `label` shows ("" while the page has no such metric)."""
+    value = page.locator('[data-testid="stMetric"]', has_text=label).locator('[data-testid="stMetricValue"]')
+    return value.first.inner_text().strip() if value.count() else ""
+
+
 def metric_value(page, label: str) -> int | None:
     """The whole number a Streamlit metric labelled `label` shows, or None while it shows none."""
-    value = page.locator('[data-testid="stMetric"]', has_text=label).locator('[data-testid="stMetricValue"]')
-    text = value.first.inner_text().strip() if value.count() else ""
+    text = metric_text(page, label)
     return int(text) if text.isdigit() else None

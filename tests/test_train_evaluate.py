@@ -5,6 +5,7 @@ CI never trains the real model: these runs use 42 real FER-2013 faces and two ep
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import numpy as np
@@ -60,16 +61,14 @@ def test_flip_averaging_gives_a_face_and_its_mirror_the_same_answer(trained, tmp
     assert np.allclose(reloaded.predict(face, verbose=0), reloaded.predict(face[:, :, ::-1], verbose=0), atol=1e-5)
 
 
-def test_resume_continues_from_the_backup(tmp_path, tiny_fer_folder):
-    """An interrupted run leaves its backup; the same command then resumes instead of restarting."""
+@contextlib.contextmanager
+def interrupted_after_epoch(index: int):
+    """Stop training after an epoch as Ctrl-C would (patching fit only to inject the interruption)."""
     import keras
-
-    args = ["--data", str(tiny_fer_folder), "--out", str(tmp_path / "m"), "--epochs", "3", "--batch-size", "16"]
-    args += ["--state-dir", str(tmp_path / "s")]
 
     class Interrupt(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            if epoch == 1:
+            if epoch == index:
                 raise KeyboardInterrupt
 
     original_fit = keras.Model.fit
@@ -78,12 +77,19 @@ def test_resume_continues_from_the_backup(tmp_path, tiny_fer_folder):
         kw["callbacks"] = [*kw["callbacks"], Interrupt()]
         return original_fit(self, *a, **kw)
 
-    keras.Model.fit = interrupted_fit  # only to stop the first run part-way, as Ctrl-C would
+    keras.Model.fit = interrupted_fit
     try:
-        with pytest.raises(KeyboardInterrupt):
-            train.main(args)
+        yield
     finally:
         keras.Model.fit = original_fit
+
+
+def test_resume_continues_from_the_backup(tmp_path, tiny_fer_folder):
+    """An interrupted run leaves its backup; the same command then resumes instead of restarting."""
+    args = ["--data", str(tiny_fer_folder), "--out", str(tmp_path / "m"), "--epochs", "3", "--batch-size", "16"]
+    args += ["--state-dir", str(tmp_path / "s")]
+    with interrupted_after_epoch(1), pytest.raises(KeyboardInterrupt):
+        train.main(args)
     assert any((tmp_path / "s").iterdir())
     assert train.main(args) == 0
     config = json.loads((tmp_path / "m" / train.CONFIG_FILE).read_text())
@@ -158,3 +164,51 @@ def test_fine_tuning_refuses_a_model_of_another_architecture(trained, tiny_fer_f
     args = ["--data", str(tiny_fer_folder), "--out", str(tmp_path), "--arch", "convnet", "--epochs", "1"]
     assert train.main([*args, "--init", str(trained / train.MODEL_FILE), "--state-dir", str(tmp_path / "state")]) == 2
     assert "is not a trained 'convnet' model" in capsys.readouterr().err
+
+
+def test_weight_average_keeps_the_mean_of_the_window_and_resumes_it(tmp_path):
+    import keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    state = tmp_path / "average.npz"
+    averager = train.WeightAverage(first_epoch=1, state_file=state)
+    averager.set_model(model)
+    kernel_values = {0: 10.0, 1: 1.0, 2: 2.0, 3: 6.0}
+    for epoch in (0, 1, 2):  # epoch 0 lies before the window
+        model.set_weights([np.full((2, 1), kernel_values[epoch]), np.zeros(1)])
+        averager.on_epoch_end(epoch)
+    assert averager.count == 2
+    np.testing.assert_allclose(averager.mean[0], 1.5)
+
+    resumed = train.WeightAverage(first_epoch=1, state_file=state)  # a new process after an interruption
+    resumed.set_model(model)
+    assert (resumed.count, resumed.last_epoch) == (2, 2)
+    resumed.on_epoch_end(2)  # an epoch replayed from the backup is not counted twice
+    model.set_weights([np.full((2, 1), kernel_values[3]), np.zeros(1)])
+    resumed.on_epoch_end(3)
+    np.testing.assert_allclose(resumed.mean[0], 3.0)
+
+
+def test_weight_averaged_run_records_both_scores_and_keeps_the_better(trained, tiny_fer_folder, tmp_path):
+    args = ["--data", str(tiny_fer_folder), "--out", str(tmp_path / "m"), "--init", str(trained / train.MODEL_FILE)]
+    args += ["--epochs", "3", "--batch-size", "16", "--lr", "1e-4", "--schedule", "constant", "--average-last", "2"]
+    assert train.main([*args, "--state-dir", str(tmp_path / "s")]) == 0
+    average = json.loads((tmp_path / "m" / train.CONFIG_FILE).read_text())["weight_average"]
+    assert average["epochs"] == 2
+    assert average["kept"] == (average["val_accuracy"] >= average["best_epoch_val_accuracy"])
+
+
+def test_resumed_fine_tune_into_the_init_folder_counts_only_the_earlier_stage(trained, tiny_fer_folder, tmp_path):
+    """With --out the --init model's folder, the log grows during the run; a resume must not recount it."""
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(trained, folder)
+    args = ["--data", str(tiny_fer_folder), "--out", str(folder), "--init", str(folder / train.MODEL_FILE)]
+    args += ["--epochs", "3", "--batch-size", "16", "--lr", "1e-4", "--state-dir", str(tmp_path / "s")]
+    with interrupted_after_epoch(1), pytest.raises(KeyboardInterrupt):
+        train.main(args)
+    assert train.main(args) == 0
+    config = json.loads((folder / train.CONFIG_FILE).read_text())
+    assert config["started_from"]["epochs"] == 2
+    assert config["epochs_run"] == 5

@@ -20,21 +20,20 @@ EMOTION_COLOURS: dict[str, tuple[int, int, int]] = {
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
-def _band_height(text: str, scale: float) -> int:
-    (_, height), baseline = cv2.getTextSize(text, FONT, scale, max(1, round(scale * 2)))
-    return height + baseline + 2 * max(2, round(4 * scale))
+def _measure(text: str, scale: float) -> tuple[int, int, int, int]:
+    """Text width and height, the band's height around it, and the padding, for `scale`."""
+    (width, height), baseline = cv2.getTextSize(text, FONT, scale, max(1, round(scale * 2)))
+    pad = max(2, round(4 * scale))
+    return width, height, height + baseline + 2 * pad, pad
 
 
 def _text_box(image: np.ndarray, text: str, x: int, y: int, colour: tuple[int, int, int], scale: float) -> int:
     """Draw `text` on a filled `colour` band whose top-left is (x, y); returns the band's height."""
-    thickness = max(1, round(scale * 2))
-    (width, height), _ = cv2.getTextSize(text, FONT, scale, thickness)
-    pad = max(2, round(4 * scale))
-    band = _band_height(text, scale)
+    width, height, band, pad = _measure(text, scale)
     x = int(np.clip(x, 0, max(0, image.shape[1] - width - 2 * pad)))
     y = int(np.clip(y, 0, max(0, image.shape[0] - band)))
     cv2.rectangle(image, (x, y), (x + width + 2 * pad, y + band), colour, cv2.FILLED)
-    cv2.putText(image, text, (x + pad, y + pad + height), FONT, scale, (255, 255, 255), thickness, cv2.LINE_AA)
+    cv2.putText(image, text, (x + pad, y + pad + height), FONT, scale, (255, 255, 255), max(1, round(scale * 2)), cv2.LINE_AA)
     return band
 
 
@@ -49,7 +48,7 @@ def draw_face(
     scale = float(np.clip(w / 160, 0.45, 1.6))
     cv2.rectangle(image, (x, y), (x + w, y + h), colour, max(2, round(scale * 3)))
     text = f"{label} {probabilities[best]:.0%}"
-    band = _band_height(text, scale)
+    band = _measure(text, scale)[2]
     _text_box(image, text, x, y - band if y >= band else y, colour, scale)  # above the box, or inside where no room
     if show_probabilities:
         row_scale = scale * 0.7

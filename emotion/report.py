@@ -54,8 +54,8 @@ def read_log(path: Path) -> dict[str, list[float]]:
     return {key: [float(row[key]) for row in rows] for key in rows[0]} if rows else {}
 
 
-def plot_training_curves(log: dict[str, list[float]], path: Path, stage_one_epochs: int = 0) -> Path:
-    """Loss and accuracy per epoch; a fine-tuned model's log holds both stages, split by a line."""
+def plot_training_curves(log: dict[str, list[float]], path: Path, stage_starts: list[int] = ()) -> Path:
+    """Loss and accuracy per epoch; a fine-tuned model's log holds every stage, split by lines."""
     epochs = list(range(1, len(log["epoch"]) + 1))
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 4), dpi=110)
     loss_ax.plot(epochs, log["loss"], label="train (augmented)")
@@ -65,8 +65,9 @@ def plot_training_curves(log: dict[str, list[float]], path: Path, stage_one_epoc
     acc_ax.plot(epochs, log["val_accuracy"], label="PublicTest")
     acc_ax.set_title("accuracy")
     for ax in (loss_ax, acc_ax):
-        if stage_one_epochs:
-            ax.axvline(stage_one_epochs + 0.5, color="grey", linestyle="--", label="fine-tuning starts")
+        for number, start in enumerate(stage_starts, start=2):
+            ax.axvline(start + 0.5, color="grey", linestyle="--", linewidth=1)
+            ax.annotate(f"stage {number}", (start + 0.5, 0.02), xycoords=("data", "axes fraction"), color="grey", fontsize=8)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
         ax.legend()
@@ -103,30 +104,56 @@ def comparison_rows(runs: list[Path], data: Path) -> list[dict]:
     return rows
 
 
+def training_stages(config: dict) -> list[dict]:
+    """The runs that made a model, first to last: each --init run's config is kept in the next one's."""
+    stages = [config]
+    while stages[0].get("started_from", {}).get("config"):
+        stages.insert(0, stages[0]["started_from"]["config"])
+    return stages
+
+
+def stage_boundaries(config: dict) -> list[int]:
+    """Epochs of the log before each fine-tuning stage starts."""
+    return [stage["started_from"]["epochs"] for stage in training_stages(config)[1:]]
+
+
+def describe_stage(stage: dict, epochs: int, previous: dict | None) -> str:
+    args = stage["arguments"]
+    warm_up = f"AdamW (weight decay {args['weight_decay']}), learning rate warmed up over 2 epochs to {args['lr']}"
+    if args.get("schedule", "cosine") == "constant":
+        schedule = f"{warm_up} and held there"
+    else:
+        schedule = f"{warm_up} then cosine-decayed to 1% of it"
+    if previous is None:
+        return f"{epochs} epochs of batch {args['batch_size']}, {schedule}; label smoothing 0.1."
+    text = f"{epochs} more epochs from the previous stage's weights, {schedule}"
+    average = stage.get("weight_average")
+    if average:
+        verdict = "kept" if average["kept"] else "not kept"
+        text += (
+            f"; the mean of the last {average['epochs']} epochs' weights scored {percent(average['val_accuracy'])}"
+            f" against {percent(average['best_epoch_val_accuracy'])} for the best single epoch ({verdict})"
+        )
+    before, after = percent(previous["best_val_accuracy"]), percent(stage["best_val_accuracy"])
+    return f"{text}. PublicTest accuracy went from {before} to {after}."
+
+
 def recipe_commands(config: dict) -> str:
-    """The command (or, for a fine-tuned model, both commands) that produced the model, with their schedules."""
-    args, stage_one = config["arguments"], config.get("started_from", {})
-    schedule = "AdamW (weight decay {wd}), learning rate warmed up over 2 epochs to {lr} then cosine-decayed to 1% of it"
-    if not stage_one.get("config"):
-        return f"""Exactly this command produced the bundled model:
-
-    {config["command"]}
-
-- {config["epochs_run"]} epochs of batch {args["batch_size"]}, {schedule.format(wd=args["weight_decay"], lr=args["lr"])};
-  label smoothing 0.1."""
-    first = stage_one["config"]
-    first_args = first["arguments"]
-    return f"""Exactly these two commands produced the bundled model, the second starting from the first's
-weights; model/ holds the second's output folder:
-
-    {first["command"]}
-    {config["command"]}
-
-- Stage 1: {stage_one["epochs"]} epochs of batch {first_args["batch_size"]},
-  {schedule.format(wd=first_args["weight_decay"], lr=first_args["lr"])}; label smoothing 0.1.
-- Stage 2, fine-tuning: {config["epochs_run"] - stage_one["epochs"]} more epochs, the same schedule with a peak of {args["lr"]}
-  (a second, shorter cosine cycle), which raised PublicTest accuracy from {percent(first["best_val_accuracy"])}
-  to {percent(config["best_val_accuracy"])}."""
+    """The commands that produced the model, one per training stage, with their schedules."""
+    stages = training_stages(config)
+    commands = "\n".join(f"    {stage['command']}" for stage in stages)
+    if len(stages) == 1:
+        only = describe_stage(config, config["epochs_run"], None)
+        return f"Exactly this command produced the bundled model:\n\n{commands}\n\n- {only}"
+    ends = [*stage_boundaries(config), config["epochs_run"]]
+    lines = [
+        f"- Stage {i + 1}: {describe_stage(stage, end - start, stages[i - 1] if i else None)}"
+        for i, (stage, start, end) in enumerate(zip(stages, [0, *ends], ends))
+    ]
+    return (
+        f"Exactly these {len(stages)} commands produced the bundled model, each starting from the one before's\n"
+        f"weights; model/ holds the last one's output folder:\n\n{commands}\n\n" + "\n".join(lines)
+    )
 
 
 def model_card(metrics: dict, config: dict, model_dir: Path, comparison: list[dict]) -> str:
@@ -240,8 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     (model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     plot_confusion_matrix(metrics["tflite"]["confusion_matrix"], model_dir / "confusion_matrix.png")
     config = json.loads((model_dir / CONFIG_FILE).read_text())
-    stage_one_epochs = config.get("started_from", {}).get("epochs", 0)
-    plot_training_curves(read_log(model_dir / LOG_FILE), model_dir / "training_curves.png", stage_one_epochs)
+    plot_training_curves(read_log(model_dir / LOG_FILE), model_dir / "training_curves.png", stage_boundaries(config))
     (model_dir / "README.md").write_text(model_card(metrics, config, model_dir, comparison))
     keras_accuracy, lite_accuracy = metrics["keras"]["accuracy"], metrics["tflite"]["accuracy"]
     gap = abs(keras_accuracy - lite_accuracy) * 100

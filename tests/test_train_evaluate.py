@@ -212,3 +212,27 @@ def test_resumed_fine_tune_into_the_init_folder_counts_only_the_earlier_stage(tr
     config = json.loads((folder / train.CONFIG_FILE).read_text())
     assert config["started_from"]["epochs"] == 2
     assert config["epochs_run"] == 5
+
+
+def test_model_card_recipe_lists_every_stage_of_a_model_fine_tuned_twice():
+    from emotion import report
+
+    def stage(command, lr, accuracy, started_from=None, **extra):
+        args = {"batch_size": 64, "lr": lr, "weight_decay": 1e-4, **extra.pop("args", {})}
+        config = {"command": command, "arguments": args, "best_val_accuracy": accuracy, **extra}
+        if started_from:
+            config["started_from"] = started_from
+        return config
+
+    first = stage("train a", 1e-3, 0.683, epochs_run=60)
+    second = stage("train b", 3e-4, 0.6865, {"config": first, "epochs": 60}, epochs_run=80)
+    average = {"epochs": 12, "val_accuracy": 0.69, "best_epoch_val_accuracy": 0.68, "kept": True}
+    after_second = {"config": second, "epochs": 80}
+    third = stage("train c", 2e-4, 0.69, after_second, epochs_run=94, weight_average=average, args={"schedule": "constant"})
+    assert report.training_stages(third) == [first, second, third]
+    assert report.stage_boundaries(third) == [60, 80]
+    recipe = report.recipe_commands(third)
+    assert "these 3 commands" in recipe and all(f"    train {x}" in recipe for x in "abc")
+    assert "Stage 1: 60 epochs" in recipe and "Stage 2: 20 more epochs" in recipe and "Stage 3: 14 more epochs" in recipe
+    assert "held there" in recipe and "mean of the last 12 epochs' weights scored 69.0%" in recipe and "(kept)" in recipe
+    assert "from 68.7% to 69.0%" in recipe

@@ -16,7 +16,9 @@ DEFAULT_CASCADE = Path(__file__).resolve().parent.parent / "haarcascade_frontalf
 class DetectionSettings:
     scale_factor: float = 1.2  # image pyramid step: smaller finds more faces, slower (1.1 costs ~1.7x)
     min_neighbors: int = 5  # overlapping hits needed: higher means fewer false faces
-    min_face: int = 40  # smallest face side in pixels of the full frame
+    # Smallest face side in pixels of the full frame. Live video's default: a student up to about
+    # 1.5 m from a 640x480 webcam; smaller faces cost the cascade most (see bench/README.md).
+    min_face: int = 60
     detect_width: int | None = 320  # frames wider than this are shrunk before detection; None: never
 
 

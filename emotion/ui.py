@@ -16,6 +16,7 @@ from emotion.pipeline import Face, Models, PipelineSettings
 from emotion.rooms import MemoryStore, RedisStore, RoomStore
 from emotion.stream import LiveStream, ice_servers
 
+PHOTO_MIN_FACE = 40  # photos: groups further away are worth the slower search
 SCALE_FACTORS = {"fast": 1.3, "balanced": 1.2, "thorough": 1.1}  # Haar pyramid step for live video
 PRIVACY_NOTE = (
     "Video frames and photos are processed in the server's memory and are never stored or logged. "
@@ -76,10 +77,10 @@ def sidebar_settings(*, live: bool) -> PipelineSettings:
         "Minimum face size (pixels)",
         20,
         240,
-        40,
+        DetectionSettings().min_face if live else PHOTO_MIN_FACE,
         step=10,
         key="min_face",
-        help="Smaller faces are ignored: raise it to skip people far in the background.",
+        help="Smaller faces are ignored: lower it for people far from the camera, raise it to skip the background and go faster.",
     )
     scale_factor = 1.1  # photos: the most thorough search; time matters less than for video
     if live:

@@ -53,10 +53,16 @@ def stream_figures(page) -> tuple[float | None, float | None, float | None]:
     return metric("Frames / s"), metric("Time per frame"), float(p95.group(1)) if p95 else None
 
 
-def start_stream(browser, url: str):
+def open_page(browser, url: str):
+    """The app in a fresh browser context (a student's own browser), camera allowed."""
     context = browser.new_context(permissions=["camera"], viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(url)
+    return page
+
+
+def start_stream(browser, url: str):
+    page = open_page(browser, url)
     page.frame_locator(WEBRTC_IFRAME).get_by_role("button", name=re.compile(r"^start$", re.I)).click(timeout=60_000)
     return page
 

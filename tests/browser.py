@@ -170,13 +170,14 @@ def drawn_pixels(returned_bgr: np.ndarray, sources: list[np.ndarray], threshold:
     return int((np.abs(returned - source.astype(np.int16)).max(axis=2) > threshold).sum())
 
 
-def press_start(page, ready, timeout_s: float = 60, retries: int = 3) -> None:
+def press_start(page, ready, timeout_s: float = 60, retries: int = 3) -> int:
     """Press START and wait until `ready()`; when the page reports a stalled start, do what it says.
 
     The app tells the user to press STOP and START when no frame reaches the server (a WebRTC start
     that now and then delivers nothing; cause not yet found). The test follows that advice at most
-    `retries` times, and saves a screenshot when the video never comes.
+    `retries` times, and saves a screenshot when the video never comes. Returns the restarts used.
     """
+    allowed = retries
     import re
 
     frame = page.frame_locator(WEBRTC_IFRAME)
@@ -196,6 +197,7 @@ def press_start(page, ready, timeout_s: float = 60, retries: int = 3) -> None:
             page.screenshot(path=str(ARTIFACTS / "no-frames.png"), full_page=True)
             raise AssertionError("no processed frame, even after STOP and START (test-artifacts/no-frames.png)")
         page.wait_for_timeout(250)
+    return allowed - retries
 
 
 def metric_text(page, label: str) -> str:

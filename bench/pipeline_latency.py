@@ -29,6 +29,7 @@ from bench.frames import scenario_frames
 from emotion.annotate import load_models
 from emotion.detection import DetectionSettings
 from emotion.drawing import draw_face
+from emotion.memory import return_frame_buffers_to_the_system
 from emotion.pipeline import PipelineSettings
 from emotion.preprocess import face_to_input
 from emotion.stream import LiveStream
@@ -73,6 +74,7 @@ def main() -> None:
 
     cores = len(os.sched_getaffinity(0))
     print(f"cores available: {cores}; repeats {args.repeats} (ours), {args.baseline_repeats} (baseline)")
+    return_frame_buffers_to_the_system()  # as the server does (emotion.ui.shared_models)
     models = load_models()
     keras_model = None
     if not args.no_baseline:

@@ -76,8 +76,14 @@ def analyze_frame(
     models: Models,
     settings: PipelineSettings = PipelineSettings(),
     tracker: FaceTracker | None = None,
+    *,
+    draw_in_place: bool = False,
 ) -> FrameAnalysis:
-    """Detect, classify (all faces in one batch) and draw. Without a tracker each frame stands alone."""
+    """Detect, classify (all faces in one batch) and draw. Without a tracker each frame stands alone.
+
+    The labels go on a copy of `frame` unless `draw_in_place` is set and it is BGR already (the
+    live stream's own frame: a copy would cost a megabyte and a few hundred page faults a frame).
+    """
     gray = to_gray(frame)
     boxes = models.detector.detect(gray, settings.detection)
     skipped = max(0, len(boxes) - settings.max_faces)
@@ -89,7 +95,7 @@ def analyze_frame(
     faces = [Face(tuple(int(v) for v in box), probs, track_id) for box, probs, track_id in zip(boxes, probabilities, track_ids)]
     image = frame
     if settings.draw and faces:
-        image = to_bgr(frame)
+        image = frame if draw_in_place and frame.ndim == 3 and frame.shape[2] == 3 else to_bgr(frame)
         for face in faces:
             draw_face(image, face.box, face.probabilities, show_probabilities=settings.show_probabilities)
     return FrameAnalysis(image, faces, skipped)

@@ -62,12 +62,13 @@ class LiveStream:
         """streamlit-webrtc's video_frame_callback. Never raises: an exception here would stop the stream silently."""
         started = time.perf_counter()
         try:
-            image = frame.to_ndarray(format="bgr24")
-            analysis = analyze_frame(image, self.models, self.settings, self._tracker)
+            image = frame.to_ndarray(format="bgr24")  # the stream's own copy: labels are drawn on it
+            settings = self.settings
+            analysis = analyze_frame(image, self.models, settings, self._tracker, draw_in_place=True)
             if self.on_faces is not None:
                 self.on_faces(analysis.faces)
             self._record(analysis.faces, analysis.skipped_faces, started)
-            if analysis.image is image:
+            if not (analysis.faces and settings.draw):
                 return frame
             out = av.VideoFrame.from_ndarray(analysis.image, format="bgr24")
             out.pts = frame.pts

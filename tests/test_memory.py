@@ -1,0 +1,41 @@
+"""The server's setting for frame buffers, checked on a real process's resident memory."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Twenty frame-sized buffers, each followed by a small allocation that stays (as a stream's thread
+# does), then the buffers are freed: prints the megabytes the process still holds for them.
+PROBE = """
+import sys
+import numpy as np
+from emotion.memory import return_frame_buffers_to_the_system
+if sys.argv[1] == "set":
+    assert return_frame_buffers_to_the_system()
+def rss_mb():
+    return int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
+first = np.ones(640 * 480 * 3, np.uint8)
+del first  # glibc now serves buffers of this size from its heap, unless the threshold is set
+before = rss_mb()
+frames, kept = [], []
+for _ in range(20):
+    frames.append(np.ones(640 * 480 * 3, np.uint8))
+    kept.append(np.ones(4096, np.uint8))
+del frames
+print(round(rss_mb() - before))
+"""
+
+
+def retained_mb(mode: str) -> int:
+    result = subprocess.run([sys.executable, "-c", PROBE, mode], cwd=ROOT, capture_output=True, text=True, check=True)
+    return int(result.stdout.strip())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_freed_frame_buffers_go_back_to_the_system_once_the_threshold_is_set():
+    assert retained_mb("default") > 10  # glibc's own way: the freed frames stay in its heap
+    assert retained_mb("set") < 2

@@ -63,15 +63,15 @@ def thread_census(pid: int, log_path: Path) -> tuple[Counter, int]:
 def open_streams(browser, url: str, count: int) -> list:
     """Streams opened one after another, each once its first frame is processed (as students arrive).
 
-    A start that delivers no frame is retried as the page tells the user (STOP, then START); the
-    soak measures leaks, and prints how many starts needed it, since that stall is a known bug.
+    A start that delivers no frame is retried as a user would (tests.browser.press_start); the soak
+    measures leaks, and prints how many starts needed it, since those failed starts are a known bug.
     """
     pages = []
     for _ in range(count):
         page = open_page(browser, url)
         restarts = press_start(page, lambda page=page: bool(stream_figures(page)[0]))
         if restarts:
-            print(f"a stream needed {restarts} STOP/START before its first frame (the known stalled start)", flush=True)
+            print(f"a stream needed {restarts} restart(s) before its first frame (the known failed starts)", flush=True)
         pages.append(page)
     return pages
 

@@ -23,7 +23,10 @@ def vgg_block(x: keras.KerasTensor, filters: int, dropout: float) -> keras.Keras
     return layers.Dropout(dropout)(x)
 
 
-def build_vgg(widths: tuple[int, ...] = (32, 64, 128, 256), dense_units: int = 256) -> keras.Model:
+VGG_WIDTHS = (32, 64, 128, 256)  # the bundled model's blocks
+
+
+def build_vgg(widths: tuple[int, ...] = VGG_WIDTHS, dense_units: int = 256) -> keras.Model:
     inputs = keras.Input(INPUT_SHAPE, name="face")
     x = inputs
     for i, filters in enumerate(widths):

@@ -117,6 +117,12 @@ def stage_boundaries(config: dict) -> list[int]:
     return [stage["started_from"]["epochs"] for stage in training_stages(config)[1:]]
 
 
+def vgg_blocks(widths: list[int]) -> str:
+    counts = {2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six"}
+    listed = ", ".join(str(w) for w in widths[:-1]) + f" and {widths[-1]}" if len(widths) > 1 else str(widths[0])
+    return f"{counts.get(len(widths), len(widths))} VGG blocks (two Conv3x3-BatchNorm-ReLU, MaxPool, Dropout) of {listed} filters"
+
+
 def describe_stage(stage: dict, epochs: int, previous: dict | None) -> str:
     args = stage["arguments"]
     warm_up = f"AdamW (weight decay {args['weight_decay']}), learning rate warmed up over 2 epochs to {args['lr']}"
@@ -157,6 +163,8 @@ def recipe_commands(config: dict) -> str:
 
 
 def model_card(metrics: dict, config: dict, model_dir: Path, comparison: list[dict]) -> str:
+    from emotion.model import VGG_WIDTHS  # runs older than --widths used these
+
     lite, keras_metrics = metrics["tflite"], metrics["keras"]
     args = config["arguments"]
     per_class = "\n".join(
@@ -217,7 +225,7 @@ FER-2013 (Kaggle image-folder layout): {sum(config["train_class_counts"])} train
 faces, about 1.5% of the data.
 
 ## Architecture
-Four VGG blocks (two Conv3x3-BatchNorm-ReLU, MaxPool, Dropout) of 32, 64, 128 and 256 filters, a dense
+{vgg_blocks(args.get("widths", VGG_WIDTHS))}, a dense
 layer of 256 units with BatchNorm, ReLU and Dropout 0.5, and a softmax over 7 classes
 ({parameter_count(model_dir / MODEL_FILE) / 1e6:.2f} M parameters). Averaging each face's prediction with its
 mirror image's (`--flip-average`) was measured on the 60-epoch run and did not help (68.1% against 68.3% on

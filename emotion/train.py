@@ -29,7 +29,7 @@ import tensorflow as tf
 
 from emotion.data import DatasetError, Split, load_split
 from emotion.export import export_tflite
-from emotion.model import ARCHITECTURES, with_flip_averaging
+from emotion.model import ARCHITECTURES, VGG_WIDTHS, build_vgg, with_flip_averaging
 from emotion.preprocess import EMOTIONS
 
 MODEL_FILE = "emotion_cnn.keras"
@@ -217,6 +217,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data", required=True, help="fer2013.zip, its extracted folder, or fer2013.csv")
     parser.add_argument("--out", default="model", help="folder for the model, its export and the training log")
     parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="vgg")
+    parser.add_argument(
+        "--widths",
+        type=int,
+        nargs="+",
+        default=list(VGG_WIDTHS),
+        metavar="N",
+        help="filters of each VGG block (--arch vgg); wider nets need a GPU: 64 128 256 512 is 4x the work",
+    )
     parser.add_argument("--epochs", type=int, default=70)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate after warm-up")
@@ -284,7 +292,7 @@ def train(args: argparse.Namespace) -> dict:
         decay_steps=max(args.epochs - warmup_epochs, 1) * steps_per_epoch,
         alpha=1.0 if args.schedule == "constant" else 0.01,
     )
-    model = ARCHITECTURES[args.arch]()
+    model = build_vgg(tuple(args.widths)) if args.arch == "vgg" else ARCHITECTURES[args.arch]()
     if args.init:
         try:
             model.set_weights(keras.models.load_model(args.init, compile=False).get_weights())

@@ -250,3 +250,17 @@ def test_model_card_recipe_lists_every_stage_of_a_model_fine_tuned_twice():
     assert "Stage 1: 60 epochs" in recipe and "Stage 2: 20 more epochs" in recipe and "Stage 3: 14 more epochs" in recipe
     assert "held there" in recipe and "mean of the last 12 epochs' weights scored 69.0%" in recipe and "(kept)" in recipe
     assert "from 68.7% to 69.0%" in recipe
+
+
+def test_widths_set_the_vgg_blocks_and_the_card_describes_them(tiny_fer_folder, tiny_fer_zip, tmp_path):
+    import keras
+
+    from emotion import report
+
+    out = tmp_path / "narrow"
+    args = ["--data", str(tiny_fer_folder), "--out", str(out), "--widths", "8", "16", "--epochs", "1", "--batch-size", "16"]
+    assert train.main([*args, "--state-dir", str(tmp_path / "s")]) == 0
+    model = keras.models.load_model(out / train.MODEL_FILE, compile=False)
+    assert [layer.filters for layer in model.layers if isinstance(layer, keras.layers.Conv2D)] == [8, 8, 16, 16]
+    assert report.main(["--data", str(tiny_fer_zip), "--model-dir", str(out)]) == 0
+    assert "Two VGG blocks (two Conv3x3-BatchNorm-ReLU, MaxPool, Dropout) of 8 and 16 filters" in (out / "README.md").read_text()

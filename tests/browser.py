@@ -163,8 +163,12 @@ def drawn_pixels(returned_bgr: np.ndarray, sources: list[np.ndarray], threshold:
     """Pixels of a returned video frame that differ strongly from the camera frame it came from.
 
     The source is the camera frame closest to it; compression changes pixels a little, while the
-    drawn boxes and label bands change them a lot, whatever the emotion's colour.
+    drawn boxes and label bands change them a lot, whatever the emotion's colour. A frame of another
+    size than the camera's (chromium's video element can show a 2x2 frame as the stream starts) is
+    not the returned video yet: 0.
     """
+    if returned_bgr.shape[:2] != sources[0].shape[:2]:
+        return 0
     returned = returned_bgr[..., :3].astype(np.int16)
     source = min(sources, key=lambda s: float(np.abs(returned - s.astype(np.int16)).mean()))
     return int((np.abs(returned - source.astype(np.int16)).max(axis=2) > threshold).sum())

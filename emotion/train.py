@@ -339,7 +339,7 @@ def train(args: argparse.Namespace) -> dict:
     averaged = None
     if averager and not averager.count:
         print("no epoch reached the averaging window (early stopping); keeping the best epoch", flush=True)
-    if averager and averager.count:
+    elif averager:
         best_accuracy = accuracy_on(best, val_ds)
         candidate = keras.models.clone_model(best)
         candidate.set_weights([m.astype(w.dtype) for m, w in zip(averager.mean, best.get_weights())])
@@ -357,8 +357,7 @@ def train(args: argparse.Namespace) -> dict:
     served.save(model_path)
     raw_model_path.unlink()
     export_tflite(served, out / TFLITE_FILE)
-    served.compile(loss="categorical_crossentropy", metrics=["accuracy"])
-    _, val_accuracy = served.evaluate(val_ds, verbose=0)
+    val_accuracy = accuracy_on(served, val_ds)
     logged_seconds = [float(s) for s in read_log_column(log_path, "epoch_seconds")]
     config = {
         "command": args.command,

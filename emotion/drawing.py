@@ -20,20 +20,21 @@ EMOTION_COLOURS: dict[str, tuple[int, int, int]] = {
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
-def _measure(text: str, scale: float) -> tuple[int, int, int, int]:
-    """Text width and height, the band's height around it, and the padding, for `scale`."""
-    (width, height), baseline = cv2.getTextSize(text, FONT, scale, max(1, round(scale * 2)))
+def _text_box(
+    image: np.ndarray, text: str, x: int, y: int, colour: tuple[int, int, int], scale: float, *, above: bool = False
+) -> int:
+    """Draw `text` on a filled `colour` band whose top-left is (x, y), or, with `above`, whose bottom
+    edge is at y where the frame has room above it; returns the band's height."""
+    thickness = max(1, round(scale * 2))
+    (width, height), baseline = cv2.getTextSize(text, FONT, scale, thickness)
     pad = max(2, round(4 * scale))
-    return width, height, height + baseline + 2 * pad, pad
-
-
-def _text_box(image: np.ndarray, text: str, x: int, y: int, colour: tuple[int, int, int], scale: float) -> int:
-    """Draw `text` on a filled `colour` band whose top-left is (x, y); returns the band's height."""
-    width, height, band, pad = _measure(text, scale)
+    band = height + baseline + 2 * pad
+    if above and y >= band:
+        y -= band
     x = int(np.clip(x, 0, max(0, image.shape[1] - width - 2 * pad)))
     y = int(np.clip(y, 0, max(0, image.shape[0] - band)))
     cv2.rectangle(image, (x, y), (x + width + 2 * pad, y + band), colour, cv2.FILLED)
-    cv2.putText(image, text, (x + pad, y + pad + height), FONT, scale, (255, 255, 255), max(1, round(scale * 2)), cv2.LINE_AA)
+    cv2.putText(image, text, (x + pad, y + pad + height), FONT, scale, (255, 255, 255), thickness, cv2.LINE_AA)
     return band
 
 
@@ -48,8 +49,7 @@ def draw_face(
     scale = float(np.clip(w / 160, 0.45, 1.6))
     cv2.rectangle(image, (x, y), (x + w, y + h), colour, max(2, round(scale * 3)))
     text = f"{label} {probabilities[best]:.0%}"
-    band = _measure(text, scale)[2]
-    _text_box(image, text, x, y - band if y >= band else y, colour, scale)  # above the box, or inside where no room
+    _text_box(image, text, x, y, colour, scale, above=True)  # above the box, or inside where no room
     if show_probabilities:
         row_scale = scale * 0.7
         top = y + h + 2

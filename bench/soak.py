@@ -46,6 +46,10 @@ def parse_thread_dump(dump: str) -> list[tuple[str, ...]]:
     return stacks
 
 
+def is_idle_pool_worker(stack: tuple[str, ...]) -> bool:
+    return any(stack[: len(idle)] == idle for idle in IDLE_POOL_WORKERS)
+
+
 def thread_census(pid: int, log_path: Path) -> tuple[Counter, int]:
     """Busy Python threads by their innermost frames, and how many threads Python does not see (native)."""
     offset = log_path.stat().st_size
@@ -56,7 +60,7 @@ def thread_census(pid: int, log_path: Path) -> tuple[Counter, int]:
         time.sleep(0.2)
     time.sleep(0.5)  # let the dump finish
     stacks = parse_thread_dump(log_path.read_bytes()[offset:].decode(errors="replace"))
-    busy = Counter(" < ".join(stack[:4]) for stack in stacks if not any(stack[: len(idle)] == idle for idle in IDLE_POOL_WORKERS))
+    busy = Counter(" < ".join(stack[:4]) for stack in stacks if not is_idle_pool_worker(stack))
     return busy, thread_count(pid) - len(stacks)
 
 

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bench.soak import IDLE_POOL_WORKERS, parse_thread_dump, soak
+from bench.soak import is_idle_pool_worker, parse_thread_dump, soak
 
 from .browser import require_browser
 
@@ -34,7 +34,7 @@ def test_thread_dump_tells_idle_pool_workers_from_busy_threads(tmp_path):
         release.set()
         waiter.join()
     assert len(stacks) == alive
-    idle = [stack for stack in stacks if any(stack[: len(i)] == i for i in IDLE_POOL_WORKERS)]
+    idle = [stack for stack in stacks if is_idle_pool_worker(stack)]
     assert len(idle) == 1
     assert any("test_soak.py:test_thread_dump_tells_idle_pool_workers_from_busy_threads" in stack for stack in stacks)
     assert any(stack[:2] == ("threading.py:wait", "threading.py:wait") for stack in stacks)  # Event.wait

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 DEFAULT_CASCADE = Path(__file__).resolve().parent.parent / "haarcascade_frontalface_default.xml"
+CASCADE_WINDOW = 24  # side of the frontal-face cascade's window: the smallest face it can see
 
 
 @dataclass(frozen=True)
@@ -17,9 +18,28 @@ class DetectionSettings:
     scale_factor: float = 1.2  # image pyramid step: smaller finds more faces, slower (1.1 costs ~1.7x)
     min_neighbors: int = 5  # overlapping hits needed: higher means fewer false faces
     # Smallest face side in pixels of the full frame. Live video's default: a student up to about
-    # 1.5 m from a 640x480 webcam; smaller faces cost the cascade most (see bench/README.md).
-    min_face: int = 60
+    # 1.2 m from a 640x480 webcam; smaller faces cost the cascade most (see bench/README.md).
+    min_face: int = 70
     detect_width: int | None = 320  # frames wider than this are shrunk before detection; None: never
+
+
+def detection_scale(width: int, settings: DetectionSettings) -> float:
+    """How much to shrink a frame before searching it: about detect_width wide, but exactly so that
+    the minimum face is one of the window sizes the cascade tries (24 * scale_factor**k pixels).
+
+    A plain shrink to 320 pixels put a 60 px minimum between two window sizes, so the smallest
+    face searched was 69 px (and 48 px for a 40 px minimum). Where the minimum face needs a larger
+    copy than detect_width, the copy is larger (never larger than the frame).
+    """
+    if not settings.detect_width or width <= settings.detect_width:
+        return 1.0
+    limit = settings.detect_width / width
+    scale = CASCADE_WINDOW / settings.min_face
+    while scale * settings.scale_factor <= limit:
+        scale *= settings.scale_factor
+    if scale < limit and scale * settings.scale_factor / limit < limit / scale:
+        scale *= settings.scale_factor  # the larger neighbour is the nearer one
+    return min(1.0, scale)
 
 
 class FaceDetector:
@@ -47,11 +67,10 @@ class FaceDetector:
     def detect(self, gray: np.ndarray, settings: DetectionSettings = DetectionSettings()) -> np.ndarray:
         """Face boxes (N, 4) as x, y, w, h in the coordinates of `gray`, largest first."""
         height, width = gray.shape[:2]
-        scale = 1.0
-        if settings.detect_width and width > settings.detect_width:
-            scale = settings.detect_width / width
-            gray = cv2.resize(gray, (settings.detect_width, max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
-        min_side = max(1, round(settings.min_face * scale))
+        scale = detection_scale(width, settings)
+        if scale < 1.0:
+            gray = cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
+        min_side = max(CASCADE_WINDOW, round(settings.min_face * scale))
         if min(gray.shape[:2]) < min_side:
             return np.empty((0, 4), dtype=np.int32)
         boxes = self.thread_cascade().detectMultiScale(

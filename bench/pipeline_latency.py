@@ -3,7 +3,7 @@
     taskset -c 0 python bench/pipeline_latency.py     # one core
     python bench/pipeline_latency.py                  # all cores
 
-Ours: the browser's yuv420p frame to BGR, Haar detection on a 320-pixel-wide copy, all faces in
+Ours: the browser's yuv420p frame to BGR, Haar detection on a copy about 320 pixels wide, all faces in
 one LiteRT call, drawing, and back to a video frame (exactly LiveStream.process).
 Baseline, as earlier apps did it: full-frame cascade at scaleFactor 1.3, then Keras
 `model.predict` once per face, then drawing. Needs requirements-train.txt (TensorFlow).
@@ -27,7 +27,7 @@ import numpy as np
 
 from bench.frames import scenario_frames
 from emotion.annotate import load_models
-from emotion.detection import DetectionSettings
+from emotion.detection import DetectionSettings, detection_scale
 from emotion.drawing import draw_face
 from emotion.memory import return_frame_buffers_to_the_system
 from emotion.pipeline import PipelineSettings
@@ -85,7 +85,8 @@ def main() -> None:
         keras_model = keras.models.load_model(args.keras_model, compile=False)
     cascade = models.detector.thread_cascade()
     settings = PipelineSettings(detection=DetectionSettings(scale_factor=args.scale_factor, min_face=args.min_face))
-    print(f"ours: scale factor {args.scale_factor}, minimum face {args.min_face} px, detection at 320 px wide")
+    width = round(640 * detection_scale(640, settings.detection))
+    print(f"ours: scale factor {args.scale_factor}, minimum face {args.min_face} px, detection on a {width} px wide copy")
 
     print(f"{'frame':<10}{'faces':>6}{'ours median':>13}{'ours p95':>10}{'base median':>13}{'base p95':>10}{'speed-up':>10}")
     for name, image in scenario_frames().items():

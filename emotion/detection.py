@@ -20,7 +20,7 @@ class DetectionSettings:
     # Smallest face side in pixels of the full frame. Live video's default: a student up to about
     # 1.2 m from a 640x480 webcam; smaller faces cost the cascade most (see bench/README.md).
     min_face: int = 70
-    detect_width: int | None = 320  # frames wider than this are shrunk before detection; None: never
+    detect_width: int | None = 320  # wider frames are shrunk to about this width (detection_scale); None: never
 
 
 def detection_scale(width: int, settings: DetectionSettings) -> float:

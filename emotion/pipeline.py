@@ -53,6 +53,7 @@ class FrameAnalysis:
     image: np.ndarray  # the annotated frame (the input itself when drawing is off)
     faces: list[Face] = field(default_factory=list)
     skipped_faces: int = 0  # faces found beyond settings.max_faces, left unlabelled
+    drawn: bool = False  # labels were drawn (on `image`, which may be the input itself: draw_in_place)
 
     def to_json(self) -> dict:
         return {"faces": [face.to_json() for face in self.faces], "skipped_faces": self.skipped_faces}
@@ -94,8 +95,9 @@ def analyze_frame(
         track_ids, probabilities = tracker.update(boxes, probabilities)
     faces = [Face(tuple(int(v) for v in box), probs, track_id) for box, probs, track_id in zip(boxes, probabilities, track_ids)]
     image = frame
-    if settings.draw and faces:
+    drawn = settings.draw and bool(faces)
+    if drawn:
         image = frame if draw_in_place and frame.ndim == 3 and frame.shape[2] == 3 else to_bgr(frame)
         for face in faces:
             draw_face(image, face.box, face.probabilities, show_probabilities=settings.show_probabilities)
-    return FrameAnalysis(image, faces, skipped)
+    return FrameAnalysis(image, faces, skipped, drawn)

@@ -63,12 +63,11 @@ class LiveStream:
         started = time.perf_counter()
         try:
             image = frame.to_ndarray(format="bgr24")  # the stream's own copy: labels are drawn on it
-            settings = self.settings
-            analysis = analyze_frame(image, self.models, settings, self._tracker, draw_in_place=True)
+            analysis = analyze_frame(image, self.models, self.settings, self._tracker, draw_in_place=True)
             if self.on_faces is not None:
                 self.on_faces(analysis.faces)
             self._record(analysis.faces, analysis.skipped_faces, started)
-            if not (analysis.faces and settings.draw):
+            if not analysis.drawn:
                 return frame
             out = av.VideoFrame.from_ndarray(analysis.image, format="bgr24")
             out.pts = frame.pts

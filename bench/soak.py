@@ -16,6 +16,7 @@ import argparse
 import os
 import re
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -34,6 +35,15 @@ IDLE_POOL_WORKERS = (("thread.py:_worker",), ("threading.py:wait", "queue.py:get
 
 def thread_count(pid: int) -> int:
     return len(list(Path(f"/proc/{pid}/task").iterdir()))
+
+
+def process_state(pid: int) -> str:
+    """'R (running)', 'Z (zombie)' for a server that died, and so on; 'gone' once it was reaped."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return "gone"
+    return next(line.split(":", 1)[1].strip() for line in status.splitlines() if line.startswith("State:"))
 
 
 def parse_thread_dump(dump: str) -> list[tuple[str, ...]]:
@@ -56,12 +66,32 @@ def thread_census(pid: int, log_path: Path) -> tuple[Counter, int]:
     os.kill(pid, signal.SIGUSR1)
     deadline = time.monotonic() + 10
     while b"Current thread" not in log_path.read_bytes()[offset:]:
-        assert time.monotonic() < deadline, "the server wrote no thread dump"
+        assert time.monotonic() < deadline, f"the server wrote no thread dump (process state: {process_state(pid)})"
         time.sleep(0.2)
     time.sleep(0.5)  # let the dump finish
     stacks = parse_thread_dump(log_path.read_bytes()[offset:].decode(errors="replace"))
     busy = Counter(" < ".join(stack[:4]) for stack in stacks if not is_idle_pool_worker(stack))
     return busy, thread_count(pid) - len(stacks)
+
+
+def sustained_growth(samples: list[float]) -> float:
+    """Median RSS of the last sixth of the samples less that of the first sixth.
+
+    RSS under video load swings by tens of megabytes from one sample to the next (frames and codec
+    buffers come and go, and cyclic garbage waits for the collector), so the highest sample less the
+    first measured those swings as much as growth. A leak raises the level, and the medians of the
+    two ends of the run follow the level.
+    """
+    window = max(1, len(samples) // 6)
+    return statistics.median(samples[-window:]) - statistics.median(samples[:window])
+
+
+def per_minute(series: list[tuple[float, float]]) -> list[int]:
+    """The median RSS of each minute of (seconds, MB) samples, so a trend can be seen in the printout."""
+    minutes: dict[int, list[float]] = {}
+    for seconds, rss in series:
+        minutes.setdefault(int(seconds // 60), []).append(rss)
+    return [round(statistics.median(values)) for _, values in sorted(minutes.items())]
 
 
 def open_streams(browser, url: str, count: int) -> list:
@@ -80,15 +110,15 @@ def open_streams(browser, url: str, count: int) -> list:
     return pages
 
 
-def soak(streams: int, minutes: float, rss_growth_mb: float, release_s: float) -> list[str]:
-    """Runs the soak and returns the broken bounds (empty when all held)."""
+def soak(streams: int, minutes: float, rss_growth_mb: float, release_s: float, server_log: Path | None = None) -> list[str]:
+    """Runs the soak and returns the broken bounds (empty when all held); the server's output goes to server_log if given."""
     from playwright.sync_api import sync_playwright
 
     problems: list[str] = []
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         video = camera_video(Path(tmp) / "camera.y4m", CAMERA_PHOTOS)
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=chromium_args(video))
-        log_path = Path(tmp) / "server.log"
+        log_path = server_log or Path(tmp) / "server.log"
         with streamlit_server(log_path=log_path, thread_dumps=True) as server:
             # Warm-up with as many streams: the server's worker pools grow to their size and stay
             # (idle pool threads are not leaks), so the baseline is taken after one full cycle.
@@ -99,23 +129,25 @@ def soak(streams: int, minutes: float, rss_growth_mb: float, release_s: float) -
             base_threads, base_rss = thread_count(server.pid), rss_mb(server.pid)
             base_busy, base_native = thread_census(server.pid, log_path)
             pages = open_streams(browser, server.url, streams)
-            first_rss, end = rss_mb(server.pid), time.monotonic() + minutes * 60
-            peak_rss, samples = first_rss, 0
+            started, end = time.monotonic(), time.monotonic() + minutes * 60
+            series = [(0.0, rss_mb(server.pid))]
             while time.monotonic() < end:
                 pages[0].wait_for_timeout(min(10_000, max(0, (end - time.monotonic()) * 1000)))
-                peak_rss, samples = max(peak_rss, rss_mb(server.pid)), samples + 1
+                series.append((time.monotonic() - started, rss_mb(server.pid)))
                 errors = sum(page.get_by_text("could not be processed").count() for page in pages)
                 if errors:
                     problems.append(f"{errors} stream(s) reported frame errors")
                     break
             fps = [stream_figures(page)[0] or 0 for page in pages]
+            growth, peak = sustained_growth([rss for _, rss in series]), max(rss for _, rss in series)
             print(
-                f"{streams} streams for {minutes:g} min: RSS at start {first_rss:.0f} MB, peak {peak_rss:.0f} MB "
-                f"({samples} samples); frames/s per stream at the end {[round(f) for f in fps]}",
+                f"{streams} streams for {minutes:g} min: RSS {series[0][1]:.0f} MB at the start, peak {peak:.0f} MB, "
+                f"sustained growth {growth:.0f} MB ({len(series)} samples); frames/s per stream at the end "
+                f"{[round(f) for f in fps]}\nRSS per minute (MB): {per_minute(series)}",
                 flush=True,
             )
-            if peak_rss - first_rss > rss_growth_mb:
-                problems.append(f"RSS grew by {peak_rss - first_rss:.0f} MB (bound {rss_growth_mb:g} MB)")
+            if growth > rss_growth_mb:
+                problems.append(f"RSS grew by {growth:.0f} MB (bound {rss_growth_mb:g} MB)")
             if min(fps) <= 0:
                 problems.append("a stream stopped processing frames")
             threads_during = thread_count(server.pid)
@@ -146,10 +178,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--streams", type=int, default=5)
     parser.add_argument("--minutes", type=float, default=10)
-    parser.add_argument("--rss-growth-mb", type=float, default=60, help="allowed growth of RSS while the streams run")
+    parser.add_argument("--rss-growth-mb", type=float, default=60, help="allowed sustained RSS growth, MB")
     parser.add_argument("--release-seconds", type=float, default=45, help="time allowed to release dropped streams")
+    parser.add_argument("--server-log", type=Path, help="keep the server's output (and thread dumps) in this file")
     args = parser.parse_args()
-    problems = soak(args.streams, args.minutes, args.rss_growth_mb, args.release_seconds)
+    problems = soak(args.streams, args.minutes, args.rss_growth_mb, args.release_seconds, args.server_log)
     for problem in problems:
         print(f"FAILED: {problem}")
     sys.exit(1 if problems else 0)

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bench.soak import is_idle_pool_worker, parse_thread_dump, soak
+from bench.soak import is_idle_pool_worker, parse_thread_dump, per_minute, soak, sustained_growth
 
 from .browser import require_browser
 
@@ -38,3 +38,17 @@ def test_thread_dump_tells_idle_pool_workers_from_busy_threads(tmp_path):
     assert len(idle) == 1
     assert any("test_soak.py:test_thread_dump_tells_idle_pool_workers_from_busy_threads" in stack for stack in stacks)
     assert any(stack[:2] == ("threading.py:wait", "threading.py:wait") for stack in stacks)  # Event.wait
+
+
+def test_sustained_growth_follows_the_level_not_single_peaks():
+    swinging = [380, 352, 407, 364, 398, 376, 410, 364, 396, 383, 355, 401] * 5  # flat level, 55 MB swings
+    assert abs(sustained_growth(swinging)) < 10
+    assert abs(sustained_growth([*swinging[:30], 600, *swinging[31:]])) < 10  # one spike is not a leak
+    leaking = [rss + 2 * minute for minute, rss in enumerate(swinging)]  # 2 MB per sample
+    assert 100 < sustained_growth(leaking) < 140
+    assert sustained_growth([300, 320, 310]) == 10  # short runs compare their first and last samples
+
+
+def test_per_minute_gives_one_median_per_minute():
+    series = [(0, 300), (10, 310), (50, 390), (60, 320), (70, 330), (125, 340)]
+    assert per_minute(series) == [310, 325, 340]

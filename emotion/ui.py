@@ -12,7 +12,7 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 from emotion.annotate import load_models
 from emotion.classifier import DEFAULT_MODEL, ModelError
 from emotion.detection import DetectionSettings
-from emotion.memory import return_frame_buffers_to_the_system
+from emotion.memory import return_frame_buffers_to_the_system, trim_heap_periodically
 from emotion.pipeline import Face, Models, PipelineSettings
 from emotion.rooms import MemoryStore, RedisStore, RoomStore
 from emotion.stream import LiveStream, ice_servers
@@ -37,9 +37,10 @@ def shared_models() -> Models:
     """One detector and one LiteRT interpreter per server process, shared by every session.
 
     EMOTION_MODEL may name another .tflite file; the default is the bundled model/emotion_cnn.tflite.
-    Runs once per process, so it also sets how the process frees frame buffers.
+    Runs once per process, so it also sets how the process frees memory (emotion.memory).
     """
     return_frame_buffers_to_the_system()
+    trim_heap_periodically()
     return load_models(os.environ.get("EMOTION_MODEL") or DEFAULT_MODEL)
 
 

@@ -129,7 +129,8 @@ def soak(streams: int, minutes: float, rss_growth_mb: float, release_s: float, s
             base_threads, base_rss = thread_count(server.pid), rss_mb(server.pid)
             base_busy, base_native = thread_census(server.pid, log_path)
             pages = open_streams(browser, server.url, streams)
-            started, end = time.monotonic(), time.monotonic() + minutes * 60
+            started = time.monotonic()
+            end = started + minutes * 60
             series = [(0.0, rss_mb(server.pid))]
             while time.monotonic() < end:
                 pages[0].wait_for_timeout(min(10_000, max(0, (end - time.monotonic()) * 1000)))
@@ -139,7 +140,8 @@ def soak(streams: int, minutes: float, rss_growth_mb: float, release_s: float, s
                     problems.append(f"{errors} stream(s) reported frame errors")
                     break
             fps = [stream_figures(page)[0] or 0 for page in pages]
-            growth, peak = sustained_growth([rss for _, rss in series]), max(rss for _, rss in series)
+            levels = [rss for _, rss in series]
+            growth, peak = sustained_growth(levels), max(levels)
             print(
                 f"{streams} streams for {minutes:g} min: RSS {series[0][1]:.0f} MB at the start, peak {peak:.0f} MB, "
                 f"sustained growth {growth:.0f} MB ({len(series)} samples); frames/s per stream at the end "

@@ -14,26 +14,31 @@ from __future__ import annotations
 
 import ctypes
 import threading
+from collections.abc import Callable
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
 FRAME_BUFFER_THRESHOLD = 512 * 1024  # 640x480 BGR frames (900 kB) get their own mapping; grey copies (300 kB) do not
 
 
+def _c_function(name: str, *argtypes: type) -> Callable[..., int] | None:
+    """A function of the process's C library with its argument types set; None where it has none (macOS, musl)."""
+    function = getattr(ctypes.CDLL(None), name, None)
+    if function is not None:
+        function.argtypes = list(argtypes)
+    return function
+
+
 def return_frame_buffers_to_the_system(threshold: int = FRAME_BUFFER_THRESHOLD) -> bool:
-    """Set glibc's mmap threshold for the whole process; False where the C library has no mallopt (macOS, musl)."""
-    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
-    if mallopt is None:
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    return mallopt(M_MMAP_THRESHOLD, threshold) == 1
+    """Set glibc's mmap threshold for the whole process; False where the C library has no mallopt."""
+    mallopt = _c_function("mallopt", ctypes.c_int, ctypes.c_int)
+    return mallopt is not None and mallopt(M_MMAP_THRESHOLD, threshold) == 1
 
 
 def release_free_heap_pages() -> bool:
     """Hand glibc's free heap pages back to the system (malloc_trim); False where the C library has none."""
-    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
+    trim = _c_function("malloc_trim", ctypes.c_size_t)
     if trim is None:
         return False
-    trim.argtypes = [ctypes.c_size_t]
     trim(0)
     return True
 
@@ -45,13 +50,14 @@ def trim_heap_periodically(interval_s: float = 30.0) -> threading.Event | None:
     streams running (bench/README.md), so the period mostly bounds how long freed pages stay counted
     against the dyno's memory.
     """
-    if not release_free_heap_pages():
+    trim = _c_function("malloc_trim", ctypes.c_size_t)
+    if trim is None:
         return None
     stop = threading.Event()
 
     def trim_until_stopped() -> None:
         while not stop.wait(interval_s):
-            release_free_heap_pages()
+            trim(0)
 
     threading.Thread(target=trim_until_stopped, name="heap-trimmer", daemon=True).start()
     return stop

@@ -39,9 +39,11 @@ def shared_models() -> Models:
     EMOTION_MODEL may name another .tflite file; the default is the bundled model/emotion_cnn.tflite.
     Runs once per process, so it also sets how the process frees memory (emotion.memory).
     """
+    models = load_models(os.environ.get("EMOTION_MODEL") or DEFAULT_MODEL)
+    # After the load: a failed load is not cached and runs again, which would start another trimmer.
     return_frame_buffers_to_the_system()
     trim_heap_periodically()
-    return load_models(os.environ.get("EMOTION_MODEL") or DEFAULT_MODEL)
+    return models
 
 
 def models_or_stop() -> Models:

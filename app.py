@@ -22,6 +22,7 @@ from emotion.stream import LiveStream
 from emotion.ui import (
     PRIVACY_NOTE,
     STALL_MESSAGE,
+    count_completed_run,
     live_video,
     models_or_stop,
     session_stream,
@@ -169,3 +170,4 @@ pages = st.navigation(
 )
 st.set_page_config(page_title="Classroom emotion recognition", page_icon=":material/mood:", layout="wide")
 pages.run()
+count_completed_run()  # not reached when a rerun cuts the run short: see keep_rendered_context

@@ -177,13 +177,10 @@ def drawn_pixels(returned_bgr: np.ndarray, sources: list[np.ndarray], threshold:
 def press_start(page, ready, timeout_s: float = 60, retries: int = 3) -> int:
     """Press START and wait until `ready()`; when the start fails, do what a user would.
 
-    Two failures are known, both now and then: the connection starts but no frame reaches the server
-    (the app then tells the user to press STOP and START; cause not yet found), and the connection
-    comes up and drops about 5 s later, so the component shows START again. The second is
-    streamlit-webrtc 0.79 stopping its own new worker: "Context for key=live was not rendered for 1
-    script runs; resetting stale state" in its debug log, though every run of the page renders it.
-    Likely cause, not yet confirmed: it reads the session's run count on the script thread, while the
-    event loop advances it, so back-to-back reruns during signalling can seem to skip a run.
+    Two failures were seen now and then: the connection starts but no frame reaches the server (the
+    app then tells the user to press STOP and START; cause not yet found), and the connection comes
+    up and drops about 5 s later, so the component shows START again. The second was streamlit-webrtc
+    stopping its own new worker on a stale run count; emotion.ui.keep_rendered_context prevents it.
 
     The test follows the advice, or presses START again, at most `retries` times in all, and saves a
     screenshot when the video never comes. Returns the retries used.

@@ -79,3 +79,41 @@ def test_free_heap_pages_go_back_to_the_system_when_trimmed(mode):
     assert held > 100 and untrimmed > 100  # 2000 freed 100 kB blocks stay in glibc's heap
     held, trimmed = held_mb(mode)
     assert held > 100 and trimmed < 10
+
+
+# Eight threads, alive together, allocate a block each; prints how many heaps glibc then has (malloc_info).
+HEAPS_PROBE = """
+import ctypes, sys, threading
+from emotion.memory import limit_heaps
+if sys.argv[1] == "limit":
+    assert limit_heaps(2)
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = [ctypes.c_size_t]
+blocks, together = [], threading.Barrier(8)
+def allocate():
+    blocks.append(libc.malloc(64_000))
+    together.wait()
+threads = [threading.Thread(target=allocate) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+libc.open_memstream.restype = ctypes.c_void_p
+buffer, size = ctypes.c_char_p(), ctypes.c_size_t()
+stream = libc.open_memstream(ctypes.byref(buffer), ctypes.byref(size))
+libc.malloc_info(0, ctypes.c_void_p(stream))
+libc.fclose(ctypes.c_void_p(stream))
+print(buffer.value.decode().count("<heap nr="))
+"""
+
+
+def heap_count(mode: str) -> int:
+    result = subprocess.run([sys.executable, "-c", HEAPS_PROBE, mode], cwd=ROOT, capture_output=True, text=True, check=True)
+    return int(result.stdout.strip())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_threads_share_at_most_two_heaps_once_limited():
+    assert heap_count("default") > 2  # glibc's own way: new threads get heaps of their own
+    assert heap_count("limit") <= 2

@@ -14,6 +14,8 @@ only its own threads. A server with five streams runs about forty threads (decod
 shared pool, one processing thread per stream), and aiortc rebuilds a stream's VP8 encoder whenever
 the bitrate target moves by a tenth, about every 30 s each: its buffers of several megabytes land in
 whichever heap the pool thread uses. Two heaps keep the free memory in few places (bench/README.md).
+glibc fixes that limit when a second thread first allocates, long before app code runs, so it comes
+from the environment: the Procfile starts the server with MALLOC_ARENA_MAX=2.
 """
 
 from __future__ import annotations
@@ -22,8 +24,7 @@ import ctypes
 import threading
 from collections.abc import Callable
 
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter numbers
-M_ARENA_MAX = -8
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number
 FRAME_BUFFER_THRESHOLD = 512 * 1024  # 640x480 BGR frames (900 kB) get their own mapping; grey copies (300 kB) do not
 
 
@@ -39,12 +40,6 @@ def return_frame_buffers_to_the_system(threshold: int = FRAME_BUFFER_THRESHOLD) 
     """Set glibc's mmap threshold for the whole process; False where the C library has no mallopt."""
     mallopt = _c_function("mallopt", ctypes.c_int, ctypes.c_int)
     return mallopt is not None and mallopt(M_MMAP_THRESHOLD, threshold) == 1
-
-
-def limit_heaps(count: int = 2) -> bool:
-    """Let glibc make at most `count` heaps for the process's threads; False where it cannot."""
-    mallopt = _c_function("mallopt", ctypes.c_int, ctypes.c_int)
-    return mallopt is not None and mallopt(M_ARENA_MAX, count) == 1
 
 
 def release_free_heap_pages() -> bool:

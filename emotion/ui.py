@@ -12,7 +12,7 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 from emotion.annotate import load_models
 from emotion.classifier import DEFAULT_MODEL, ModelError
 from emotion.detection import DetectionSettings
-from emotion.memory import limit_heaps, return_frame_buffers_to_the_system, trim_heap_periodically
+from emotion.memory import return_frame_buffers_to_the_system, trim_heap_periodically
 from emotion.pipeline import Face, Models, PipelineSettings
 from emotion.rooms import MemoryStore, RedisStore, RoomStore
 from emotion.stream import LiveStream, ice_servers
@@ -42,7 +42,6 @@ def shared_models() -> Models:
     models = load_models(os.environ.get("EMOTION_MODEL") or DEFAULT_MODEL)
     # After the load: a failed load is not cached and runs again, which would start another trimmer.
     return_frame_buffers_to_the_system()
-    limit_heaps()
     trim_heap_periodically()
     return models
 

@@ -70,7 +70,8 @@ def streamlit_server(
     (faulthandler), which the soak uses to tell leaked threads from idle pool workers.
     """
     port = free_port()
-    env = {**os.environ, "EMOTION_ICE_SERVERS": "[]", **(extra_env or {})}
+    # As the Procfile starts it: glibc's heap limit can only come from the environment (emotion/memory.py).
+    env = {**os.environ, "EMOTION_ICE_SERVERS": "[]", "MALLOC_ARENA_MAX": "2", **(extra_env or {})}
     log = open(log_path or os.devnull, "wb")  # noqa: SIM115 - closed below, after the server stops
     launcher = ["-m", "streamlit"]
     if thread_dumps:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.browser import CHROMIUM, WEBRTC_IFRAME, camera_video, chromium_args, metric_text, streamlit_server
+from tests.browser import CHROMIUM, WEBRTC_IFRAME, camera_video, chromium_args, metric_text, start_button, streamlit_server
 
 CAMERA_PHOTOS = ("facerec_obama.jpg", "dlib_Tom_Cruise_avp_2014_4.jpg")
 
@@ -60,10 +60,6 @@ def open_page(browser, url: str):
     page = context.new_page()
     page.goto(url)
     return page
-
-
-def start_button(page):
-    return page.frame_locator(WEBRTC_IFRAME).get_by_role("button", name=re.compile(r"^start$", re.I))
 
 
 def start_stream(browser, url: str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -175,6 +176,11 @@ def drawn_pixels(returned_bgr: np.ndarray, sources: list[np.ndarray], threshold:
     return int((np.abs(returned - source.astype(np.int16)).max(axis=2) > threshold).sum())
 
 
+def start_button(page):
+    """The START button inside the WebRTC component's iframe."""
+    return page.frame_locator(WEBRTC_IFRAME).get_by_role("button", name=re.compile(r"^start$", re.I))
+
+
 def press_start(page, ready, timeout_s: float = 60, retries: int = 3) -> int:
     """Press START and wait until `ready()`; when the start fails, do what a user would.
 
@@ -186,11 +192,9 @@ def press_start(page, ready, timeout_s: float = 60, retries: int = 3) -> int:
     The test follows the advice, or presses START again, at most `retries` times in all, and saves a
     screenshot when the video never comes. Returns the retries used.
     """
-    import re
-
     allowed = retries
     frame = page.frame_locator(WEBRTC_IFRAME)
-    start = frame.get_by_role("button", name=re.compile(r"^start$", re.I))
+    start = start_button(page)
     start.click(timeout=60_000)
     pressed = time.monotonic()
     deadline = pressed + timeout_s

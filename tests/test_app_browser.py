@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import re
 
 import cv2
 import numpy as np
@@ -19,6 +18,7 @@ from .browser import (
     letterbox,
     metric_value,
     require_browser,
+    start_button,
     streamlit_server,
 )
 from .conftest import BUNDLED_TFLITE, FACES, read_photo
@@ -64,8 +64,7 @@ def test_live_video_comes_back_with_labelled_faces(server, browser):
     context = browser.new_context(permissions=["camera"], viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(server)
-    iframe = page.frame_locator(WEBRTC_IFRAME)
-    iframe.get_by_role("button", name=re.compile(r"^start$", re.I)).click(timeout=60_000)
+    start_button(page).click(timeout=60_000)
 
     sources = [letterbox(read_photo(name)) for name in CAMERA_PHOTOS]
     drawn, faces, frame = 0, None, None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -18,6 +20,16 @@ FER_CSV_HEAD = SHARED_DATA / "fer2013-head.csv"
 BUNDLED_TFLITE = ROOT / "model" / "emotion_cnn.tflite"
 BUNDLED_KERAS = ROOT / "model" / "emotion_cnn.keras"
 CLASS_FOLDERS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
+
+
+def run_probe(source: str, *args: str, env: dict[str, str] | None = None) -> str:
+    """Run `source` in a fresh Python process from the project root; its standard output.
+
+    For what must not share the test process: memory settings that last for the whole process, or
+    imports that clash with ones already made (aiortc after TensorFlow crashes).
+    """
+    result = subprocess.run([sys.executable, "-c", source, *args], cwd=ROOT, capture_output=True, text=True, check=True, env=env)
+    return result.stdout
 
 
 def need(path: Path) -> Path:

@@ -1,14 +1,12 @@
-"""The server's setting for frame buffers, checked on a real process's resident memory."""
+"""The server's memory settings (emotion/memory.py, the Procfile's heap limit), checked on real processes."""
 
 import os
 import re
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import ROOT, run_probe
 
 # Twenty frame-sized buffers, each followed by a small allocation that stays (as a stream's thread
 # does), then the buffers are freed: prints the megabytes the process still holds for them.
@@ -33,8 +31,7 @@ print(round(rss_mb() - before))
 
 
 def retained_mb(mode: str) -> int:
-    result = subprocess.run([sys.executable, "-c", PROBE, mode], cwd=ROOT, capture_output=True, text=True, check=True)
-    return int(result.stdout.strip())
+    return int(run_probe(PROBE, mode))
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
@@ -69,8 +66,7 @@ print(round(held), round(rss_mb() - before))
 
 
 def held_mb(mode: str) -> tuple[int, int]:
-    result = subprocess.run([sys.executable, "-c", TRIM_PROBE, mode], cwd=ROOT, capture_output=True, text=True, check=True)
-    held, after = result.stdout.split()
+    held, after = run_probe(TRIM_PROBE, mode).split()
     return int(held), int(after)
 
 
@@ -108,8 +104,7 @@ print(buffer.value.decode().count("<heap nr="))
 
 
 def heap_count(env: dict[str, str]) -> int:
-    result = subprocess.run([sys.executable, "-c", HEAPS_PROBE], cwd=ROOT, capture_output=True, text=True, check=True, env=env)
-    return int(result.stdout.strip())
+    return int(run_probe(HEAPS_PROBE, env=env))
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's heaps")

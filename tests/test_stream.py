@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import av
 import cv2
@@ -16,7 +14,7 @@ from emotion.pipeline import Models, PipelineSettings
 from emotion.stream import DEFAULT_STUN, LiveStream, ice_servers
 
 from .browser import letterbox
-from .conftest import ROOT, read_photo
+from .conftest import read_photo, run_probe
 
 
 def frame_640x480(name: str) -> np.ndarray:
@@ -159,10 +157,7 @@ print(context.state.playing)
 
 
 def still_playing(scenario: str) -> bool:
-    result = subprocess.run(
-        [sys.executable, "-c", STALE_COUNT_PROBE, scenario], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    return result.stdout.split()[-1] == "True"
+    return run_probe(STALE_COUNT_PROBE, scenario).split()[-1] == "True"
 
 
 def test_a_stale_run_count_does_not_stop_a_live_stream():

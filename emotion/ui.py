@@ -14,6 +14,7 @@ from emotion.classifier import DEFAULT_MODEL, ModelError
 from emotion.detection import DetectionSettings
 from emotion.memory import return_frame_buffers_to_the_system, trim_heap_periodically
 from emotion.pipeline import Face, Models, PipelineSettings
+from emotion.relay import use_latest_frame_relay
 from emotion.rooms import MemoryStore, RedisStore, RoomStore
 from emotion.stream import LiveStream, ice_servers
 
@@ -176,6 +177,7 @@ def keep_rendered_context(session_state: MutableMapping, key: str) -> None:
 def live_video(key: str, stream: LiveStream):
     """The WebRTC component sending the webcam through `stream`, with the app's settings; notes stalled starts."""
     keep_rendered_context(st.session_state, key)
+    use_latest_frame_relay()
     ctx = webrtc_streamer(
         key=key,
         mode=WebRtcMode.SENDRECV,

@@ -3,13 +3,13 @@
 streamlit-webrtc passes the camera's track and the processed track through aiortc's MediaRelay, whose
 consumers are buffered by default: an unbounded queue each. The processed frames are taken from that
 queue by aiortc's VP8 encoder, which shares the server's cores with every other stream; when it falls
-below the camera's 15 frames/s, the queue grows for as long as the stream runs. Measured with six
-streams on two cores: 10-32 processed frames queued per stream (bench/README.md); in a 20-minute
-soak of five streams the server grew from 390 MB to over 1 GB, and all of it was freed when the
-streams dropped. Each queued frame is also delay: the returned video fell further and further behind
-the camera. aiortc added unbuffered consumers for this case (aiortc pull request #498); this relay
-makes every consumer one, so each takes the newest frame and the ones it could not take are dropped,
-as live video should.
+below the camera's 15 frames/s, the queue grows for as long as the stream runs. With six streams on
+two cores up to 32 processed frames were queued per stream, about a megabyte each; a 20-minute soak
+of five streams grew from 390 MB to over 1 GB and gave it all back when the streams dropped. Each
+queued frame is also delay: the returned video fell seconds behind the camera (bench/README.md).
+aiortc added unbuffered consumers for this case (aiortc pull request #498); this relay makes every
+consumer one, so each takes the newest frame and the ones it could not take are dropped, as live
+video should.
 
 Not imported by the test process itself: aiortc there, after TensorFlow, crashes it (see tests/conftest.py).
 """

@@ -135,8 +135,8 @@ def soak(streams: int, minutes: float, rss_growth_mb: float, release_s: float, s
             while time.monotonic() < end:
                 pages[0].wait_for_timeout(min(10_000, max(0, (end - time.monotonic()) * 1000)))
                 series.append((time.monotonic() - started, rss_mb(server.pid)))
-                errors = [page.get_by_text("could not be processed") for page in pages]
-                errors = [error.first.inner_text() for error in errors if error.count()]
+                messages = [page.get_by_text("could not be processed") for page in pages]
+                errors = [message.first.inner_text() for message in messages if message.count()]
                 if errors:
                     problems.append(f"{len(errors)} stream(s) reported frame errors: {errors[0]}")
                     break

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import cv2
 import numpy as np
 
 from emotion.detection import DetectionSettings, FaceDetector
-from tests.browser import letterbox
-
-ROOT = Path(__file__).resolve().parent.parent
-FACES = Path(os.environ.get("EMOTION_SHARED_DATA", ROOT.parent / "shared" / "data")) / "faces"
+from tests.support.browser import letterbox
+from tests.support.files import FACES
 
 
 def photo(name: str) -> np.ndarray:

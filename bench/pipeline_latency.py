@@ -26,13 +26,12 @@ import cv2
 import numpy as np
 
 from bench.frames import scenario_frames
-from emotion.annotate import load_models
 from emotion.detection import DetectionSettings, detection_scale
 from emotion.drawing import draw_face
-from emotion.memory import return_frame_buffers_to_the_system
-from emotion.pipeline import PipelineSettings
+from emotion.live.memory import return_frame_buffers_to_the_system
+from emotion.live.stream import LiveStream
+from emotion.pipeline import PipelineSettings, load_models
 from emotion.preprocess import face_to_input
-from emotion.stream import LiveStream
 
 KERAS_MODEL = Path(__file__).resolve().parent.parent / "model" / "emotion_cnn.keras"
 
@@ -74,13 +73,13 @@ def main() -> None:
 
     cores = len(os.sched_getaffinity(0))
     print(f"cores available: {cores}; repeats {args.repeats} (ours), {args.baseline_repeats} (baseline)")
-    return_frame_buffers_to_the_system()  # as the server does (emotion.ui.shared_models)
+    return_frame_buffers_to_the_system()  # as the server does (webapp.resources.shared_models)
     models = load_models()
     keras_model = None
     if not args.no_baseline:
         import keras
 
-        import emotion.model  # noqa: F401 - custom layers of the saved model
+        import emotion.training.model  # noqa: F401 - custom layers of the saved model
 
         keras_model = keras.models.load_model(args.keras_model, compile=False)
     cascade = models.detector.thread_cascade()

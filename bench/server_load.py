@@ -14,7 +14,6 @@ on the same machine and takes its share of the cores, so treat the figures as a 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import tempfile
 import time
@@ -22,44 +21,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.browser import CHROMIUM, WEBRTC_IFRAME, camera_video, chromium_args, metric_text, start_button, streamlit_server
-
-CAMERA_PHOTOS = ("facerec_obama.jpg", "dlib_Tom_Cruise_avp_2014_4.jpg")
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children, from /proc."""
-    total, pids = 0, [pid]
-    while pids:
-        current = pids.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except FileNotFoundError:
-            continue
-        total += int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1))
-        pids += [int(child) for child in children]
-    return total / 1024
-
-
-def stream_figures(page) -> tuple[float | None, float | None, float | None]:
-    """(frames per second, median ms, p95 ms) as the page shows them for its stream."""
-
-    def metric(label: str) -> float | None:
-        found = re.search(r"[\d.]+", metric_text(page, label))  # "14" or "19 ms"; "–" while there is none
-        return float(found.group()) if found else None
-
-    caption = page.get_by_text(re.compile(r"p95 \d+ ms"))
-    p95 = re.search(r"p95 (\d+) ms", caption.first.inner_text()) if caption.count() else None
-    return metric("Frames / s"), metric("Time per frame"), float(p95.group(1)) if p95 else None
-
-
-def open_page(browser, url: str):
-    """The app in a fresh browser context (a student's own browser), camera allowed."""
-    context = browser.new_context(permissions=["camera"], viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(url)
-    return page
+from tests.support.browser import (
+    WEBRTC_IFRAME,
+    chromium_with_camera,
+    open_page,
+    rss_mb,
+    start_button,
+    stream_figures,
+    streamlit_server,
+)
 
 
 def start_stream(browser, url: str):
@@ -95,11 +65,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20, help="how long each load level runs before it is read")
     parser.add_argument("--server-cpus", help="pin the server to these CPUs (taskset list), e.g. 0")
     args = parser.parse_args()
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-        video = camera_video(Path(tmp) / "camera.y4m", CAMERA_PHOTOS)
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=chromium_args(video))
+    with tempfile.TemporaryDirectory() as tmp, chromium_with_camera(Path(tmp)) as browser:
         started = time.monotonic()
         with streamlit_server(cpus=args.server_cpus) as server:
             url, server_pid = server.url, server.pid
@@ -132,7 +98,6 @@ def main() -> None:
                     f"min {min(fps):.0f} median {sorted(fps)[len(fps) // 2]:.0f}; worst stream p95 {max(p95):.0f} ms",
                     flush=True,
                 )
-        browser.close()
 
 
 if __name__ == "__main__":

@@ -15,17 +15,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from emotion.classifier import DEFAULT_MODEL, EmotionClassifier, ModelError
-from emotion.detection import DEFAULT_CASCADE, DetectionSettings, FaceDetector
+from emotion.classifier import DEFAULT_MODEL, ModelError
+from emotion.detection import DetectionSettings
 from emotion.images import ImageError, read_image
-from emotion.pipeline import FrameAnalysis, Models, PipelineSettings, analyze_frame
+from emotion.pipeline import FrameAnalysis, Models, PipelineSettings, analyze_frame, load_models
 from emotion.tracking import FaceTracker
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".y4m"}
-
-
-def load_models(model_path: str | Path = DEFAULT_MODEL, cascade_path: str | Path = DEFAULT_CASCADE) -> Models:
-    return Models(FaceDetector(cascade_path), EmotionClassifier(model_path))
 
 
 def video_frames(path: Path) -> Iterator[np.ndarray]:
@@ -51,7 +47,7 @@ def annotate_video(path: Path, out: Path | None, models: Models, settings: Pipel
         analysis = analyze_frame(frame, models, settings, tracker)
         if out is not None:
             if writer is None:
-                writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), fps, analysis.image.shape[1::-1])
+                writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), fps, analysis.image.shape[1::-1])
             writer.write(analysis.image)
         results.append(analysis)
     if writer is not None:

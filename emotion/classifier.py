@@ -10,7 +10,7 @@ import numpy as np
 from emotion.preprocess import EMOTIONS, INPUT_SIZE
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "model" / "emotion_cnn.tflite"
-TRAIN_HINT = "train one with `python -m emotion.train --data fer2013.zip --out model/` or restore model/ from git"
+TRAIN_HINT = "train one with `python -m emotion.training.train --data fer2013.zip --out model/` or restore model/ from git"
 
 
 class ModelError(RuntimeError):
@@ -20,8 +20,8 @@ class ModelError(RuntimeError):
 class EmotionClassifier:
     """A LiteRT interpreter over the bundled .tflite model, shared by every session of the app.
 
-    One interpreter serves all threads behind a lock: a call takes about a millisecond a face,
-    far less than the detection, and one copy of the model keeps memory flat as streams grow.
+    One interpreter serves all threads behind a lock: a call costs far less than the
+    detection (bench/README.md times both), and one copy of the model keeps memory flat as streams grow.
     """
 
     def __init__(self, model_path: str | Path = DEFAULT_MODEL, num_threads: int = 1) -> None:

@@ -15,7 +15,7 @@ CASCADE_WINDOW = 24  # side of the frontal-face cascade's window: the smallest f
 
 @dataclass(frozen=True)
 class DetectionSettings:
-    scale_factor: float = 1.2  # image pyramid step: smaller finds more faces, slower (1.1 costs ~1.7x)
+    scale_factor: float = 1.2  # image pyramid step: smaller finds more faces, slower
     min_neighbors: int = 5  # overlapping hits needed: higher means fewer false faces
     # Smallest face side in pixels of the full frame. Live video's default: a student up to about
     # 1.2 m from a 640x480 webcam; smaller faces cost the cascade most (see bench/README.md).
@@ -46,7 +46,7 @@ class FaceDetector:
     """The Haar cascade, one instance per thread.
 
     detectMultiScale is not const in OpenCV (opencv/opencv#4287): one cascade must not serve two
-    threads at once. Each session's video thread gets its own copy, loaded on first use (~1 MB).
+    threads at once. Each session's video thread gets its own copy, loaded on first use.
     """
 
     def __init__(self, cascade_path: str | Path = DEFAULT_CASCADE) -> None:
@@ -73,15 +73,15 @@ class FaceDetector:
         min_side = max(CASCADE_WINDOW, round(settings.min_face * scale))
         if min(gray.shape[:2]) < min_side:
             return np.empty((0, 4), dtype=np.int32)
-        boxes = self.thread_cascade().detectMultiScale(
+        found = self.thread_cascade().detectMultiScale(
             gray,
             scaleFactor=settings.scale_factor,
             minNeighbors=settings.min_neighbors,
             minSize=(min_side, min_side),
         )
-        if len(boxes) == 0:
+        if len(found) == 0:
             return np.empty((0, 4), dtype=np.int32)
-        boxes = np.round(np.asarray(boxes, dtype=np.float64) / scale).astype(np.int32)
+        boxes = np.round(np.asarray(found, dtype=np.float64) / scale).astype(np.int32)
         boxes[:, 2] = np.minimum(boxes[:, 2], width - boxes[:, 0])
         boxes[:, 3] = np.minimum(boxes[:, 3], height - boxes[:, 1])
         return boxes[np.argsort(-(boxes[:, 2] * boxes[:, 3]), kind="stable")]

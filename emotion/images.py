@@ -32,7 +32,7 @@ def read_image(data: bytes, name: str = "image") -> np.ndarray:
         with warnings.catch_warnings():
             # The pixel count is checked below, against our own limit, before anything is decoded.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
+            image: Image.Image = Image.open(io.BytesIO(data))
             if image.width * image.height > MAX_PIXELS:
                 raise ImageError(
                     f"{name} is {image.width}x{image.height} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels"

@@ -6,12 +6,14 @@ they label faces identically and all of it can be tested without a browser.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from emotion.classifier import EmotionClassifier
-from emotion.detection import DetectionSettings, FaceDetector
+from emotion.classifier import DEFAULT_MODEL, EmotionClassifier
+from emotion.detection import DEFAULT_CASCADE, DetectionSettings, FaceDetector
 from emotion.drawing import draw_face
 from emotion.preprocess import EMOTIONS, face_to_input, to_bgr, to_gray
 from emotion.tracking import FaceTracker
@@ -65,6 +67,11 @@ class Models:
     classifier: EmotionClassifier
 
 
+def load_models(model_path: str | Path = DEFAULT_MODEL, cascade_path: str | Path = DEFAULT_CASCADE) -> Models:
+    """The face detector and the emotion classifier; a missing or broken file raises ModelError or FileNotFoundError now."""
+    return Models(FaceDetector(cascade_path), EmotionClassifier(model_path))
+
+
 def crop_faces(gray: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """The network's inputs (N, 48, 48, 1) for the boxed faces of a grey frame."""
     if len(boxes) == 0:
@@ -83,17 +90,20 @@ def analyze_frame(
     """Detect, classify (all faces in one batch) and draw. Without a tracker each frame stands alone.
 
     The labels go on a copy of `frame` unless `draw_in_place` is set and it is BGR already (the
-    live stream's own frame: a copy would cost a megabyte and a few hundred page faults a frame).
+    live stream's own frame: a copy would cost a frame-sized allocation and its page faults, every frame).
     """
     gray = to_gray(frame)
     boxes = models.detector.detect(gray, settings.detection)
     skipped = max(0, len(boxes) - settings.max_faces)
     boxes = boxes[: settings.max_faces]
     probabilities = models.classifier.predict(crop_faces(gray, boxes))
-    track_ids: list[int | None] = [None] * len(boxes)
+    track_ids: Sequence[int | None] = [None] * len(boxes)
     if tracker is not None:
         track_ids, probabilities = tracker.update(boxes, probabilities)
-    faces = [Face(tuple(int(v) for v in box), probs, track_id) for box, probs, track_id in zip(boxes, probabilities, track_ids)]
+    faces = [
+        Face((int(x), int(y), int(w), int(h)), probs, track_id)
+        for (x, y, w, h), probs, track_id in zip(boxes, probabilities, track_ids)
+    ]
     image = frame
     drawn = settings.draw and bool(faces)
     if drawn:

@@ -1,41 +1,19 @@
-"""Shared fixtures: the real data beside the checkout, and small datasets the tests write themselves."""
+"""Shared fixtures: the real models and data, a real redis-server, headless chromium with a fake camera.
+
+Helpers that bench/ uses too live in tests/support.
+"""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = Path(os.environ.get("EMOTION_SHARED_DATA", ROOT.parent / "shared" / "data"))
-FACES = SHARED_DATA / "faces"
-FER_ZIP = SHARED_DATA / "fer2013.zip"
-FER_CSV_HEAD = SHARED_DATA / "fer2013-head.csv"
-BUNDLED_TFLITE = ROOT / "model" / "emotion_cnn.tflite"
-BUNDLED_KERAS = ROOT / "model" / "emotion_cnn.keras"
-CLASS_FOLDERS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
-
-
-def run_probe(source: str, *args: str, env: dict[str, str] | None = None) -> str:
-    """Run `source` in a fresh Python process from the project root; its standard output.
-
-    For what must not share the test process: memory settings that last for the whole process, or
-    imports that clash with ones already made (aiortc after TensorFlow crashes).
-    """
-    result = subprocess.run([sys.executable, "-c", source, *args], cwd=ROOT, capture_output=True, text=True, check=True, env=env)
-    return result.stdout
-
-
-def need(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"{path} is missing (the shared test data beside the checkout)")
-    return path
+from emotion import Models, load_models
+from tests.support.browser import CAMERA_PHOTOS, chromium_with_camera, require_browser
+from tests.support.files import BUNDLED_TFLITE, FACES, FER_ZIP, need
+from tests.support.redis_server import RedisProcess
 
 
 @pytest.fixture(scope="session")
@@ -43,17 +21,26 @@ def faces_dir() -> Path:
     return need(FACES)
 
 
-def read_photo(name: str) -> np.ndarray:
-    image = cv2.imread(str(need(FACES / name)))
-    assert image is not None, name
-    return image
+@pytest.fixture(scope="session")
+def models() -> Models:
+    return load_models(BUNDLED_TFLITE)
 
 
 @pytest.fixture(scope="session")
-def models():
-    from emotion.annotate import load_models
+def redis_process(tmp_path_factory):
+    """One real redis-server for the session's store tests; each room has a fresh code."""
+    process = RedisProcess(tmp_path_factory.mktemp("redis")).start()
+    yield process
+    process.stop()
 
-    return load_models(BUNDLED_TFLITE)
+
+@pytest.fixture(scope="module")
+def browser(request, tmp_path_factory):
+    """Headless chromium for a module's tests; its fake camera loops the module's CAMERA_PHOTOS (else the default pair)."""
+    require_browser()
+    photos = getattr(request.module, "CAMERA_PHOTOS", CAMERA_PHOTOS)
+    with chromium_with_camera(tmp_path_factory.mktemp("camera"), photos) as chromium:
+        yield chromium
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,8 @@ import cv2
 import pytest
 
 from emotion.annotate import main
-
-from .browser import letterbox
-from .conftest import FACES, ROOT, read_photo
+from tests.support.browser import letterbox
+from tests.support.files import FACES, ROOT, read_photo
 
 
 def test_image_json_lists_every_face(capsys, tmp_path):
@@ -70,4 +69,4 @@ def test_missing_model_is_explained():
         capture_output=True,
         text=True,
     )
-    assert result.returncode == 2 and "python -m emotion.train" in result.stderr
+    assert result.returncode == 2 and "python -m emotion.training.train" in result.stderr

@@ -8,12 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from .browser import (
+from tests.support.browser import (
     ARTIFACTS,
-    CHROMIUM,
     WEBRTC_IFRAME,
-    camera_video,
-    chromium_args,
     drawn_pixels,
     letterbox,
     metric_value,
@@ -21,7 +18,7 @@ from .browser import (
     start_button,
     streamlit_server,
 )
-from .conftest import BUNDLED_TFLITE, FACES, read_photo
+from tests.support.files import BUNDLED_TFLITE, FACES, read_photo
 
 pytestmark = pytest.mark.browser
 CAMERA_PHOTOS = ("facerec_two_people.jpg", "dlib_Tom_Cruise_avp_2014_4.jpg", "facerec_obama.jpg")
@@ -41,18 +38,6 @@ def server(tmp_path_factory):
     ARTIFACTS.mkdir(exist_ok=True)
     with streamlit_server(log_path=ARTIFACTS / "streamlit.log") as running:
         yield running.url
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    video = camera_video(tmp_path_factory.mktemp("camera") / "camera.y4m", CAMERA_PHOTOS)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=chromium_args(video))
-        yield chromium
-        chromium.close()
 
 
 def decode_png_data_url(url: str) -> np.ndarray:
@@ -114,6 +99,6 @@ def test_a_bad_model_file_is_explained_on_the_page(browser, tmp_path, model):
         page = browser.new_context().new_page()
         page.goto(server.url)
         page.get_by_text("The emotion model could not be loaded").wait_for(timeout=30_000)
-        assert page.get_by_text("python -m emotion.train").count() == 1
+        assert page.get_by_text("python -m emotion.training.train").count() == 1
         assert page.locator('[data-testid="stException"]').count() == 0
         page.context.close()

@@ -7,33 +7,15 @@ import urllib.parse
 
 import pytest
 
-from .browser import (
+from tests.support.browser import (
     ARTIFACTS,
-    CHROMIUM,
-    camera_video,
-    chromium_args,
     metric_value,
     press_start,
-    require_browser,
     streamlit_server,
 )
-from .redis_server import RedisProcess
+from tests.support.redis_server import RedisProcess
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    video = camera_video(
-        tmp_path_factory.mktemp("camera") / "camera.y4m", ("facerec_obama.jpg", "dlib_Tom_Cruise_avp_2014_4.jpg")
-    )
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=chromium_args(video))
-        yield chromium
-        chromium.close()
 
 
 def wait_for_metric(page, label: str, expected: int, timeout_s: float = 45) -> None:

@@ -12,42 +12,33 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from emotion.classroom import (
+from emotion.classroom.analytics import (
     NEGATIVE_INDEX,
-    RoomPublisher,
     Thresholds,
     class_table,
     flags,
     mix_now,
     negative_share,
     presence,
-    report_csv,
-    report_html,
     roster,
     timeline,
 )
+from emotion.classroom.memory_store import MemoryStore
+from emotion.classroom.publisher import RoomPublisher
+from emotion.classroom.redis_store import RedisStore
+from emotion.classroom.reports import report_csv, report_html
 from emotion.pipeline import PipelineSettings, analyze_frame
 from emotion.preprocess import EMOTIONS
-from emotion.rooms import MemoryStore, RedisStore
 from emotion.tracking import FaceTracker
-
-from .conftest import read_photo
-from .redis_server import RedisProcess
+from tests.support.files import read_photo
 
 T0 = 1_800_000_000.0  # a whole minute, so intervals and minutes start with the lecture
 STUDENT_PHOTOS = {"Ada": "facerec_obama.jpg", "Ben": "facerec_two_people.jpg", "Cy": None}  # Cy's camera sees no one
 
 
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory):
-    server = RedisProcess(tmp_path_factory.mktemp("redis")).start()
-    yield server.url
-    server.stop()
-
-
 @pytest.fixture(scope="module", params=["memory", "redis"])
 def store(request):
-    return MemoryStore() if request.param == "memory" else RedisStore(request.getfixturevalue("redis_url"))
+    return MemoryStore() if request.param == "memory" else RedisStore(request.getfixturevalue("redis_process").url)
 
 
 class Clock:

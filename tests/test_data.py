@@ -8,10 +8,9 @@ import cv2
 import numpy as np
 import pytest
 
-from emotion.data import DatasetError, load_split
 from emotion.preprocess import EMOTIONS, FOLDER_TO_INDEX, face_to_input
-
-from .conftest import FER_CSV_HEAD, need
+from emotion.training.data import DatasetError, load_split
+from tests.support.files import FER_CSV_HEAD, need
 
 PIXELS = " ".join(["128"] * 2304)
 

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from emotion.detection import CASCADE_WINDOW, DetectionSettings, detection_scale
-
-from .conftest import read_photo
+from tests.support.files import read_photo
 
 MIN_FACE_60 = DetectionSettings(min_face=60)
 

@@ -11,8 +11,7 @@ from PIL import Image
 
 from emotion.classifier import EmotionClassifier, ModelError
 from emotion.images import MAX_SIDE, ImageError, read_image
-
-from .conftest import BUNDLED_TFLITE, FACES, need
+from tests.support.files import BUNDLED_TFLITE, FACES, need
 
 
 def encode(image: Image.Image, fmt: str, **kwargs) -> bytes:
@@ -101,7 +100,7 @@ def test_pipeline_on_a_one_pixel_image(models):
 
 
 def test_missing_model_file_says_how_to_fix_it(tmp_path):
-    with pytest.raises(ModelError, match=r"not found.*python -m emotion.train"):
+    with pytest.raises(ModelError, match=r"not found.*python -m emotion.training.train"):
         EmotionClassifier(tmp_path / "missing.tflite")
 
 
@@ -114,7 +113,7 @@ def test_truncated_model_file(tmp_path):
 
 def test_wrong_shaped_model_file(tmp_path):
     keras = pytest.importorskip("keras")
-    from emotion.export import export_tflite
+    from emotion.training.export import export_tflite
 
     wrong = keras.Sequential([keras.Input((64, 64, 3)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(5)])
     path = export_tflite(wrong, tmp_path / "wrong.tflite")

@@ -1,4 +1,4 @@
-"""The server's memory settings (emotion/memory.py, the Procfile's heap limit), checked on real processes."""
+"""The server's memory settings (emotion/live/memory.py, the Procfile's heap limit), checked on real processes."""
 
 import os
 import re
@@ -6,14 +6,14 @@ import sys
 
 import pytest
 
-from .conftest import ROOT, run_probe
+from tests.support.files import ROOT, run_probe
 
 # Twenty frame-sized buffers, each followed by a small allocation that stays (as a stream's thread
 # does), then the buffers are freed: prints the megabytes the process still holds for them.
 PROBE = """
 import sys
 import numpy as np
-from emotion.memory import return_frame_buffers_to_the_system
+from emotion.live.memory import return_frame_buffers_to_the_system
 if sys.argv[1] == "set":
     assert return_frame_buffers_to_the_system()
 def rss_mb():
@@ -45,7 +45,7 @@ def test_freed_frame_buffers_go_back_to_the_system_once_the_threshold_is_set():
 TRIM_PROBE = """
 import sys, time
 import numpy as np
-from emotion.memory import return_frame_buffers_to_the_system, release_free_heap_pages, trim_heap_periodically
+from emotion.live.memory import return_frame_buffers_to_the_system, release_free_heap_pages, trim_heap_periodically
 return_frame_buffers_to_the_system()
 def rss_mb():
     return int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from emotion.evaluate import classification_metrics, confusion_matrix, format_report
+from emotion.training.metrics import classification_metrics, confusion_matrix, format_report
 
 # true:      0 0 0 1 3 3 3 6
 # predicted: 0 0 3 1 3 3 0 6

@@ -10,8 +10,7 @@ from emotion.detection import DetectionSettings, FaceDetector
 from emotion.pipeline import PipelineSettings, analyze_frame
 from emotion.preprocess import EMOTIONS
 from emotion.tracking import FaceTracker, iou
-
-from .conftest import read_photo
+from tests.support.files import read_photo
 
 # The shared README's Haar counts: full-resolution grey image, scaleFactor 1.1, minNeighbors 5, minSize 30.
 HAAR_COUNTS = {

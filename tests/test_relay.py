@@ -1,11 +1,11 @@
-"""The relay between the server's tracks hands on the newest frame (emotion.relay).
+"""The relay between the server's tracks hands on the newest frame (emotion.live.relay).
 
 Run in fresh processes: importing aiortc into the test process after TensorFlow crashes it.
 """
 
 from __future__ import annotations
 
-from .conftest import run_probe
+from tests.support.files import run_probe
 
 # A source that has produced 30 frames by the time its consumer, as slow as a starved encoder, asks
 # for one; prints the index of the frame the consumer gets from each kind of relay.
@@ -16,7 +16,7 @@ import sys
 from aiortc import MediaStreamTrack
 from aiortc.contrib.media import MediaRelay
 
-from emotion.relay import LatestFrameRelay
+from emotion.live.relay import LatestFrameRelay
 
 
 class Counter(MediaStreamTrack):
@@ -67,7 +67,8 @@ import types
 
 import streamlit_webrtc.relay
 
-from emotion.relay import LatestFrameRelay, use_latest_frame_relay
+from emotion.live.relay import LatestFrameRelay
+from emotion.live.workarounds import use_latest_frame_relay
 
 runtime = types.SimpleNamespace()  # stands in for Streamlit's Runtime singleton, which needs a server
 streamlit_webrtc.relay.Runtime = types.SimpleNamespace(instance=lambda: runtime)

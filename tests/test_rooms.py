@@ -5,19 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emotion.classroom import RoomPublisher
-from emotion.rooms import CODE_ALPHABET, DuplicateName, MemoryStore, RedisStore, RoomError, RoomNotFound, StoreUnavailable
-
-from .redis_server import RedisProcess
+from emotion import Face
+from emotion.classroom.memory_store import MemoryStore
+from emotion.classroom.publisher import RoomPublisher
+from emotion.classroom.records import CODE_ALPHABET, DuplicateName, RoomError, RoomNotFound, StoreUnavailable
+from emotion.classroom.redis_store import RedisStore
+from tests.support.redis_server import RedisProcess
 
 T0 = 1_800_000_000.0  # a fixed clock: rooms are judged by the times they are given
-
-
-@pytest.fixture(scope="module")
-def redis_process(tmp_path_factory):
-    process = RedisProcess(tmp_path_factory.mktemp("redis")).start()
-    yield process
-    process.stop()
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -25,6 +20,11 @@ def store(request):
     if request.param == "memory":
         return MemoryStore()
     return RedisStore(request.getfixturevalue("redis_process").url)
+
+
+def face(probabilities: np.ndarray) -> Face:
+    """A face as the pipeline hands it to the publisher (only its probabilities are sent)."""
+    return Face((0, 0, 48, 48), probabilities)
 
 
 def probs(index: int, weight: float = 0.7) -> np.ndarray:
@@ -96,15 +96,11 @@ def test_publisher_throttles_and_stops_when_the_room_is_gone(store):
     room = store.create_room("Publisher", 60, T0)
     ada = store.join(room.code, "Ada", T0)
     clock = iter([T0 + 1.0, T0 + 1.1, T0 + 1.2, T0 + 1.4, T0 + 100])
-
-    class FaceFigures:  # what the pipeline hands the hook: objects with .probabilities
-        probabilities = probs(5)
-
     publisher = RoomPublisher(store, room.code, ada.student_id, interval=0.3, clock=lambda: next(clock))
     for _ in range(4):
-        publisher([FaceFigures()])
+        publisher([face(probs(5))])
     assert sum(i.samples for i in store.data(room.code, T0 + 2).intervals) == 2  # at 1.0 and 1.4
-    publisher([FaceFigures()])  # at T0 + 100 the room has expired
+    publisher([face(probs(5))])  # at T0 + 100 the room has expired
     assert publisher.paused and "no open class" in publisher.problem
 
 
@@ -130,11 +126,7 @@ def test_redis_going_away_and_coming_back(tmp_path):
     with pytest.raises(StoreUnavailable, match="cannot be reached"):
         store.data(room.code, T0 + 1)
     publisher = RoomPublisher(store, room.code, ada.student_id, clock=lambda: T0 + 2)
-
-    class FaceFigures:
-        probabilities = probs(3)
-
-    publisher([FaceFigures()])  # must not raise: the video goes on
+    publisher([face(probs(3))])  # must not raise: the video goes on
     assert "cannot be reached" in publisher.problem and not publisher.paused
     server.start()
     try:

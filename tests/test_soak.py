@@ -1,4 +1,4 @@
-"""A short soak through the real server and browser (the full 10-minute run is bench/soak.py)."""
+"""The soak through the real server and browser: a short run in the default suite, the full run marked slow."""
 
 import faulthandler
 import threading
@@ -6,9 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bench.soak import is_idle_pool_worker, parse_thread_dump, per_minute, soak, sustained_growth
-
-from .browser import require_browser
+from tests.support.browser import require_browser
+from tests.support.soak import is_idle_pool_worker, parse_thread_dump, per_minute, soak, sustained_growth
 
 pytestmark = pytest.mark.browser
 
@@ -17,6 +16,13 @@ def test_short_soak_holds_memory_and_releases_dropped_streams():
     require_browser()
     problems = soak(streams=2, minutes=0.5, rss_growth_mb=80, release_s=60)
     assert problems == []
+
+
+@pytest.mark.slow
+def test_ten_minute_soak_of_five_streams_within_its_bounds():
+    """The full soak, as `python bench/soak.py` runs it by default (about 14 minutes): `pytest -m slow`."""
+    require_browser()
+    assert soak(streams=5, minutes=10, rss_growth_mb=60, release_s=45) == []
 
 
 def test_thread_dump_tells_idle_pool_workers_from_busy_threads(tmp_path):

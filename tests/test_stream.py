@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from emotion.detection import DetectionSettings
+from emotion.live.ice import DEFAULT_STUN, ice_servers
+from emotion.live.stream import LiveStream
 from emotion.pipeline import Models, PipelineSettings
-from emotion.stream import DEFAULT_STUN, LiveStream, ice_servers
-
-from .browser import letterbox
-from .conftest import read_photo, run_probe
+from tests.support.browser import letterbox
+from tests.support.files import read_photo, run_probe
 
 
 def frame_640x480(name: str) -> np.ndarray:
@@ -131,7 +131,7 @@ STALE_COUNT_PROBE = """
 import sys
 import streamlit as st
 from streamlit_webrtc import component
-from emotion.ui import count_completed_run, keep_rendered_context
+from emotion.live.workarounds import count_completed_run, keep_rendered_context
 
 scenario = sys.argv[1]
 session = type("Session", (), {"script_run_count": 5})()

@@ -3,19 +3,19 @@
 Every frame allocates buffers of about a megabyte (640x480 BGR) on the stream's own thread. glibc
 serves them from mmap at first, then raises its mmap threshold and serves them from per-thread
 heaps, which keep the freed memory. Fixing the threshold returns each buffer to the system when it
-is freed: with five streams the server held 379 MB instead of 431 (bench/README.md).
+is freed.
 
 The smaller allocations of decoders, encoders and peer connections still leave free pages inside
-glibc's heaps, which it keeps: after each cycle of five streams the server held 40-65 MB more than
-after a trim, and more with every cycle. A daemon thread trims the heaps now and then.
+glibc's heaps, which it keeps, more with every cycle of streams; a daemon thread trims the heaps now
+and then.
 
 glibc also gives threads heaps of their own, up to eight per core, and a heap's free memory serves
-only its own threads. A server with five streams runs about forty threads (decoders, encoders in a
+only its own threads. A server with several streams runs many threads (decoders, encoders in a
 shared pool, one processing thread per stream), and aiortc rebuilds a stream's VP8 encoder whenever
-the bitrate target moves by a tenth, about every 30 s each: its buffers of several megabytes land in
-whichever heap the pool thread uses. Two heaps keep the free memory in few places (bench/README.md).
-glibc fixes that limit when a second thread first allocates, long before app code runs, so it comes
-from the environment: the Procfile starts the server with MALLOC_ARENA_MAX=2.
+its bitrate target moves by a tenth: those buffers land in whichever heap the pool thread uses. Two
+heaps keep the free memory in few places. glibc fixes that limit when a second thread first
+allocates, long before app code runs, so it comes from the environment: the Procfile starts the
+server with MALLOC_ARENA_MAX=2. The measurements behind each setting are in docs/bench-history.md.
 """
 
 from __future__ import annotations
@@ -54,9 +54,8 @@ def release_free_heap_pages() -> bool:
 def trim_heap_periodically(interval_s: float = 30.0) -> threading.Event | None:
     """Trim the heaps every `interval_s` seconds on a daemon thread; set the returned event to stop it.
 
-    None where the C library cannot trim. A trim of the server's heaps took 1-13 ms with five
-    streams running (bench/README.md), so the period mostly bounds how long freed pages stay counted
-    against the dyno's memory.
+    None where the C library cannot trim. A trim is cheap (bench/README.md times it), so the
+    period mostly bounds how long freed pages stay counted against the dyno's memory.
     """
     trim = _c_function("malloc_trim", ctypes.c_size_t)
     if trim is None:

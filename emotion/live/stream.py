@@ -7,13 +7,11 @@ nothing of a frame is kept beyond the call: only counts and probabilities surviv
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import av
@@ -24,7 +22,6 @@ from emotion.preprocess import EMOTIONS
 from emotion.tracking import FaceTracker
 
 LOGGER = logging.getLogger(__name__)
-DEFAULT_STUN = [{"urls": ["stun:stun.l.google.com:19302"]}]
 
 
 @dataclass(frozen=True)
@@ -105,29 +102,3 @@ class LiveStream:
     def snapshot(self) -> LiveStats:
         with self._lock:
             return self._stats
-
-
-def ice_servers(environ: Mapping[str, str] = os.environ, secrets: Mapping | None = None) -> list[dict]:
-    """ICE servers for WebRTC, from the environment or Streamlit secrets, else a public STUN server.
-
-    STUN alone connects most home networks; across strict NATs and on Streamlit Community Cloud a
-    TURN server is needed. Settings, first found wins:
-      EMOTION_ICE_SERVERS   JSON list of RTCIceServer objects; "[]" means host candidates only
-      TURN_URL, TURN_USERNAME, TURN_CREDENTIAL   one TURN server (STUN is added beside it)
-      the same keys in .streamlit/secrets.toml
-    """
-    sources = [environ] + ([secrets] if secrets is not None else [])
-    for source in sources:
-        raw = source.get("EMOTION_ICE_SERVERS")
-        if raw is not None:
-            servers = json.loads(raw) if isinstance(raw, str) else list(raw)
-            if not isinstance(servers, list) or not all(isinstance(s, Mapping) and "urls" in s for s in servers):
-                raise ValueError("EMOTION_ICE_SERVERS must be a JSON list of objects with 'urls'")
-            return [dict(s) for s in servers]
-        if source.get("TURN_URL"):
-            turn = {"urls": [source["TURN_URL"]]}
-            if source.get("TURN_USERNAME"):
-                turn["username"] = source["TURN_USERNAME"]
-                turn["credential"] = source.get("TURN_CREDENTIAL", "")
-            return [*DEFAULT_STUN, turn]
-    return DEFAULT_STUN

@@ -35,7 +35,7 @@ def emotion_bars(shares: Mapping[str, float], height: int = 240) -> alt.Chart:
 
 
 def timeline_chart(long: pd.DataFrame, height: int = 260) -> alt.Chart:
-    """Stacked shares per minute from `classroom.timeline` (columns minute, emotion, share)."""
+    """Stacked shares per minute from `emotion.classroom.analytics.timeline` (columns minute, emotion, share)."""
     return (
         alt.Chart(long, height=height)
         .mark_bar()

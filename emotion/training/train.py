@@ -1,9 +1,9 @@
-"""Train the emotion CNN on FER-2013: `python -m emotion.train --data PATH --out model/`.
+"""Train the emotion CNN on FER-2013: `python -m emotion.training.train --data PATH --out model/`.
 
 Recipe: on-the-fly augmentation (flip, shift, zoom, rotation, brightness/contrast, random
 erasing), AdamW with warm-up then cosine decay, label smoothing, square-root class weights
 for the rare classes, early stopping on PublicTest with the best weights kept. Flip averaging at
-inference is optional (--flip-average): on the 60-epoch run it scored 68.1% against 68.3% without. Every epoch is
+inference is optional (--flip-average); it did not pay on the bundled model (model/comparisons.json). Every epoch is
 backed up, so re-running the same command after an interruption resumes where it stopped. `--init`
 starts from a trained model for a second, shorter cosine cycle; the log then holds both stages.
 `--average-last N` averages the weights of the last N epochs (stochastic weight averaging, best with
@@ -19,7 +19,9 @@ import os
 import shlex
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -27,15 +29,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from emotion.data import DatasetError, Split, load_split
-from emotion.export import export_tflite
-from emotion.model import ARCHITECTURES, VGG_WIDTHS, build_vgg, with_flip_averaging
 from emotion.preprocess import EMOTIONS
-
-MODEL_FILE = "emotion_cnn.keras"
-TFLITE_FILE = "emotion_cnn.tflite"
-LOG_FILE = "training_log.csv"
-CONFIG_FILE = "training_config.json"
+from emotion.training.artifacts import CONFIG_FILE, LOG_FILE, MODEL_FILE, TFLITE_FILE
+from emotion.training.augmentation import augment
+from emotion.training.data import DatasetError, Split, load_split
+from emotion.training.export import export_tflite
+from emotion.training.model import ARCHITECTURES, VGG_WIDTHS, build_vgg, with_flip_averaging
 
 
 class InitModelError(ValueError):
@@ -50,63 +49,6 @@ def class_weights(counts: np.ndarray) -> np.ndarray:
     """
     weights = 1.0 / np.sqrt(np.maximum(counts, 1))
     return weights / (weights * counts).sum() * counts.sum()
-
-
-def random_affine(images: tf.Tensor, *, max_degrees: float = 10.0, zoom: float = 0.1, shift: float = 0.1) -> tf.Tensor:
-    """Flip, rotate, zoom and shift each face in a single warp (one pass is a third of the cost of three)."""
-    batch = tf.shape(images)[0]
-    size = tf.cast(tf.shape(images)[1], tf.float32)
-    angle = tf.random.uniform([batch], -max_degrees, max_degrees) * (np.pi / 180.0)
-    scale = tf.random.uniform([batch], 1.0 - zoom, 1.0 + zoom)
-    flip = tf.where(tf.random.uniform([batch]) < 0.5, -1.0, 1.0)
-    shift_x = tf.random.uniform([batch], -shift, shift) * size
-    shift_y = tf.random.uniform([batch], -shift, shift) * size
-    # Output pixel p maps to input pixel centre + A (p - centre) + shift, with A = rotation / scale, mirrored in x.
-    cos, sin = tf.cos(angle) / scale, tf.sin(angle) / scale
-    a0, a1, b0, b1 = cos * flip, -sin, sin * flip, cos
-    centre = (size - 1.0) / 2.0
-    a2 = centre + shift_x - (a0 + a1) * centre
-    b2 = centre + shift_y - (b0 + b1) * centre
-    zeros = tf.zeros([batch])
-    transforms = tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
-    return tf.raw_ops.ImageProjectiveTransformV3(
-        images=images,
-        transforms=transforms,
-        output_shape=tf.shape(images)[1:3],
-        fill_value=0.0,
-        interpolation="BILINEAR",
-        fill_mode="REFLECT",
-    )
-
-
-def random_photometric(images: tf.Tensor, brightness: float = 0.15, contrast: float = 0.25) -> tf.Tensor:
-    """Random brightness and contrast per face, as webcams and lighting vary."""
-    batch = tf.shape(images)[0]
-    mean = tf.reduce_mean(images, axis=[1, 2, 3], keepdims=True)
-    factor = tf.random.uniform([batch, 1, 1, 1], 1.0 - contrast, 1.0 + contrast)
-    delta = tf.random.uniform([batch, 1, 1, 1], -brightness, brightness)
-    return tf.clip_by_value((images - mean) * factor + mean + delta, 0.0, 1.0)
-
-
-def random_erasing(images: tf.Tensor, probability: float = 0.3, max_side: float = 0.45) -> tf.Tensor:
-    """Blank one random rectangle in some faces, so that no single feature is relied on."""
-    batch = tf.shape(images)[0]
-    size = tf.cast(tf.shape(images)[1], tf.float32)
-    heights = tf.random.uniform([batch], 0.15, max_side) * size
-    widths = tf.random.uniform([batch], 0.15, max_side) * size
-    tops = tf.random.uniform([batch], 0.0, 1.0) * (size - heights)
-    lefts = tf.random.uniform([batch], 0.0, 1.0) * (size - widths)
-    coords = tf.range(size)
-    rows = (coords[None, :] >= tops[:, None]) & (coords[None, :] < (tops + heights)[:, None])
-    cols = (coords[None, :] >= lefts[:, None]) & (coords[None, :] < (lefts + widths)[:, None])
-    apply = tf.random.uniform([batch]) < probability
-    mask = rows[:, :, None] & cols[:, None, :] & apply[:, None, None]
-    noise = tf.random.uniform(tf.shape(images))
-    return tf.where(mask[..., None], noise, images)
-
-
-def augment(images: tf.Tensor) -> tf.Tensor:
-    return random_erasing(random_photometric(random_affine(images)))
 
 
 def make_dataset(
@@ -169,8 +111,8 @@ class WeightAverage(keras.callbacks.Callback):
             self.mean = [m + (w - m) / self.count for m, w in zip(self.mean, weights)]
         self.last_epoch = epoch
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        arrays = {f"w{i}": m for i, m in enumerate(self.mean)}
-        np.savez(self.state_file, count=self.count, last_epoch=epoch, **arrays)
+        arrays: dict[str, Any] = {f"w{i}": m for i, m in enumerate(self.mean)}
+        np.savez(self.state_file, count=np.asarray(self.count), last_epoch=np.asarray(epoch), **arrays)
 
 
 def read_log_column(log_path: Path, key: str) -> list[str]:
@@ -213,7 +155,7 @@ def accuracy_on(model: keras.Model, dataset: tf.data.Dataset) -> float:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m emotion.train", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m emotion.training.train", description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, help="fer2013.zip, its extracted folder, or fer2013.csv")
     parser.add_argument("--out", default="model", help="folder for the model, its export and the training log")
     parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="vgg")
@@ -223,7 +165,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         nargs="+",
         default=list(VGG_WIDTHS),
         metavar="N",
-        help="filters of each VGG block (--arch vgg); 64 128 256 512 makes an epoch about 3.3x as long on a CPU",
+        help="filters of each VGG block (--arch vgg); wider blocks make each epoch much longer on a CPU",
     )
     parser.add_argument("--epochs", type=int, default=70)
     parser.add_argument("--batch-size", type=int, default=64)
@@ -260,14 +202,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="per-epoch backup for resuming; removed when a run completes",
     )
     args = parser.parse_args(argv)
-    args.command = shlex.join(["python", "-m", "emotion.train", *(sys.argv[1:] if argv is None else argv)])
+    args.command = shlex.join(["python", "-m", "emotion.training.train", *(sys.argv[1:] if argv is None else argv)])
     return args
 
 
-def train(args: argparse.Namespace) -> dict:
-    keras.utils.set_random_seed(args.seed)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+def load_data(args: argparse.Namespace) -> tuple[Split, Split]:
+    """The training split (a random --limit of it for smoke runs) and PublicTest."""
     train_split = load_split(args.data, "train")
     val_split = load_split(args.data, "val")
     if args.limit:
@@ -278,20 +218,23 @@ def train(args: argparse.Namespace) -> dict:
         f"val {len(val_split)} images {val_split.class_counts().tolist()}",
         flush=True,
     )
+    return train_split, val_split
 
-    weights = class_weights(train_split.class_counts())
-    train_ds = make_dataset(train_split, args.batch_size, training=True, seed=args.seed, weights=weights)
-    val_ds = make_dataset(val_split, args.batch_size, training=False, seed=args.seed)
 
-    steps_per_epoch = int(np.ceil(len(train_split) / args.batch_size))
+def learning_rate_schedule(args: argparse.Namespace, steps_per_epoch: int) -> keras.optimizers.schedules.LearningRateSchedule:
+    """Warm-up over two epochs to --lr, then cosine decay to 1% of it (or --lr held, --schedule constant)."""
     warmup_epochs = min(2, max(args.epochs - 1, 0))
-    schedule = keras.optimizers.schedules.CosineDecay(
+    return keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=args.lr * 0.1,
         warmup_target=args.lr,
         warmup_steps=warmup_epochs * steps_per_epoch,
         decay_steps=max(args.epochs - warmup_epochs, 1) * steps_per_epoch,
         alpha=1.0 if args.schedule == "constant" else 0.01,
     )
+
+
+def compiled_model(args: argparse.Namespace, steps_per_epoch: int) -> keras.Model:
+    """The --arch network, from --init's weights when given, compiled with AdamW and label smoothing."""
     model = build_vgg(tuple(args.widths)) if args.arch == "vgg" else ARCHITECTURES[args.arch]()
     if args.init:
         try:
@@ -299,66 +242,107 @@ def train(args: argparse.Namespace) -> dict:
         except (OSError, ValueError) as error:
             raise InitModelError(f"--init {args.init} is not a trained '{args.arch}' model: {error}") from None
     model.compile(
-        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=args.weight_decay),
+        optimizer=keras.optimizers.AdamW(
+            learning_rate=learning_rate_schedule(args, steps_per_epoch), weight_decay=args.weight_decay
+        ),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
         metrics=["accuracy"],
     )
-    model_path = out / MODEL_FILE
-    log_path = out / LOG_FILE
+    return model
+
+
+@dataclass
+class RunFiles:
+    """Where a run keeps its log, its best epoch and its backup, and whether it resumes an interrupted run."""
+
+    out: Path
+    state_dir: Path
+    resuming: bool
+    started_from: dict | None  # the --init model's own run (earlier_stage)
+
+    @property
+    def log(self) -> Path:
+        return self.out / LOG_FILE
+
+    def best_raw_model(self, arch: str) -> Path:
+        return self.out / f".{arch}_best_raw.keras"
+
+
+def prepare_run(args: argparse.Namespace) -> RunFiles:
+    """The run's folders; a fresh run starts a fresh log, after the earlier stage's epochs when fine-tuning."""
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     state_dir = Path(args.state_dir) / args.arch
     resuming = state_dir.is_dir() and any(state_dir.iterdir())
     started_from = earlier_stage(args.init, state_dir / "earlier_stage.json") if args.init else None
-    if not resuming:  # a fresh run starts a fresh log, after the earlier stage's epochs when fine-tuning
-        log_path.unlink(missing_ok=True)
+    files = RunFiles(out, state_dir, resuming, started_from)
+    if not resuming:
+        files.log.unlink(missing_ok=True)
         if started_from and started_from["log"]:
-            log_path.write_text(started_from["log"])
-    raw_model_path = out / f".{args.arch}_best_raw.keras"
-    averager = None
-    if args.average_last:
-        averager = WeightAverage(args.epochs - args.average_last, state_dir / "weight_average.npz")
+            files.log.write_text(started_from["log"])
+    return files
+
+
+def training_callbacks(
+    args: argparse.Namespace, files: RunFiles, averager: WeightAverage | None
+) -> list[keras.callbacks.Callback]:
+    """Epoch timing, the per-epoch backup, the best epoch kept, early stopping and the CSV log."""
     callbacks = [
         EpochTimer(),
-        keras.callbacks.BackupAndRestore(str(state_dir)),
+        keras.callbacks.BackupAndRestore(str(files.state_dir)),
         keras.callbacks.ModelCheckpoint(
-            str(raw_model_path),
+            str(files.best_raw_model(args.arch)),
             monitor="val_accuracy",
             mode="max",
             save_best_only=True,
-            initial_value_threshold=best_logged(log_path) if resuming else None,
+            initial_value_threshold=best_logged(files.log) if files.resuming else None,
         ),
         keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=args.patience),
-        keras.callbacks.CSVLogger(str(log_path), append=True),
+        keras.callbacks.CSVLogger(str(files.log), append=True),
     ]
     if averager:
         callbacks.insert(1, averager)  # before the backup, so a backed-up epoch is always in the mean
-    started = time.perf_counter()
-    history = model.fit(train_ds, validation_data=val_ds, epochs=args.epochs, callbacks=callbacks, verbose=2)
-    seconds = time.perf_counter() - started
+    return callbacks
 
-    best = keras.models.load_model(raw_model_path, compile=False)
-    averaged = None
-    if averager and not averager.count:
+
+def choose_weights(
+    best: keras.Model, averager: WeightAverage | None, val_ds: tf.data.Dataset
+) -> tuple[keras.Model, dict | None]:
+    """The best epoch's model, or the mean of the averaging window's weights where that scores at least as well.
+
+    Returns the model to keep and, when an average was made, both scores and the choice.
+    """
+    if averager is None:
+        return best, None
+    if averager.mean is None:
         print("no epoch reached the averaging window (early stopping); keeping the best epoch", flush=True)
-    elif averager:
-        best_accuracy = accuracy_on(best, val_ds)
-        candidate = keras.models.clone_model(best)
-        candidate.set_weights([m.astype(w.dtype) for m, w in zip(averager.mean, best.get_weights())])
-        mean_accuracy = accuracy_on(candidate, val_ds)
-        averaged = {
-            "epochs": averager.count,
-            "val_accuracy": mean_accuracy,
-            "best_epoch_val_accuracy": best_accuracy,
-            "kept": mean_accuracy >= best_accuracy,
-        }
-        print(f"mean of the last {averager.count} epochs: {mean_accuracy:.4f} on PublicTest, best epoch {best_accuracy:.4f}")
-        if averaged["kept"]:
-            best = candidate
-    served = with_flip_averaging(best) if args.flip_average else best
-    served.save(model_path)
-    raw_model_path.unlink()
-    export_tflite(served, out / TFLITE_FILE)
-    val_accuracy = accuracy_on(served, val_ds)
-    logged_seconds = [float(s) for s in read_log_column(log_path, "epoch_seconds")]
+        return best, None
+    best_accuracy = accuracy_on(best, val_ds)
+    candidate = keras.models.clone_model(best)
+    candidate.set_weights([m.astype(w.dtype) for m, w in zip(averager.mean, best.get_weights())])
+    mean_accuracy = accuracy_on(candidate, val_ds)
+    averaged = {
+        "epochs": averager.count,
+        "val_accuracy": mean_accuracy,
+        "best_epoch_val_accuracy": best_accuracy,
+        "kept": mean_accuracy >= best_accuracy,
+    }
+    print(f"mean of the last {averager.count} epochs: {mean_accuracy:.4f} on PublicTest, best epoch {best_accuracy:.4f}")
+    return (candidate if averaged["kept"] else best), averaged
+
+
+def run_config(
+    args: argparse.Namespace,
+    files: RunFiles,
+    history: keras.callbacks.History,
+    seconds: float,
+    val_accuracy: float,
+    train_split: Split,
+    weights: np.ndarray,
+    averaged: dict | None,
+) -> dict:
+    """What training_config.json records: the command, the arguments, timings, the score, the versions."""
+    logged_seconds = [float(s) for s in read_log_column(files.log, "epoch_seconds")]
     config = {
         "command": args.command,
         "arguments": {k: v for k, v in vars(args).items() if k not in ("state_dir", "command")},
@@ -371,13 +355,45 @@ def train(args: argparse.Namespace) -> dict:
         "class_weights": [round(float(w), 4) for w in weights],
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
+        "cpu_cores": os.cpu_count(),
     }
     if averaged:
         config["weight_average"] = averaged
-    if started_from:
-        config["started_from"] = {"model": args.init, "config": started_from["config"], "epochs": started_from["epochs"]}
-    (out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
-    print(json.dumps({"model": str(model_path), "val_accuracy": round(float(val_accuracy), 4)}), flush=True)
+    if files.started_from:
+        earlier = files.started_from
+        config["started_from"] = {"model": args.init, "config": earlier["config"], "epochs": earlier["epochs"]}
+    return config
+
+
+def train(args: argparse.Namespace) -> dict:
+    """One training run, start to end: data, model, fit, the weights to keep, the files in --out."""
+    keras.utils.set_random_seed(args.seed)
+    files = prepare_run(args)
+    train_split, val_split = load_data(args)
+    weights = class_weights(train_split.class_counts())
+    train_ds = make_dataset(train_split, args.batch_size, training=True, seed=args.seed, weights=weights)
+    val_ds = make_dataset(val_split, args.batch_size, training=False, seed=args.seed)
+    model = compiled_model(args, steps_per_epoch=int(np.ceil(len(train_split) / args.batch_size)))
+    averager = None
+    if args.average_last:
+        averager = WeightAverage(args.epochs - args.average_last, files.state_dir / "weight_average.npz")
+
+    started = time.perf_counter()
+    history = model.fit(
+        train_ds, validation_data=val_ds, epochs=args.epochs, callbacks=training_callbacks(args, files, averager), verbose=2
+    )
+    seconds = time.perf_counter() - started
+
+    raw_model_path = files.best_raw_model(args.arch)
+    kept, averaged = choose_weights(keras.models.load_model(raw_model_path, compile=False), averager, val_ds)
+    served = with_flip_averaging(kept) if args.flip_average else kept
+    served.save(files.out / MODEL_FILE)
+    raw_model_path.unlink()
+    export_tflite(served, files.out / TFLITE_FILE)
+    val_accuracy = accuracy_on(served, val_ds)
+    config = run_config(args, files, history, seconds, val_accuracy, train_split, weights, averaged)
+    (files.out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+    print(json.dumps({"model": str(files.out / MODEL_FILE), "val_accuracy": round(float(val_accuracy), 4)}), flush=True)
     return config
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .browser import free_port
+from tests.support.browser import free_port
 
 REDIS_SERVER = shutil.which("redis-server")
 
@@ -23,13 +23,13 @@ class RedisProcess:
             if os.environ.get("CI") == "true":
                 pytest.fail("CI must run the Redis tests, but redis-server is not installed")
             pytest.skip("redis-server not installed (apt-get install redis-server)")
-        self.folder, self.port = folder, free_port()
+        self.server, self.folder, self.port = REDIS_SERVER, folder, free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process: subprocess.Popen | None = None
 
     def start(self) -> RedisProcess:
         command = [
-            REDIS_SERVER,
+            self.server,
             "--port",
             str(self.port),
             "--bind",

@@ -6,16 +6,13 @@ same thing, and tests can check them exactly.
 
 from __future__ import annotations
 
-import html
-import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from emotion.classroom.records import INTERVAL_SECONDS, RoomData, Student
 from emotion.preprocess import EMOTIONS
-from emotion.rooms import INTERVAL_SECONDS, RoomData, RoomError, RoomStore, StoreUnavailable, Student
 
 NEGATIVE = ("Angry", "Disgust", "Fear", "Sad")
 NEGATIVE_INDEX = [EMOTIONS.index(name) for name in NEGATIVE]
@@ -161,63 +158,3 @@ def roster(data: RoomData, now: float, thresholds: Thresholds) -> pd.DataFrame:
         for s in sorted(data.students, key=lambda s: (s.joined, s.name))
     ]
     return pd.DataFrame(rows, columns=["student", "state", "faces in view", "emotion"])
-
-
-def report_csv(data: RoomData) -> str:
-    """Per-interval figures for each student, then for the class (student = 'class')."""
-    students = interval_table(data)
-    whole = class_table(data).drop(columns=["students"]).assign(student="class")
-    return pd.concat([students, whole[students.columns]], ignore_index=True).to_csv(index=False, float_format="%.4f")
-
-
-def report_html(data: RoomData, now: float, thresholds: Thresholds, chart_html: str) -> str:
-    """A self-contained summary page: the timeline chart, the flags, the roster."""
-    flag_items = "".join(f"<li>{html.escape(flag.message)}</li>" for flag in flags(data, now, thresholds)) or "<li>None.</li>"
-    title = html.escape(data.room.title)
-    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(data.room.created))
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}: class mood report</title>
-<style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;}} table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:.2rem .6rem}}</style></head><body>
-<h1>{title}: class mood report</h1>
-<p>Room {data.room.code}, started {started}; {len(data.students)} students joined.
-Emotion figures only: no images were kept. This is a reading of faces, not of feelings; never grade on it.</p>
-<h2>Emotion shares per minute</h2>
-{chart_html}
-<h2>Flags now</h2><ul>{flag_items}</ul>
-<h2>Students</h2>
-{roster(data, now, thresholds).to_html(index=False)}
-</body></html>
-"""
-
-
-class RoomPublisher:
-    """Sends a student's face figures to their room a few times a second, from the video thread.
-
-    Publishing is throttled (the room needs figures, not every frame), and when the store is
-    unreachable it backs off instead of slowing the video; `problem` tells the page why.
-    """
-
-    def __init__(
-        self, store: RoomStore, code: str, student_id: str, interval: float = 0.3, clock: Callable[[], float] = time.time
-    ) -> None:
-        self.store, self.code, self.student_id = store, code, student_id
-        self.interval, self.clock = interval, clock
-        self.paused = False
-        self.problem: str | None = None
-        self._next = 0.0
-
-    def __call__(self, faces: Sequence) -> None:
-        now = self.clock()
-        if self.paused or now < self._next:
-            return
-        self._next = now + self.interval
-        try:
-            self.store.publish(self.code, self.student_id, [face.probabilities for face in faces], now)
-            self.problem = None
-        except StoreUnavailable as error:
-            self.problem = str(error)
-            self._next = now + 5.0  # back off; the video goes on meanwhile
-        except RoomError as error:
-            self.problem = str(error)
-            self.paused = True

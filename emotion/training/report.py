@@ -1,8 +1,8 @@
-"""The model card, made by code: `python -m emotion.report --data PATH [--model-dir model/] [--compare RUN ...]`.
+"""The model card, made by code: `python -m emotion.training.report --data PATH [--model-dir model/] [--compare RUN ...]`.
 
 Scores the bundled Keras model and its LiteRT export on PublicTest, draws the confusion matrix
 and the training curves, and writes model/metrics.json and model/README.md from those figures.
-`--compare` adds other training runs (folders written by `emotion.train --out`) to a table.
+`--compare` adds other training runs (folders written by `emotion.training.train --out`) to a table.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ import argparse
 import csv
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -20,10 +22,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from emotion.classifier import ModelError
-from emotion.data import DatasetError
-from emotion.evaluate import evaluate
 from emotion.preprocess import EMOTIONS
-from emotion.train import CONFIG_FILE, LOG_FILE, MODEL_FILE, TFLITE_FILE
+from emotion.training.artifacts import COMPARISONS_FILE, CONFIG_FILE, LOG_FILE, METRICS_FILE, MODEL_FILE, TFLITE_FILE
+from emotion.training.data import DatasetError
+from emotion.training.evaluate import evaluate
 
 VALIDATION_SPLIT = "val"  # PublicTest: the test/ folder of the Kaggle layout, or the CSV's PublicTest rows
 
@@ -54,7 +56,7 @@ def read_log(path: Path) -> dict[str, list[float]]:
     return {key: [float(row[key]) for row in rows] for key in rows[0]} if rows else {}
 
 
-def plot_training_curves(log: dict[str, list[float]], path: Path, stage_starts: list[int] = ()) -> Path:
+def plot_training_curves(log: dict[str, list[float]], path: Path, stage_starts: Sequence[int] = ()) -> Path:
     """Loss and accuracy per epoch; a fine-tuned model's log holds every stage, split by lines."""
     epochs = list(range(1, len(log["epoch"]) + 1))
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 4), dpi=110)
@@ -90,7 +92,7 @@ def headline(metrics: dict) -> str:
 def parameter_count(model_file: Path) -> int:
     import keras
 
-    import emotion.model  # noqa: F401 - registers the custom layers the saved model uses
+    import emotion.training.model  # noqa: F401 - registers the custom layers the saved model uses
 
     return keras.models.load_model(model_file, compile=False).count_params()
 
@@ -144,10 +146,20 @@ def describe_stage(stage: dict, epochs: int, previous: dict | None) -> str:
     return f"{text}. PublicTest accuracy went from {before} to {after}."
 
 
+OLD_TRAIN_COMMAND = "python -m emotion.train "  # before the layered package (emotion.training)
+
+
+def moved_command_note(commands: list[str]) -> str:
+    """A line for commands recorded under the training command's old name: they are kept as run."""
+    if not any(command.startswith(OLD_TRAIN_COMMAND) for command in commands):
+        return ""
+    return "\n\n(Recorded as run; the command is now `python -m emotion.training.train` with the same arguments.)"
+
+
 def recipe_commands(config: dict) -> str:
     """The commands that produced the model, one per training stage, with their schedules."""
     stages = training_stages(config)
-    commands = "\n".join(f"    {stage['command']}" for stage in stages)
+    commands = "\n".join(f"    {stage['command']}" for stage in stages) + moved_command_note([s["command"] for s in stages])
     if len(stages) == 1:
         only = describe_stage(config, config["epochs_run"], None)
         return f"Exactly this command produced the bundled model:\n\n{commands}\n\n- {only}"
@@ -162,8 +174,57 @@ def recipe_commands(config: dict) -> str:
     )
 
 
-def model_card(metrics: dict, config: dict, model_dir: Path, comparison: list[dict]) -> str:
-    from emotion.model import VGG_WIDTHS  # runs older than --widths used these
+def cores(config: dict) -> str:
+    """', on N cores' where the run recorded its machine's cores (runs before cpu_cores did not)."""
+    return f", on {config['cpu_cores']} cores" if config.get("cpu_cores") else ""
+
+
+def rarest_class(counts: list[int]) -> str:
+    rarest = min(range(len(counts)), key=lambda i: counts[i])
+    share = counts[rarest] / sum(counts)
+    return f"{EMOTIONS[rarest]} has {counts[rarest]} training faces, {percent(share)} of the data."
+
+
+def reported_elsewhere(comparisons: dict) -> str:
+    """What others report, from model/comparisons.json (nothing where the file has none)."""
+    others = comparisons.get("reported_elsewhere", {})
+    lines = []
+    if "earlier_apps" in others:
+        apps = others["earlier_apps"]
+        reported = f"{apps['accuracy']} accuracy and {apps['balanced_accuracy']} balanced accuracy"
+        lines.append(f"For comparison, {apps['what']} reported {reported}.")
+    if "published_single_networks" in others:
+        published = others["published_single_networks"]
+        lines.append(f"{published['what'][0].upper()}{published['what'][1:]} reach {published['accuracy']}.")
+    return "\n".join(lines)
+
+
+def trials_not_kept(comparisons: dict, config: dict) -> str:
+    """The recipe's trials that did not pay, with their recorded scores (model/comparisons.json)."""
+    trials = comparisons.get("trials_not_kept", {})
+    lines = []
+    if "flip_average" in trials:
+        flip = trials["flip_average"]
+        lines.append(
+            f"Averaging each face's prediction with its mirror image's (`--flip-average`) was measured on {flip['run']} "
+            f"and did not help ({percent(flip['val_accuracy_with'])} against {percent(flip['val_accuracy_without'])} on "
+            "PublicTest, at twice the inference cost), so the bundled model predicts once per face."
+        )
+    if "weight_average" in trials:
+        average = trials["weight_average"]
+        lines.append(
+            f"Weight averaging was tried as a third stage (`{average['arguments']}`): the mean of the last "
+            f"{average['epochs_averaged']} epochs scored {percent(average['val_accuracy_of_mean'])} (the run's best single "
+            f"epoch {percent(average['best_epoch_val_accuracy'])}), below the bundled {percent(config['best_val_accuracy'])}, "
+            "so it is not used."
+        )
+    return "\n".join(lines)
+
+
+def model_card(metrics: dict, config: dict, model_dir: Path, comparison: list[dict], comparisons: dict | None = None) -> str:
+    """The card's text; `comparisons` is model/comparisons.json (figures the evaluation itself does not produce)."""
+    comparisons = comparisons or {}
+    from emotion.training.model import VGG_WIDTHS  # runs older than --widths used these
 
     lite, keras_metrics = metrics["tflite"], metrics["keras"]
     args = config["arguments"]
@@ -192,14 +253,14 @@ def model_card(metrics: dict, config: dict, model_dir: Path, comparison: list[di
         )
     return f"""# Model card: classroom emotion CNN
 
-Made by `python -m emotion.report`; the figures below are measured, not typed.
+Made by `python -m emotion.training.report`; the figures below are measured, not typed.
 
 ## What it is
 A VGG-block CNN that reads a 48x48 grey face in [0, 1] and gives probabilities for the seven
 FER-2013 emotions, in FER-2013 order: {", ".join(f"{i} {name}" for i, name in enumerate(EMOTIONS))}.
 Files: `{MODEL_FILE}` (Keras, {(model_dir / MODEL_FILE).stat().st_size / 2**20:.1f} MB) and its LiteRT export
-`{TFLITE_FILE}` ({(model_dir / TFLITE_FILE).stat().st_size / 2**20:.1f} MB, int8 weights: `python -m emotion.export`), which the
-app serves.
+`{TFLITE_FILE}` ({(model_dir / TFLITE_FILE).stat().st_size / 2**20:.1f} MB, int8 weights:
+`python -m emotion.training.export`), which the app serves.
 
 ## Results on FER-2013 PublicTest ({lite["n"]} faces)
 
@@ -210,8 +271,7 @@ app serves.
 
 PublicTest served for model selection (early stopping, best epoch), so these figures are slightly
 optimistic; the PrivateTest split is kept back as an independent holdout and is not in the shared data.
-For comparison, earlier apps of this kind reported 62-68% accuracy and 62% balanced accuracy;
-published single networks reach about 73% with far longer training.
+{reported_elsewhere(comparisons)}
 
 | class | precision | recall | F1 | support |
 |---|---|---|---|---|
@@ -221,18 +281,13 @@ published single networks reach about 73% with far longer training.
 
 ## Data
 FER-2013 (Kaggle image-folder layout): {sum(config["train_class_counts"])} training faces, per class
-{config["train_class_counts"]} in the order above; PublicTest for validation. Disgust has 436 training
-faces, about 1.5% of the data.
+{config["train_class_counts"]} in the order above; PublicTest for validation. {rarest_class(config["train_class_counts"])}
 
 ## Architecture
 {vgg_blocks(args.get("widths", VGG_WIDTHS))}, a dense
 layer of 256 units with BatchNorm, ReLU and Dropout 0.5, and a softmax over 7 classes
-({parameter_count(model_dir / MODEL_FILE) / 1e6:.2f} M parameters). Averaging each face's prediction with its
-mirror image's (`--flip-average`) was measured on the 60-epoch run and did not help (68.1% against 68.3% on
-PublicTest, at twice the inference cost), so the bundled model predicts once per face.
-Weight averaging was tried as a third stage (`--init` the bundled model `--epochs 14 --lr 2e-4
---schedule constant --average-last 12`): the mean of the last 12 epochs scored 68.2% (the run's best
-single epoch 68.1%), below the bundled 68.7%, so it is not used.
+({parameter_count(model_dir / MODEL_FILE) / 1e6:.2f} M parameters).
+{trials_not_kept(comparisons, config)}
 
 ## Recipe
 {recipe_commands(config)}
@@ -240,7 +295,7 @@ single epoch 68.1%), below the bundled 68.7%, so it is not used.
 - On-the-fly augmentation: horizontal flip, rotation ±10°, zoom ±10%, shift ±10%, brightness ±0.15,
   contrast ±25%, random erasing of one patch in 30% of the faces.
 - Best epoch on PublicTest accuracy kept; early stopping patience {args["patience"]}; seed {args["seed"]}.
-- Trained on the CPU ({config["median_epoch_seconds"]:.0f} s per epoch, median, on 2 cores), TensorFlow
+- Trained on the CPU ({config["median_epoch_seconds"]:.0f} s per epoch, median{cores(config)}), TensorFlow
   {config["tensorflow"]}, Keras {config["keras"]}. Re-running the same command after an interruption resumes.
 
 ![training curves](training_curves.png)
@@ -260,14 +315,14 @@ it must not be used on people who have not agreed to it.
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m emotion.report", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m emotion.training.report", description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, type=Path, help="fer2013.zip, its extracted folder, or fer2013.csv")
     parser.add_argument("--model-dir", default=Path("model"), type=Path)
     parser.add_argument("--compare", nargs="*", default=[], type=Path, help="other training runs' --out folders")
     args = parser.parse_args(argv)
     model_dir: Path = args.model_dir
     try:
-        metrics = {
+        metrics: dict[str, Any] = {
             "split": "PublicTest",
             "keras": evaluate(model_dir / MODEL_FILE, args.data, VALIDATION_SPLIT),
             "tflite": evaluate(model_dir / TFLITE_FILE, args.data, VALIDATION_SPLIT),
@@ -276,11 +331,13 @@ def main(argv: list[str] | None = None) -> int:
     except (DatasetError, ModelError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    (model_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (model_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
     plot_confusion_matrix(metrics["tflite"]["confusion_matrix"], model_dir / "confusion_matrix.png")
     config = json.loads((model_dir / CONFIG_FILE).read_text())
     plot_training_curves(read_log(model_dir / LOG_FILE), model_dir / "training_curves.png", stage_boundaries(config))
-    (model_dir / "README.md").write_text(model_card(metrics, config, model_dir, comparison))
+    comparisons_path = model_dir / COMPARISONS_FILE
+    comparisons = json.loads(comparisons_path.read_text()) if comparisons_path.exists() else {}
+    (model_dir / "README.md").write_text(model_card(metrics, config, model_dir, comparison, comparisons))
     keras_accuracy, lite_accuracy = metrics["keras"]["accuracy"], metrics["tflite"]["accuracy"]
     gap = abs(keras_accuracy - lite_accuracy) * 100
     print(f"PublicTest accuracy: keras {keras_accuracy:.4f}, tflite {lite_accuracy:.4f} ({gap:.2f} points apart)")

@@ -1,8 +1,4 @@
-"""The class room's two sides: students join and stream, the teacher watches the room's mood.
-
-A student's page runs the same live pipeline as the Live page and hands each frame's smoothed
-face probabilities to a `RoomPublisher`; nothing else of the video leaves the student's session.
-"""
+"""Class mood: a teacher creates a room, shares its link, and watches the class's figures live; reports to download."""
 
 from __future__ import annotations
 
@@ -11,129 +7,14 @@ import urllib.parse
 
 import streamlit as st
 
-from emotion.charts import emotion_bars, timeline_chart
-from emotion.classroom import (
-    RoomPublisher,
-    Thresholds,
-    connected,
-    flags,
-    mix_now,
-    presence,
-    report_csv,
-    report_html,
-    roster,
-    timeline,
-)
-from emotion.rooms import RoomError, RoomNotFound, RoomStore, StoreUnavailable
-from emotion.stream import LiveStream
-from emotion.ui import (
-    STALL_MESSAGE,
-    live_video,
-    session_stream,
-    shared_store,
-    sidebar_settings,
-    stalled,
-)
+from emotion.classroom.analytics import Thresholds, connected, flags, mix_now, presence, roster, timeline
+from emotion.classroom.records import RoomNotFound, RoomStore, StoreUnavailable
+from emotion.classroom.reports import report_csv, report_html
+from webapp.charts import emotion_bars, timeline_chart
+from webapp.resources import shared_store
+from webapp.widgets import clock_time
 
 ROOM_HOURS = (1, 2, 3, 4, 6, 8, 12)
-
-
-def clock_time(epoch: float) -> str:
-    return time.strftime("%H:%M UTC", time.gmtime(epoch))
-
-
-def consent_notice(expires: float) -> str:
-    return (
-        "While your camera runs, this page reads the emotion on the faces it sees and sends **only those "
-        "figures** (seven numbers per face, about three times a second) to your teacher's room, under your "
-        "display name or as 'student N'. No image of you is sent, stored or recorded. You can pause or leave "
-        f"at any time. The room and all its figures are **deleted when it expires, at {clock_time(expires)}**."
-    )
-
-
-def student_page() -> None:
-    st.title("Join a class")
-    store = shared_store()
-    membership = st.session_state.get("membership")
-    if membership is None:
-        join_form(store)
-    else:
-        class_stream(store, membership)
-
-
-def join_form(store: RoomStore) -> None:
-    code = st.text_input("Class code", value=st.query_params.get("room", ""), max_chars=8, placeholder="e.g. K7PX2M")
-    if not code.strip():
-        st.caption("Your teacher gives you the code or a link to this page.")
-        return
-    try:
-        room = store.room(code, time.time())
-    except RoomError as error:
-        st.error(str(error))
-        return
-    st.subheader(room.title)
-    name = st.text_input("Display name (optional)", max_chars=40, help="Leave it empty to appear as 'student N'.")
-    st.info(consent_notice(room.expires))
-    agreed = st.checkbox("I agree to share my emotion figures with this class as described above.")
-    if st.button("Join the class", type="primary", disabled=not agreed):
-        try:
-            student = store.join(room.code, name, time.time())
-        except RoomError as error:
-            st.error(str(error))
-            return
-        st.session_state.membership = {
-            "code": room.code,
-            "title": room.title,
-            "name": student.name,
-            "publisher": RoomPublisher(store, room.code, student.student_id),
-        }
-        st.rerun()
-    elif not agreed:
-        st.caption("You can join once you have agreed.")
-
-
-def class_stream(store: RoomStore, membership: dict) -> None:
-    publisher: RoomPublisher = membership["publisher"]
-    stream = session_stream("class_stream", sidebar_settings(live=True), on_faces=publisher)
-    st.subheader(f"{membership['title']}: you are {membership['name']}")
-    live_video("class", stream)
-    pause, leave = st.columns(2)
-    if pause.button("Resume sharing" if publisher.paused else "Pause sharing"):
-        publisher.paused = not publisher.paused
-        if publisher.paused:
-            set_status(store, publisher, "paused")
-        st.rerun()
-    if leave.button("Leave the class", type="primary"):
-        set_status(store, publisher, "left")
-        del st.session_state.membership, st.session_state.class_stream
-        st.rerun()
-    sharing_status(publisher, stream)
-
-
-def set_status(store: RoomStore, publisher: RoomPublisher, status: str) -> None:
-    try:
-        store.set_status(publisher.code, publisher.student_id, status, time.time())
-    except StoreUnavailable as error:
-        st.warning(f"{error}. Your choice is kept here and the room will hear of it when it is back.")
-    except RoomError:
-        pass  # the room is gone: nothing to tell it
-
-
-@st.fragment(run_every=2.0)
-def sharing_status(publisher: RoomPublisher, stream: LiveStream) -> None:
-    stats = stream.snapshot()
-    if stalled("class", stream):
-        st.warning(STALL_MESSAGE)
-    elif stats.frames:
-        st.caption(f"Your video: {stats.faces_in_view} face(s) in view.")
-    else:
-        st.caption("Press START to begin; emotion figures are shared with the class while the video runs.")
-    if publisher.problem:
-        st.warning(f"{publisher.problem} Your video goes on; sharing resumes by itself when the room is reachable.")
-    elif publisher.paused:
-        st.info("Sharing is paused: your teacher sees you as paused.")
-    elif stats.frames:
-        st.caption("Sharing emotion figures with the class.")
 
 
 def teacher_page() -> None:

@@ -19,9 +19,10 @@ import cv2
 import numpy as np
 import pytest
 
-from .conftest import ROOT, read_photo
+from tests.support.files import ROOT, read_photo
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CAMERA_PHOTOS = ("facerec_obama.jpg", "dlib_Tom_Cruise_avp_2014_4.jpg")  # the fake camera's default loop
 WEBRTC_IFRAME = 'iframe[title="streamlit_webrtc.component.webrtc_streamer"]'
 ARTIFACTS = ROOT / "test-artifacts"
 DUMPING_LAUNCHER = (
@@ -71,7 +72,7 @@ def streamlit_server(
     (faulthandler), which the soak uses to tell leaked threads from idle pool workers.
     """
     port = free_port()
-    # As the Procfile starts it: glibc's heap limit can only come from the environment (emotion/memory.py).
+    # As the Procfile starts it: glibc's heap limit can only come from the environment (emotion/live/memory.py).
     env = {**os.environ, "EMOTION_ICE_SERVERS": "[]", "MALLOC_ARENA_MAX": "2", **(extra_env or {})}
     log = open(log_path or os.devnull, "wb")  # noqa: SIM115 - closed below, after the server stops
     launcher = ["-m", "streamlit"]
@@ -186,8 +187,8 @@ def press_start(page, ready, timeout_s: float = 60, retries: int = 3) -> int:
 
     Two failures were seen now and then: the connection starts but no frame reaches the server (the
     app then tells the user to press STOP and START; cause not yet found), and the connection comes
-    up and drops about 5 s later, so the component shows START again. The second was streamlit-webrtc
-    stopping its own new worker on a stale run count; emotion.ui.keep_rendered_context prevents it.
+    up and drops seconds later, so the component shows START again. The second was streamlit-webrtc
+    stopping its own new worker on a stale run count; emotion.live.workarounds.keep_rendered_context prevents it.
 
     The test follows the advice, or presses START again, at most `retries` times in all, and saves a
     screenshot when the video never comes. Returns the retries used.
@@ -229,3 +230,53 @@ def metric_value(page, label: str) -> int | None:
     """The whole number a Streamlit metric labelled `label` shows, or None while it shows none."""
     text = metric_text(page, label)
     return int(text) if text.isdigit() else None
+
+
+@contextlib.contextmanager
+def chromium_with_camera(folder: Path, photos: tuple[str, ...] = CAMERA_PHOTOS) -> Iterator:
+    """Headless chromium (Playwright) whose fake camera loops `photos`, a second each."""
+    from playwright.sync_api import sync_playwright
+
+    video = camera_video(folder / "camera.y4m", photos)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=chromium_args(video))
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def open_page(browser, url: str):
+    """The app in a fresh browser context (a student's own browser), camera allowed."""
+    context = browser.new_context(permissions=["camera"], viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(url)
+    return page
+
+
+def stream_figures(page) -> tuple[float | None, float | None, float | None]:
+    """(frames per second, median ms, p95 ms) as the Live page shows them for its stream."""
+
+    def metric(label: str) -> float | None:
+        found = re.search(r"[\d.]+", metric_text(page, label))  # a number, or a number and " ms"; "–" while there is none
+        return float(found.group()) if found else None
+
+    caption = page.get_by_text(re.compile(r"p95 \d+ ms"))
+    p95 = re.search(r"p95 (\d+) ms", caption.first.inner_text()) if caption.count() else None
+    return metric("Frames / s"), metric("Time per frame"), float(p95.group(1)) if p95 else None
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, from /proc."""
+    total, pids = 0, [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except FileNotFoundError:
+            continue
+        found = re.search(r"VmRSS:\s+(\d+) kB", status)
+        total += int(found.group(1)) if found else 0
+        pids += [int(child) for child in children]
+    return total / 1024

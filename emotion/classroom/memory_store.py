@@ -1,0 +1,98 @@
+"""Rooms in this server process's memory: the default, for one machine with nothing to install."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from emotion.classroom.records import (
+    DuplicateName,
+    Interval,
+    NotInRoom,
+    Room,
+    RoomData,
+    RoomNotFound,
+    Student,
+    add_sample,
+    after_sample,
+    clean_name,
+    interval_start,
+    new_room,
+    new_student,
+    normalise_code,
+)
+
+
+class MemoryStore:
+    """Rooms in this server process's memory: the default, for one machine."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rooms: dict[str, Room] = {}
+        self._students: dict[str, dict[str, Student]] = {}
+        self._intervals: dict[str, dict[tuple[str, float], Interval]] = {}
+        self._numbers: dict[str, int] = {}
+
+    def _purge(self, now: float) -> None:
+        for code in [code for code, room in self._rooms.items() if room.expires <= now]:
+            del self._rooms[code], self._students[code], self._intervals[code], self._numbers[code]
+
+    def _live_room(self, code: str, now: float) -> Room:
+        self._purge(now)
+        room = self._rooms.get(normalise_code(code))
+        if room is None:
+            raise RoomNotFound.for_code(normalise_code(code))
+        return room
+
+    def create_room(self, title: str, ttl_seconds: float, now: float) -> Room:
+        with self._lock:
+            self._purge(now)
+            room = new_room(title, ttl_seconds, now)
+            while room.code in self._rooms:
+                room = new_room(title, ttl_seconds, now)
+            code = room.code
+            self._rooms[code], self._students[code], self._intervals[code], self._numbers[code] = room, {}, {}, 0
+            return room
+
+    def room(self, code: str, now: float) -> Room:
+        with self._lock:
+            return self._live_room(code, now)
+
+    def join(self, code: str, name: str | None, now: float) -> Student:
+        with self._lock:
+            room = self._live_room(code, now)
+            students = self._students[room.code]
+            name = clean_name(name)
+            if name and any(s.name.casefold() == name.casefold() for s in students.values()):
+                raise DuplicateName.for_name(name)
+            self._numbers[room.code] += 1
+            student = new_student(name, self._numbers[room.code], now)
+            students[student.student_id] = student
+            return student
+
+    def publish(self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float) -> None:
+        with self._lock:
+            room = self._live_room(code, now)
+            student = self._students[room.code].get(student_id)
+            if student is None or student.status == "left":
+                raise NotInRoom()
+            self._students[room.code][student_id] = after_sample(student, faces, now)
+            key = (student_id, interval_start(now))
+            intervals = self._intervals[room.code]
+            intervals[key] = add_sample(intervals.get(key) or Interval(student_id, key[1]), faces)
+
+    def set_status(self, code: str, student_id: str, status: str, now: float) -> None:
+        with self._lock:
+            room = self._live_room(code, now)
+            student = self._students[room.code].get(student_id)
+            if student is not None:
+                self._students[room.code][student_id] = replace(student, status=status, last_seen=now)
+
+    def data(self, code: str, now: float) -> RoomData:
+        with self._lock:
+            room = self._live_room(code, now)
+            intervals = [replace(i, sums=list(i.sums)) for i in self._intervals[room.code].values()]
+            return RoomData(room, list(self._students[room.code].values()), intervals)

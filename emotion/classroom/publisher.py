@@ -1,0 +1,69 @@
+"""The student's side of a room: their face figures sent from the video thread, throttled."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from emotion.classroom.records import RoomError, RoomStore, StoreUnavailable
+from emotion.pipeline import Face
+
+
+class RoomPublisher:
+    """Sends a student's face figures to their room a few times a second, from the video thread.
+
+    Publishing is throttled (the room needs figures, not every frame), and when the store is
+    unreachable it backs off instead of slowing the video; `problem` tells the page why.
+
+    Two threads share it: the video thread calls it for every frame, the page's script thread reads
+    `problem` and `paused` and sets `paused` (the student's button). The lock keeps each of those
+    reads and writes whole against a publish running at the same moment.
+    """
+
+    def __init__(
+        self, store: RoomStore, code: str, student_id: str, interval: float = 0.3, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store, self.code, self.student_id = store, code, student_id
+        self.interval, self.clock = interval, clock
+        self._lock = threading.Lock()
+        self._paused = False
+        self._problem: str | None = None
+        self._next = 0.0
+
+    @property
+    def paused(self) -> bool:
+        with self._lock:
+            return self._paused
+
+    @paused.setter
+    def paused(self, value: bool) -> None:
+        with self._lock:
+            self._paused = value
+
+    @property
+    def problem(self) -> str | None:
+        """Why the latest figures could not be sent, in words for the student; None while they go through."""
+        with self._lock:
+            return self._problem
+
+    def __call__(self, faces: Sequence[Face]) -> None:
+        now = self.clock()
+        with self._lock:
+            if self._paused or now < self._next:
+                return
+            self._next = now + self.interval
+        # The store call runs outside the lock: a slow store must not hold up the page's reads.
+        try:
+            self.store.publish(self.code, self.student_id, [face.probabilities for face in faces], now)
+        except StoreUnavailable as error:
+            with self._lock:
+                self._problem = str(error)
+                self._next = now + 5.0  # back off; the video goes on meanwhile
+        except RoomError as error:
+            with self._lock:
+                self._problem = str(error)
+                self._paused = True
+        else:
+            with self._lock:
+                self._problem = None

@@ -1,0 +1,161 @@
+"""What a class room holds, and the interface of the stores that hold it.
+
+Only figures enter a room: per sample, each face's smoothed probabilities. No image, crop or frame
+is ever passed here. Two stores implement `RoomStore`: `MemoryStore` (memory_store.py: one machine,
+nothing to install) and `RedisStore` (redis_store.py: students and the teacher on different replicas).
+The rules both follow (names, samples, intervals, messages) are written once, here.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+import numpy as np
+
+from emotion.preprocess import EMOTIONS
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+CODE_LENGTH = 6
+INTERVAL_SECONDS = 10  # granularity of the stored figures, the timeline and the CSV
+MAX_NAME_LENGTH = 40
+
+
+class RoomError(Exception):
+    """A room request that cannot be served; the message is fit to show to the user."""
+
+
+class RoomNotFound(RoomError):
+    @classmethod
+    def for_code(cls, code: str) -> RoomNotFound:
+        return cls(f"There is no open class with the code {code or '(empty)'}: it may have expired.")
+
+
+class DuplicateName(RoomError):
+    @classmethod
+    def for_name(cls, name: str) -> DuplicateName:
+        return cls(f"Someone in this class already uses the name {name!r}: choose another.")
+
+
+class NotInRoom(RoomError):
+    """The student left (or was never in the room) and may not publish."""
+
+    def __init__(self) -> None:
+        super().__init__("You are no longer in this class: join again.")
+
+
+class StoreUnavailable(RoomError):
+    """The shared store (Redis) cannot be reached; callers retry later."""
+
+
+@dataclass(frozen=True)
+class Room:
+    code: str
+    title: str
+    teacher_key: str
+    created: float
+    expires: float
+
+
+@dataclass(frozen=True)
+class Student:
+    student_id: str
+    name: str
+    joined: float
+    last_seen: float
+    status: str = "active"  # active, paused or left (a dropped stream is judged from last_seen)
+    faces: int = 0  # faces in view in the latest sample
+    mix: tuple[float, ...] | None = None  # mean probabilities of those faces
+    label: str | None = None  # the most likely emotion of that mix
+    label_since: float | None = None  # since when that label has held
+    no_face_since: float | None = None
+
+
+@dataclass
+class Interval:
+    """One student's figures over one INTERVAL_SECONDS window."""
+
+    student_id: str
+    start: float
+    samples: int = 0
+    samples_with_face: int = 0
+    faces: int = 0  # face vectors summed below
+    sums: list[float] = field(default_factory=lambda: [0.0] * len(EMOTIONS))
+
+
+@dataclass(frozen=True)
+class RoomData:
+    room: Room
+    students: list[Student]
+    intervals: list[Interval]
+
+
+class RoomStore(Protocol):
+    def create_room(self, title: str, ttl_seconds: float, now: float) -> Room: ...
+    def room(self, code: str, now: float) -> Room: ...
+    def join(self, code: str, name: str | None, now: float) -> Student: ...
+    def publish(self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float) -> None: ...
+    def set_status(self, code: str, student_id: str, status: str, now: float) -> None: ...
+    def data(self, code: str, now: float) -> RoomData: ...
+
+
+def new_room(title: str, ttl_seconds: float, now: float) -> Room:
+    """A room with a fresh code and teacher key; the store retries when the code is taken."""
+    return Room(new_code(), title.strip() or "Class", secrets.token_urlsafe(16), now, now + ttl_seconds)
+
+
+def new_student(name: str | None, number: int, now: float) -> Student:
+    """A student under their cleaned name, or 'student N' without one."""
+    return Student(secrets.token_urlsafe(12), name or f"student {number}", now, now)
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(code: str) -> str:
+    return "".join(code.split()).upper()
+
+
+def clean_name(name: str | None) -> str | None:
+    name = " ".join((name or "").split())[:MAX_NAME_LENGTH]
+    return name or None
+
+
+def after_sample(student: Student, faces: Sequence[np.ndarray], now: float) -> Student:
+    """The student's state after a sample: latest mix, and since when their label and their absence hold."""
+    if not faces:
+        since = student.no_face_since if student.no_face_since is not None else now
+        return replace(
+            student, last_seen=now, status="active", faces=0, mix=None, label=None, label_since=None, no_face_since=since
+        )
+    mix = np.mean(np.asarray(faces, dtype=np.float64), axis=0)
+    label = EMOTIONS[int(np.argmax(mix))]
+    label_since = student.label_since if label == student.label and student.label_since is not None else now
+    return replace(
+        student,
+        last_seen=now,
+        status="active",
+        faces=len(faces),
+        mix=tuple(float(p) for p in mix),
+        label=label,
+        label_since=label_since,
+        no_face_since=None,
+    )
+
+
+def add_sample(interval: Interval, faces: Sequence[np.ndarray]) -> Interval:
+    interval.samples += 1
+    if faces:
+        interval.samples_with_face += 1
+        interval.faces += len(faces)
+        total = np.sum(np.asarray(faces, dtype=np.float64), axis=0)
+        interval.sums = [s + float(t) for s, t in zip(interval.sums, total)]
+    return interval
+
+
+def interval_start(now: float) -> float:
+    return math.floor(now / INTERVAL_SECONDS) * INTERVAL_SECONDS

@@ -1,0 +1,152 @@
+"""Rooms in Redis, shared by every replica of the app; every key expires with its room."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, replace
+from typing import Any, NamedTuple, TypeVar
+
+import numpy as np
+
+from emotion.classroom.records import (
+    DuplicateName,
+    Interval,
+    NotInRoom,
+    Room,
+    RoomData,
+    RoomNotFound,
+    StoreUnavailable,
+    Student,
+    add_sample,
+    after_sample,
+    clean_name,
+    interval_start,
+    new_room,
+    new_student,
+    normalise_code,
+)
+
+T = TypeVar("T")
+
+
+class RoomKeys(NamedTuple):
+    """The Redis keys of one room: a hash each."""
+
+    room: str  # title, teacher key, times, the next student number
+    students: str  # student id -> Student as JSON
+    names: str  # a set: the display names in use, case-folded
+    intervals: str  # "student id|interval start" -> Interval as JSON
+
+    @classmethod
+    def of(cls, code: str) -> RoomKeys:
+        return cls(f"room:{code}", f"room:{code}:students", f"room:{code}:names", f"room:{code}:intervals")
+
+
+class RedisStore:
+    """Rooms in Redis, shared by every replica of the app. Keys expire with their room."""
+
+    def __init__(self, url: str, *, timeout: float = 0.5) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout, decode_responses=True)
+        self._errors = (redis.ConnectionError, redis.TimeoutError)
+
+    def _call(self, fn: Callable[[Any], T]) -> T:
+        try:
+            return fn(self._redis)
+        except self._errors as error:
+            raise StoreUnavailable(f"The class-room service (Redis) cannot be reached: {error}") from None
+
+    def _live_room(self, r: Any, code: str, now: float) -> Room:
+        code = normalise_code(code)
+        fields = r.hgetall(RoomKeys.of(code).room) if code else {}
+        if not fields or float(fields["expires"]) <= now:
+            raise RoomNotFound.for_code(code)
+        return Room(code, fields["title"], fields["teacher_key"], float(fields["created"]), float(fields["expires"]))
+
+    def create_room(self, title: str, ttl_seconds: float, now: float) -> Room:
+        def create(r: Any) -> Room:
+            while True:
+                room = new_room(title, ttl_seconds, now)
+                key = RoomKeys.of(room.code).room
+                if r.hsetnx(key, "teacher_key", room.teacher_key):
+                    fields = {"title": room.title, "created": room.created, "expires": room.expires, "next_number": 0}
+                    pipe = r.pipeline()
+                    pipe.hset(key, mapping=fields)
+                    pipe.expireat(key, math.ceil(room.expires))
+                    pipe.execute()
+                    return room
+
+        return self._call(create)
+
+    def room(self, code: str, now: float) -> Room:
+        return self._call(lambda r: self._live_room(r, code, now))
+
+    def join(self, code: str, name: str | None, now: float) -> Student:
+        def join(r: Any) -> Student:
+            room = self._live_room(r, code, now)
+            keys = RoomKeys.of(room.code)
+            cleaned = clean_name(name)
+            if cleaned and not r.sadd(keys.names, cleaned.casefold()):
+                raise DuplicateName.for_name(cleaned)
+            student = new_student(cleaned, r.hincrby(keys.room, "next_number", 1), now)
+            pipe = r.pipeline()
+            pipe.hset(keys.students, student.student_id, json.dumps(asdict(student)))
+            for key in (keys.students, keys.names):
+                pipe.expireat(key, math.ceil(room.expires))
+            pipe.execute()
+            return student
+
+        return self._call(join)
+
+    def _student(self, r: Any, code: str, student_id: str) -> Student | None:
+        raw = r.hget(RoomKeys.of(code).students, student_id)
+        return None if raw is None else _parse_student(raw)
+
+    def publish(self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float) -> None:
+        def publish(r: Any) -> None:
+            # Each student's fields are written only by that student's own session: no write races.
+            room = self._live_room(r, code, now)
+            keys = RoomKeys.of(room.code)
+            student = self._student(r, room.code, student_id)
+            if student is None or student.status == "left":
+                raise NotInRoom()
+            start = interval_start(now)
+            field_name = f"{student_id}|{start:.0f}"
+            raw = r.hget(keys.intervals, field_name)
+            interval = Interval(**json.loads(raw)) if raw else Interval(student_id, start)
+            pipe = r.pipeline()
+            pipe.hset(keys.students, student_id, json.dumps(asdict(after_sample(student, faces, now))))
+            pipe.hset(keys.intervals, field_name, json.dumps(asdict(add_sample(interval, faces))))
+            pipe.expireat(keys.intervals, math.ceil(room.expires))
+            pipe.execute()
+
+        self._call(publish)
+
+    def set_status(self, code: str, student_id: str, status: str, now: float) -> None:
+        def set_status(r: Any) -> None:
+            room = self._live_room(r, code, now)
+            student = self._student(r, room.code, student_id)
+            if student is not None:
+                changed = replace(student, status=status, last_seen=now)
+                r.hset(RoomKeys.of(room.code).students, student_id, json.dumps(asdict(changed)))
+
+        self._call(set_status)
+
+    def data(self, code: str, now: float) -> RoomData:
+        def data(r: Any) -> RoomData:
+            room = self._live_room(r, code, now)
+            keys = RoomKeys.of(room.code)
+            students = [_parse_student(raw) for raw in r.hvals(keys.students)]
+            intervals = [Interval(**json.loads(raw)) for raw in r.hvals(keys.intervals)]
+            return RoomData(room, students, intervals)
+
+        return self._call(data)
+
+
+def _parse_student(raw: str) -> Student:
+    fields = json.loads(raw)
+    fields["mix"] = tuple(fields["mix"]) if fields["mix"] is not None else None
+    return Student(**fields)

@@ -1,0 +1,48 @@
+"""About: what the app does, its privacy note and the model's measured figures (from model/metrics.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from emotion.training.artifacts import METRICS_FILE
+from webapp.widgets import PRIVACY_NOTE
+
+MODEL_DIR = Path(__file__).resolve().parents[2] / "model"
+
+
+def about_page() -> None:
+    st.title("About")
+    st.markdown(
+        "Faces are found with OpenCV's Haar cascade, cropped to 48x48 grey levels and classified into seven "
+        "emotions by a VGG-style CNN trained on FER-2013, served through LiteRT. "
+        "It is a classroom aid to read the room, **never** a basis for grading or discipline: "
+        "a face's expression is not a person's feeling, and the model errs (see below)."
+    )
+    st.subheader("Privacy")
+    st.write(PRIVACY_NOTE)
+    metrics_path = MODEL_DIR / METRICS_FILE
+    if not metrics_path.exists():
+        st.warning("model/metrics.json is missing: run `python -m emotion.training.report` to produce the model's figures.")
+        return
+    metrics = json.loads(metrics_path.read_text())["tflite"]
+    st.subheader(f"The model on FER-2013 PublicTest ({metrics['n']} faces)")
+    cols = st.columns(4)
+    headline = [
+        ("Accuracy", "accuracy"),
+        ("Balanced accuracy", "balanced_accuracy"),
+        ("Macro F1", "macro_f1"),
+        ("Weighted F1", "weighted_f1"),
+    ]
+    for col, (label, key) in zip(cols, headline):
+        col.metric(label, f"{metrics[key]:.1%}")
+    three_places = {k: st.column_config.NumberColumn(format="%.3f") for k in ("precision", "recall", "f1")}
+    st.dataframe(pd.DataFrame(metrics["per_class"]).T, column_config=three_places)
+    if (MODEL_DIR / "confusion_matrix.png").exists():
+        st.image(str(MODEL_DIR / "confusion_matrix.png"), caption="Confusion matrix (rows: true emotion)")
+    st.caption("Details: model/README.md, the model card.")
+
+

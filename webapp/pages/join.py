@@ -1,0 +1,112 @@
+"""Join a class: a student enters the teacher's code, agrees to the notice, and streams.
+
+The student's page runs the same live pipeline as the Live page and hands each frame's smoothed
+face probabilities to a `RoomPublisher`; nothing else of the video leaves the student's session.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from emotion.classroom.publisher import RoomPublisher
+from emotion.classroom.records import RoomError, RoomStore, StoreUnavailable
+from emotion.live.component import STALL_MESSAGE, live_video, session_stream, stalled
+from emotion.live.stream import LiveStream
+from webapp.resources import ice_servers_or_stop, models_or_stop, shared_store
+from webapp.widgets import clock_time, sidebar_settings
+
+
+def consent_notice(expires: float) -> str:
+    return (
+        "While your camera runs, this page reads the emotion on the faces it sees and sends **only those "
+        "figures** (seven numbers per face, about three times a second) to your teacher's room, under your "
+        "display name or as 'student N'. No image of you is sent, stored or recorded. You can pause or leave "
+        f"at any time. The room and all its figures are **deleted when it expires, at {clock_time(expires)}**."
+    )
+
+
+def student_page() -> None:
+    st.title("Join a class")
+    store = shared_store()
+    membership = st.session_state.get("membership")
+    if membership is None:
+        join_form(store)
+    else:
+        class_stream(store, membership)
+
+
+def join_form(store: RoomStore) -> None:
+    code = st.text_input("Class code", value=st.query_params.get("room", ""), max_chars=8, placeholder="e.g. K7PX2M")
+    if not code.strip():
+        st.caption("Your teacher gives you the code or a link to this page.")
+        return
+    try:
+        room = store.room(code, time.time())
+    except RoomError as error:
+        st.error(str(error))
+        return
+    st.subheader(room.title)
+    name = st.text_input("Display name (optional)", max_chars=40, help="Leave it empty to appear as 'student N'.")
+    st.info(consent_notice(room.expires))
+    agreed = st.checkbox("I agree to share my emotion figures with this class as described above.")
+    if st.button("Join the class", type="primary", disabled=not agreed):
+        try:
+            student = store.join(room.code, name, time.time())
+        except RoomError as error:
+            st.error(str(error))
+            return
+        st.session_state.membership = {
+            "code": room.code,
+            "title": room.title,
+            "name": student.name,
+            "publisher": RoomPublisher(store, room.code, student.student_id),
+        }
+        st.rerun()
+    elif not agreed:
+        st.caption("You can join once you have agreed.")
+
+
+def class_stream(store: RoomStore, membership: dict) -> None:
+    publisher: RoomPublisher = membership["publisher"]
+    stream = session_stream("class_stream", models_or_stop(), sidebar_settings(live=True), on_faces=publisher)
+    st.subheader(f"{membership['title']}: you are {membership['name']}")
+    live_video("class", stream, ice_servers_or_stop())
+    pause, leave = st.columns(2)
+    if pause.button("Resume sharing" if publisher.paused else "Pause sharing"):
+        publisher.paused = not publisher.paused
+        if publisher.paused:
+            set_status(store, publisher, "paused")
+        st.rerun()
+    if leave.button("Leave the class", type="primary"):
+        set_status(store, publisher, "left")
+        del st.session_state.membership, st.session_state.class_stream
+        st.rerun()
+    sharing_status(publisher, stream)
+
+
+def set_status(store: RoomStore, publisher: RoomPublisher, status: str) -> None:
+    try:
+        store.set_status(publisher.code, publisher.student_id, status, time.time())
+    except StoreUnavailable as error:
+        st.warning(f"{error}. Your choice is kept here and the room will hear of it when it is back.")
+    except RoomError:
+        pass  # the room is gone: nothing to tell it
+
+
+@st.fragment(run_every=2.0)
+def sharing_status(publisher: RoomPublisher, stream: LiveStream) -> None:
+    stats = stream.snapshot()
+    if stalled("class", stream):
+        st.warning(STALL_MESSAGE)
+    elif stats.frames:
+        st.caption(f"Your video: {stats.faces_in_view} face(s) in view.")
+    else:
+        st.caption("Press START to begin; emotion figures are shared with the class while the video runs.")
+    if publisher.problem:
+        st.warning(f"{publisher.problem} Your video goes on; sharing resumes by itself when the room is reachable.")
+    elif publisher.paused:
+        st.info("Sharing is paused: your teacher sees you as paused.")
+    elif stats.frames:
+        st.caption("Sharing emotion figures with the class.")

@@ -1,0 +1,62 @@
+"""Live: the webcam through WebRTC, every face boxed and labelled, the figures beside the video."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from emotion.live.component import STALL_MESSAGE, live_video, session_stream, stalled
+from emotion.live.stream import LiveStream
+from webapp.charts import emotion_bars
+from webapp.resources import ice_servers_or_stop, models_or_stop
+from webapp.widgets import PRIVACY_NOTE, sidebar_settings
+
+
+def live_page() -> None:
+    st.title("Live emotion recognition")
+    st.caption("Press START and allow the camera. Every face is boxed and labelled with its emotion. " + PRIVACY_NOTE)
+    models = models_or_stop()  # a broken model is reported before anything else is drawn
+    stream = session_stream("live_stream", models, sidebar_settings(live=True))
+    video, figures = st.columns([3, 2])
+    with video:
+        ctx = live_video("live", stream, ice_servers_or_stop())
+        st.caption("No video? Your network may block WebRTC: use the **Photo** page instead.")
+    with figures:
+        if ctx.state.playing:
+            live_figures(stream)
+        else:
+            session_summary(stream)
+@st.fragment(run_every=1.0)
+def live_figures(stream: LiveStream) -> None:
+    stats = stream.snapshot()
+    if stalled("live", stream):
+        st.warning(STALL_MESSAGE)
+    faces, fps, latency = st.columns(3)
+    faces.metric("Faces in view", stats.faces_in_view)
+    fps.metric("Frames / s", f"{stats.fps:.0f}" if stats.fps else "–")
+    latency.metric("Time per frame", f"{stats.latency_ms_median:.0f} ms" if stats.latency_ms_median else "–")
+    if stats.latency_ms_p95:
+        st.caption(f"Time per frame: median of the last 60 frames; p95 {stats.latency_ms_p95:.0f} ms.")
+    if stats.error:
+        st.error(f"A frame could not be processed ({stats.error}); the video goes on unlabelled.")
+    if stats.skipped_faces:
+        st.warning(f"{stats.skipped_faces} more faces are in view than the app labels per frame; the largest are labelled.")
+    if stats.current_mix:
+        st.subheader("Emotion mix now")
+        st.altair_chart(emotion_bars(stats.current_mix), width="stretch")
+    elif stats.frames:
+        st.info("No face in view.")
+    else:
+        st.info("Waiting for the first video frame…")
+
+
+def session_summary(stream: LiveStream) -> None:
+    stats = stream.snapshot()
+    total = sum(stats.session_counts.values())
+    if not total:
+        st.info("Figures appear here while the video runs.")
+        return
+    st.subheader("This session so far")
+    st.caption(f"{stats.frames} frames, {total} labelled faces")
+    st.altair_chart(emotion_bars({name: count / total for name, count in stats.session_counts.items()}), width="stretch")
+
+

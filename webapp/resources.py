@@ -1,0 +1,63 @@
+"""What every session of the server shares: the models and the room store, made once per process."""
+
+from __future__ import annotations
+
+import os
+from typing import NoReturn
+
+import streamlit as st
+
+from emotion.classifier import DEFAULT_MODEL, ModelError
+from emotion.classroom.memory_store import MemoryStore
+from emotion.classroom.records import RoomStore
+from emotion.classroom.redis_store import RedisStore
+from emotion.live.ice import ice_servers
+from emotion.live.memory import return_frame_buffers_to_the_system, trim_heap_periodically
+from emotion.pipeline import Models, load_models
+
+
+def secrets() -> dict:
+    try:
+        return dict(st.secrets)
+    except FileNotFoundError:
+        return {}
+
+
+@st.cache_resource(show_spinner="Loading the emotion model…")
+def shared_models() -> Models:
+    """One detector and one LiteRT interpreter per server process, shared by every session.
+
+    EMOTION_MODEL may name another .tflite file; the default is the bundled model/emotion_cnn.tflite.
+    Runs once per process, so it also sets how the process frees memory (emotion.live.memory).
+    """
+    models = load_models(os.environ.get("EMOTION_MODEL") or DEFAULT_MODEL)
+    # After the load: a failed load is not cached and runs again, which would start another trimmer.
+    return_frame_buffers_to_the_system()
+    trim_heap_periodically()
+    return models
+
+
+def models_or_stop() -> Models:
+    try:
+        return shared_models()
+    except (ModelError, FileNotFoundError) as error:
+        stop_with_error(f"The emotion model could not be loaded. {error}")
+
+
+@st.cache_resource
+def shared_store() -> RoomStore:
+    """Rooms in Redis when REDIS_URL is set (several replicas), else in this process's memory."""
+    url = os.environ.get("REDIS_URL") or secrets().get("REDIS_URL")
+    return RedisStore(url) if url else MemoryStore()
+
+
+def ice_servers_or_stop() -> list[dict]:
+    try:
+        return ice_servers(secrets=secrets())
+    except ValueError as error:
+        stop_with_error(f"The WebRTC settings are invalid: {error}")
+
+
+def stop_with_error(message: str) -> NoReturn:
+    st.error(message)
+    st.stop()

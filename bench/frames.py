@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import cv2
 import numpy as np
 
-from emotion.detection import DetectionSettings, FaceDetector
+from emotion.detection import MEASURED_FIGURES, DetectionSettings
+from emotion.detection.haar import HaarDetector
 from tests.support.browser import letterbox
 from tests.support.files import FACES
 
@@ -19,7 +23,7 @@ def photo(name: str) -> np.ndarray:
 
 def face_crops(names: tuple[str, ...], size: int) -> list[np.ndarray]:
     """Every face the cascade finds in the photos, with a margin, as size x size crops."""
-    detector, crops = FaceDetector(), []
+    detector, crops = HaarDetector(), []
     for name in names:
         image = photo(name)
         for x, y, w, h in detector.detect(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), DetectionSettings(1.1, 6, 40, None)):
@@ -40,3 +44,11 @@ def scenario_frames() -> dict[str, np.ndarray]:
         "3 faces": letterbox(photo("dlib_2008_002506.jpg")),
         "12 faces": grid,
     }
+
+
+def record(key: str, figures: dict, path: Path = MEASURED_FIGURES) -> None:
+    """Keep `figures` under `key` in model/detectors/measured.json (the app's help text reads it)."""
+    measured = json.loads(path.read_text()) if path.exists() else {}
+    measured[key] = figures
+    path.write_text(json.dumps(measured, indent=2) + "\n")
+    print(f"recorded {key} in {path}")

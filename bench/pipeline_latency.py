@@ -2,9 +2,12 @@
 
     taskset -c 0 python bench/pipeline_latency.py     # one core
     python bench/pipeline_latency.py                  # all cores
+    taskset -c 0 python bench/pipeline_latency.py --detector haar blazeface yunet --record   # each face finder
 
-Ours: the browser's yuv420p frame to BGR, Haar detection on a copy about 320 pixels wide, all faces in
-one LiteRT call, drawing, and back to a video frame (exactly LiveStream.process).
+Ours: the browser's yuv420p frame to BGR, face detection (the Haar cascade on a copy about 320 pixels
+wide by default; --detector picks others), all faces in one LiteRT call, drawing, and back to a video
+frame (exactly LiveStream.process). --record keeps the one-face medians in model/detectors/measured.json,
+which the app's help text quotes.
 Baseline, as earlier apps did it: full-frame cascade at scaleFactor 1.3, then Keras
 `model.predict` once per face, then drawing. Needs requirements-train.txt (TensorFlow).
 """
@@ -16,6 +19,7 @@ import os
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -25,8 +29,9 @@ import av
 import cv2
 import numpy as np
 
-from bench.frames import scenario_frames
-from emotion.detection import DetectionSettings, detection_scale
+from bench.frames import record, scenario_frames
+from emotion.detection import DETECTORS, DetectionSettings
+from emotion.detection.haar import HaarDetector, detection_scale
 from emotion.drawing import draw_face
 from emotion.live.memory import return_frame_buffers_to_the_system
 from emotion.live.stream import LiveStream
@@ -69,6 +74,8 @@ def main() -> None:
     parser.add_argument("--scale-factor", type=float, default=DetectionSettings().scale_factor, help="default: the app's")
     parser.add_argument("--min-face", type=int, default=DetectionSettings().min_face)
     parser.add_argument("--keras-model", type=Path, default=KERAS_MODEL, help="the baseline's model (default: the bundled one)")
+    parser.add_argument("--detector", nargs="+", choices=list(DETECTORS), default=["haar"], help="face finders, timed in one run")
+    parser.add_argument("--record", action="store_true", help="keep the one-face figures for the help text")
     args = parser.parse_args()
 
     cores = len(os.sched_getaffinity(0))
@@ -82,27 +89,37 @@ def main() -> None:
         import emotion.training.model  # noqa: F401 - custom layers of the saved model
 
         keras_model = keras.models.load_model(args.keras_model, compile=False)
-    cascade = models.detector.thread_cascade()
-    settings = PipelineSettings(detection=DetectionSettings(scale_factor=args.scale_factor, min_face=args.min_face))
-    width = round(640 * detection_scale(640, settings.detection))
-    print(f"ours: scale factor {args.scale_factor}, minimum face {args.min_face} px, detection on a {width} px wide copy")
+    haar = models.detector("haar")
+    assert isinstance(haar, HaarDetector)
+    cascade = haar.thread_cascade()
+    detection = DetectionSettings(scale_factor=args.scale_factor, min_face=args.min_face)
+    width = round(640 * detection_scale(640, detection))
+    print(f"haar: scale factor {args.scale_factor}, minimum face {args.min_face} px, detection on a {width} px wide copy")
 
-    print(f"{'frame':<10}{'faces':>6}{'ours median':>13}{'ours p95':>10}{'base median':>13}{'base p95':>10}{'speed-up':>10}")
+    header = f"{'frame':<10}{'detector':<16}{'faces':>6}{'ours median':>13}{'ours p95':>10}{'base median':>13}{'base p95':>10}"
+    print(f"{header}{'speed-up':>10}")
+    one_face: dict[str, dict[str, float]] = {}
     for name, image in scenario_frames().items():
-        stream = LiveStream(models, settings)
         frame = av.VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p")
-        ours = timed(lambda frame=frame, stream=stream: stream.process(frame), args.repeats)
-        faces = stream.snapshot().faces_in_view
-        row = f"{name:<10}{faces:>6}{summary(ours)[0]:>11.1f}ms{summary(ours)[1]:>8.1f}ms"
+        base = None
         if keras_model is not None:
 
             def run_baseline(frame=frame):
                 baseline(frame.to_ndarray(format="bgr24"), cascade, keras_model)
 
-            base = timed(run_baseline, args.baseline_repeats)
-            row += f"{summary(base)[0]:>11.1f}ms{summary(base)[1]:>8.1f}ms{summary(base)[0] / summary(ours)[0]:>9.1f}x"
-        print(row, flush=True)
-
+            base = summary(timed(run_baseline, args.baseline_repeats))
+        for detector in args.detector:
+            stream = LiveStream(models, PipelineSettings(detection=replace(detection, detector=detector)))
+            ours = summary(timed(lambda frame=frame, stream=stream: stream.process(frame), args.repeats))
+            faces = stream.snapshot().faces_in_view
+            row = f"{name:<10}{detector:<16}{faces:>6}{ours[0]:>11.1f}ms{ours[1]:>8.1f}ms"
+            if base is not None:
+                row += f"{base[0]:>11.1f}ms{base[1]:>8.1f}ms{base[0] / ours[0]:>9.1f}x"
+            print(row, flush=True)
+            if name == "1 face":
+                one_face[detector] = {"median_ms": round(ours[0], 1), "p95_ms": round(ours[1], 1), "cores": cores}
+    if args.record:
+        record("live_frame_one_face", one_face)
 
 if __name__ == "__main__":
     main()

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from emotion.classifier import DEFAULT_MODEL, ModelError
-from emotion.detection import DetectionSettings
+from emotion.detection import DETECTORS, DetectionSettings, default_detector
 from emotion.images import ImageError, read_image
 from emotion.pipeline import FrameAnalysis, Models, PipelineSettings, analyze_frame, load_models
 from emotion.tracking import FaceTracker
@@ -71,14 +71,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("output", type=Path, nargs="?", help="where to write the annotated image or video")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a summary")
     parser.add_argument("--model", default=DEFAULT_MODEL, help="the .tflite model (default: the bundled one)")
-    parser.add_argument("--scale-factor", type=float, default=1.1)
-    parser.add_argument("--min-neighbors", type=int, default=5)
+    parser.add_argument(
+        "--detector",
+        choices=list(DETECTORS),
+        help="the face finder (default: EMOTION_DETECTOR, else the Haar cascade); yunet finds most faces in photos",
+    )
+    parser.add_argument("--scale-factor", type=float, default=1.1, help="Haar cascade only")
+    parser.add_argument("--min-neighbors", type=int, default=5, help="Haar cascade only")
     parser.add_argument("--min-face", type=int, default=30, help="smallest face side, in pixels")
     parser.add_argument("--max-faces", type=int, default=50)
     args = parser.parse_args(argv)
+    try:
+        detector = args.detector or default_detector()
+    except ValueError as error:
+        parser.error(str(error))
 
     settings = PipelineSettings(
-        detection=DetectionSettings(args.scale_factor, args.min_neighbors, args.min_face, detect_width=None),
+        detection=DetectionSettings(
+            args.scale_factor, args.min_neighbors, args.min_face, detect_width=None, detector=detector
+        ),
         max_faces=args.max_faces,
     )
     try:

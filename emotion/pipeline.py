@@ -6,14 +6,15 @@ they label faces identically and all of it can be tested without a browser.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from emotion.classifier import DEFAULT_MODEL, EmotionClassifier
-from emotion.detection import DEFAULT_CASCADE, DetectionSettings, FaceDetector
+from emotion.detection import DETECTOR_DIR, DetectionSettings, FaceDetector, load_detectors
+from emotion.detection.haar import DEFAULT_CASCADE
 from emotion.drawing import draw_face
 from emotion.preprocess import EMOTIONS, face_to_input, to_bgr, to_gray
 from emotion.tracking import FaceTracker
@@ -63,13 +64,22 @@ class FrameAnalysis:
 
 @dataclass(frozen=True)
 class Models:
-    detector: FaceDetector
+    detectors: Mapping[str, FaceDetector]  # by name, as emotion.detection.DETECTORS lists them
     classifier: EmotionClassifier
 
+    def detector(self, name: str = "haar") -> FaceDetector:
+        try:
+            return self.detectors[name]
+        except KeyError:
+            raise ValueError(f"unknown face detector {name!r}; choose one of {', '.join(self.detectors)}") from None
 
-def load_models(model_path: str | Path = DEFAULT_MODEL, cascade_path: str | Path = DEFAULT_CASCADE) -> Models:
-    """The face detector and the emotion classifier; a missing or broken file raises ModelError or FileNotFoundError now."""
-    return Models(FaceDetector(cascade_path), EmotionClassifier(model_path))
+
+def load_models(
+    model_path: str | Path = DEFAULT_MODEL, cascade_path: str | Path = DEFAULT_CASCADE, detector_dir: str | Path = DETECTOR_DIR
+) -> Models:
+    """Every face detector and the emotion classifier; a missing or broken file raises ModelError or
+    DetectorError (a FileNotFoundError) now, not at the first frame."""
+    return Models(load_detectors(cascade_path, detector_dir), EmotionClassifier(model_path))
 
 
 def crop_faces(gray: np.ndarray, boxes: np.ndarray) -> np.ndarray:
@@ -93,7 +103,8 @@ def analyze_frame(
     live stream's own frame: a copy would cost a frame-sized allocation and its page faults, every frame).
     """
     gray = to_gray(frame)
-    boxes = models.detector.detect(gray, settings.detection)
+    detector = models.detector(settings.detection.detector)
+    boxes = detector.detect(frame if detector.colour else gray, settings.detection)
     skipped = max(0, len(boxes) - settings.max_faces)
     boxes = boxes[: settings.max_faces]
     probabilities = models.classifier.predict(crop_faces(gray, boxes))

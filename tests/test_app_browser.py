@@ -90,6 +90,20 @@ def test_photo_upload_shows_the_annotated_image_and_a_table(server, browser, tmp
     context.close()
 
 
+def test_the_face_finder_chosen_in_the_sidebar_is_used(server, browser):
+    """dlib_2008_001322.jpg: 3 visible faces; the cascade misses the man on the right, YuNet finds him."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1200})
+    page = context.new_page()
+    page.goto(f"{server}/photo")
+    page.locator('input[type="file"]').first.set_input_files(str(FACES / "dlib_2008_001322.jpg"))
+    page.get_by_text("2 face(s) found").wait_for(timeout=30_000)
+    page.get_by_role("combobox", name="Face finder").click()
+    page.get_by_role("option", name="YuNet").click()
+    page.get_by_text("3 face(s) found").wait_for(timeout=30_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    context.close()
+
+
 @pytest.mark.parametrize("model", ["missing", "truncated"])
 def test_a_bad_model_file_is_explained_on_the_page(browser, tmp_path, model):
     path = tmp_path / "emotion_cnn.tflite"

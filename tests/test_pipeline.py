@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from emotion.detection import DetectionSettings, FaceDetector
+from emotion.detection import DetectionSettings
+from emotion.detection.haar import HaarDetector
 from emotion.pipeline import PipelineSettings, analyze_frame
 from emotion.preprocess import EMOTIONS
 from emotion.tracking import FaceTracker, iou
@@ -102,7 +103,7 @@ def test_downscaled_detection_maps_boxes_back_to_the_full_frame(models):
 
 def test_detector_refuses_a_missing_cascade(tmp_path):
     with pytest.raises(FileNotFoundError, match="Haar cascade"):
-        FaceDetector(tmp_path / "missing.xml")
+        HaarDetector(tmp_path / "missing.xml")
 
 
 def test_tracker_keeps_ids_and_smooths_over_its_window():
@@ -136,19 +137,23 @@ def test_iou():
     assert iou(a, b)[0].tolist() == pytest.approx([1.0, 50 / 150, 0.0])
 
 
+def haar(models) -> HaarDetector:
+    return models.detectors["haar"]
+
+
 def test_each_thread_gets_its_own_cascade_and_the_same_answer(models):
     """detectMultiScale is not thread-safe on one cascade: threads must not share it."""
     from concurrent.futures import ThreadPoolExecutor
 
     gray = cv2.cvtColor(read_photo("dlib_2008_004176.jpg"), cv2.COLOR_BGR2GRAY)
     settings = DetectionSettings(1.1, 5, 30, detect_width=None)
-    expected = models.detector.detect(gray, settings)
+    expected = models.detector().detect(gray, settings)
 
     def detect(_):
-        return id(models.detector.thread_cascade()), models.detector.detect(gray, settings)
+        return id(haar(models).thread_cascade()), models.detector().detect(gray, settings)
 
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(detect, range(16)))
     assert len({cascade for cascade, _ in results}) > 1
-    assert id(models.detector.thread_cascade()) not in {cascade for cascade, _ in results}
+    assert id(haar(models).thread_cascade()) not in {cascade for cascade, _ in results}
     assert all(np.array_equal(boxes, expected) for _, boxes in results)

@@ -49,7 +49,7 @@ def test_odd_frame_sizes(models, size):
 
 def test_fifty_faces_are_capped_and_the_page_is_told(models):
     portrait = read_photo("facerec_obama.jpg")
-    x, y, w, h = models.detector.detect(cv2.cvtColor(portrait, cv2.COLOR_BGR2GRAY))[0]
+    x, y, w, h = models.detector().detect(cv2.cvtColor(portrait, cv2.COLOR_BGR2GRAY))[0]
     margin = w // 4
     face = cv2.resize(
         portrait[y - margin : y + h + margin, x - margin : x + w + margin], (100, 100), interpolation=cv2.INTER_AREA
@@ -73,7 +73,7 @@ def test_a_failing_frame_is_reported_and_the_video_goes_on(models):
         def predict(self, faces):
             raise RuntimeError("interpreter failed")
 
-    stream = LiveStream(Models(models.detector, BrokenClassifier()))
+    stream = LiveStream(Models(models.detectors, BrokenClassifier()))
     frame = video_frame(frame_640x480("facerec_obama.jpg"), "yuv420p")
     assert stream.process(frame) is frame
     assert stream.snapshot().error == "RuntimeError: interpreter failed"

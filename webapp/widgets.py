@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import streamlit as st
 
-from emotion.detection import DetectionSettings
+from emotion.detection import DETECTORS, MEASURED_FIGURES, DetectionSettings, default_detector
 from emotion.pipeline import PipelineSettings
 
 PHOTO_MIN_FACE = 40  # photos: groups further away are worth the slower search
@@ -15,15 +16,66 @@ PRIVACY_NOTE = (
     "Video frames and photos are processed in the server's memory and are never stored or logged. "
     "Only the emotion figures shown on the page are kept, for as long as the page is open."
 )
+DETECTOR_USES = {
+    "haar": "OpenCV's classic cascade, the app's default: frontal faces",
+    "blazeface": "MediaPipe's model for a face at its own webcam: the fastest",
+    "blazeface-full": "MediaPipe's model for groups and faces further away",
+    "yunet": "finds the most faces in photos and groups, turned faces too",
+}
+
+
+@st.cache_data
+def measured_figures() -> dict:
+    """The face finders' figures as bench/ recorded them (empty where they were not recorded)."""
+    try:
+        return json.loads(MEASURED_FIGURES.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def detector_help(measured: dict) -> str:
+    """What each face finder is good for, with its measured figures."""
+    lines = []
+    for name, label in DETECTORS.items():
+        figures = []
+        frame = measured.get("live_frame_one_face", {}).get(name)
+        if frame:
+            figures.append(f"{frame['median_ms']:.0f} ms a webcam frame with one face, on one core")
+        photos = measured.get("photo_faces", {}).get(name, {}).get("min_face_30")
+        if photos:
+            figures.append(f"faces counted right on {photos['exactly_right']} of {photos['photos']} test photos")
+        lines.append(f"**{label}**: {DETECTOR_USES[name]}" + (f" ({'; '.join(figures)})" if figures else "") + ".")
+    return "\n\n".join(lines) + "\n\nMeasured with the project's benchmarks (bench/README.md)."
+
+
+def server_default_detector() -> str:
+    """EMOTION_DETECTOR, else the Haar cascade; a wrong setting is shown, not fatal."""
+    try:
+        return default_detector()
+    except ValueError as error:
+        st.sidebar.warning(f"{error}. The Haar cascade is used until the setting is fixed.")
+        return "haar"
+
+
 def sidebar_settings(*, live: bool) -> PipelineSettings:
     st.sidebar.header("Detection")
+    detector = st.sidebar.selectbox(
+        "Face finder",
+        options=list(DETECTORS),
+        index=list(DETECTORS).index(server_default_detector()),
+        format_func=DETECTORS.__getitem__,
+        key="detector",
+        help=detector_help(measured_figures()),
+    )
+    haar = detector == "haar"
     strictness = st.sidebar.slider(
         "Detection strictness",
         2,
         10,
         5,
         key="min_neighbors",
-        help="How much evidence a face needs. Lower finds more faces and more false ones.",
+        disabled=not haar,
+        help="How much evidence a face needs (Haar cascade). Lower finds more faces and more false ones.",
     )
     min_face = st.sidebar.slider(
         "Minimum face size (pixels)",
@@ -41,7 +93,8 @@ def sidebar_settings(*, live: bool) -> PipelineSettings:
             options=list(SCALE_FACTORS),
             value="balanced",
             key="thoroughness",
-            help="How finely faces are searched for at every size: thorough finds a few more faces, fast keeps video smooth.",
+            disabled=not haar,
+            help="How finely the Haar cascade searches every size: thorough finds a few more faces, fast keeps video smooth.",
         )
         scale_factor = SCALE_FACTORS[thoroughness]
     show_probabilities = st.sidebar.toggle("Show every emotion's probability", key="show_probabilities")
@@ -50,6 +103,7 @@ def sidebar_settings(*, live: bool) -> PipelineSettings:
         min_neighbors=strictness,
         min_face=min_face,
         detect_width=320 if live else None,
+        detector=detector,
     )
     return PipelineSettings(detection=detection, show_probabilities=show_probabilities, max_faces=20 if live else 50)
 

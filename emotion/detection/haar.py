@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-DEFAULT_CASCADE = Path(__file__).resolve().parent.parent / "haarcascade_frontalface_default.xml"
+from emotion.detection import DetectionSettings, DetectorError, largest_first
+from emotion.preprocess import to_gray
+
+DEFAULT_CASCADE = Path(__file__).resolve().parents[2] / "haarcascade_frontalface_default.xml"
 CASCADE_WINDOW = 24  # side of the frontal-face cascade's window: the smallest face it can see
-
-
-@dataclass(frozen=True)
-class DetectionSettings:
-    scale_factor: float = 1.2  # image pyramid step: smaller finds more faces, slower
-    min_neighbors: int = 5  # overlapping hits needed: higher means fewer false faces
-    # Smallest face side in pixels of the full frame. Live video's default: a student up to about
-    # 1.2 m from a 640x480 webcam; smaller faces cost the cascade most (see bench/README.md).
-    min_face: int = 70
-    detect_width: int | None = 320  # wider frames are shrunk to about this width (detection_scale); None: never
 
 
 def detection_scale(width: int, settings: DetectionSettings) -> float:
@@ -42,12 +34,14 @@ def detection_scale(width: int, settings: DetectionSettings) -> float:
     return min(1.0, scale)
 
 
-class FaceDetector:
+class HaarDetector:
     """The Haar cascade, one instance per thread.
 
     detectMultiScale is not const in OpenCV (opencv/opencv#4287): one cascade must not serve two
     threads at once. Each session's video thread gets its own copy, loaded on first use.
     """
+
+    colour = False  # the cascade searches grey levels
 
     def __init__(self, cascade_path: str | Path = DEFAULT_CASCADE) -> None:
         self.cascade_path = str(cascade_path)
@@ -60,12 +54,13 @@ class FaceDetector:
         if cascade is None:
             cascade = cv2.CascadeClassifier(self.cascade_path)
             if cascade.empty():
-                raise FileNotFoundError(f"could not load the Haar cascade {self.cascade_path}")
+                raise DetectorError(f"could not load the Haar cascade {self.cascade_path}")
             self._local.cascade = cascade
         return cascade
 
-    def detect(self, gray: np.ndarray, settings: DetectionSettings = DetectionSettings()) -> np.ndarray:
-        """Face boxes (N, 4) as x, y, w, h in the coordinates of `gray`, largest first."""
+    def detect(self, image: np.ndarray, settings: DetectionSettings = DetectionSettings()) -> np.ndarray:
+        """Face boxes (N, 4) as x, y, w, h in the coordinates of `image` (grey or BGR), largest first."""
+        gray = to_gray(image)
         height, width = gray.shape[:2]
         scale = detection_scale(width, settings)
         if scale < 1.0:
@@ -84,4 +79,4 @@ class FaceDetector:
         boxes = np.round(np.asarray(found, dtype=np.float64) / scale).astype(np.int32)
         boxes[:, 2] = np.minimum(boxes[:, 2], width - boxes[:, 0])
         boxes[:, 3] = np.minimum(boxes[:, 3], height - boxes[:, 1])
-        return boxes[np.argsort(-(boxes[:, 2] * boxes[:, 3]), kind="stable")]
+        return largest_first(boxes)

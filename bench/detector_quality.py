@@ -1,0 +1,91 @@
+"""Faces found by each face finder on the 15 shared photos, against the counts of visible faces.
+
+    python bench/detector_quality.py            # the table
+    python bench/detector_quality.py --record   # also keep it in model/detectors/measured.json (the app's help text)
+
+Each detector runs as the app runs it on a photo (the Photo page's settings: no downscaled copy but
+each detector's own), at each minimum face size given (the Photo page's default is 40 px). Per
+detector and size: photos counted exactly right, the total
+absolute error, and false faces on the photo of dogs (no human face). Then how each neural
+detector's boxes sit against the cascade's on the faces both find (median width and height ratio,
+centre offset as a share of the height): the emotion CNN was trained on crops framed like the
+cascade's, so emotion.detection's BoxFit maps each detector's boxes onto that framing. The ratios
+printed are after the fit, so 1.0 and 0.0 mean the fit holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+
+from bench.frames import photo, record
+from emotion.detection import DETECTORS, DetectionSettings, load_detectors
+from tests.support.files import FACES
+
+NO_FACE_PHOTO = "dlib_dogs.jpg"
+PHOTO_SETTINGS = DetectionSettings(scale_factor=1.1, min_neighbors=5, min_face=40, detect_width=None)  # as webapp.widgets
+
+
+def true_counts() -> dict[str, int]:
+    """The 'visible' column of the shared photos' README."""
+    rows = re.findall(r"^\| (\S+\.jpg) \| \S+ \| (\d+) \|", (FACES / "README.md").read_text(), flags=re.MULTILINE)
+    return {name: int(count) for name, count in rows}
+
+
+def geometry_against(reference: np.ndarray, boxes: np.ndarray) -> list[tuple[float, float, float]]:
+    """(width ratio, height ratio, centre offset down / reference height) for each reference box whose
+    centre lies inside exactly one of `boxes` (the same face)."""
+    rows = []
+    for x, y, w, h in reference:
+        cx, cy = x + w / 2, y + h / 2
+        same = [b for b in boxes if abs(b[0] + b[2] / 2 - cx) < w / 2 and abs(b[1] + b[3] / 2 - cy) < h / 2]
+        if len(same) == 1:
+            _, by, bw, bh = same[0]
+            rows.append((bw / w, bh / h, (by + bh / 2 - cy) / h))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--min-face", type=int, nargs="+", default=[30, 40], help="minimum face sides to compare, px")
+    parser.add_argument("--record", action="store_true", help="keep the table for the app's help text")
+    args = parser.parse_args()
+    truth = true_counts()
+    detectors = load_detectors()
+    photos = {name: photo(name) for name in truth}
+    print(f"{len(truth)} photos, {sum(truth.values())} visible faces\n")
+    print(f"{'detector':<16}{'min face':>9}{'exactly right':>15}{'abs error':>11}{'false (dogs)':>14}   faces found per photo")
+    quality: dict[str, dict] = {}
+    found = {}
+    for min_face in args.min_face:
+        for name in DETECTORS:
+            settings = replace(PHOTO_SETTINGS, detector=name, min_face=min_face)
+            found[name] = {p: detectors[name].detect(image, settings) for p, image in photos.items()}
+            counts = {p: len(boxes) for p, boxes in found[name].items()}
+            exact = sum(counts[p] == n for p, n in truth.items())
+            error = sum(abs(counts[p] - n) for p, n in truth.items())
+            false_faces = counts[NO_FACE_PHOTO]
+            row = {"photos": len(truth), "exactly_right": exact, "absolute_error": error, "false_on_dogs": false_faces}
+            quality.setdefault(name, {})[f"min_face_{min_face}"] = row
+            print(f"{name:<16}{min_face:>9}{exact:>15}{error:>11}{false_faces:>14}   {list(counts.values())}")
+    print(f"\nboxes against the cascade's (minimum face {args.min_face[-1]} px; median over faces both find):")
+    print(f"{'detector':<16}{'width':>8}{'height':>8}{'down':>8}")
+    for name in DETECTORS:
+        if name == "haar":
+            continue
+        rows = [row for p in truth for row in geometry_against(found["haar"][p], found[name][p])]
+        width, height, down = np.median(np.asarray(rows), axis=0)
+        print(f"{name:<16}{width:>8.3f}{height:>8.3f}{down:>8.3f}   ({len(rows)} faces)")
+    if args.record:
+        record("photo_faces", quality)
+
+
+if __name__ == "__main__":
+    main()

@@ -31,13 +31,16 @@ def roster_shows(page, text: str) -> None:
     page.locator('[data-testid="stTable"]', has_text=text).first.wait_for(timeout=20_000)
 
 
-def create_room(browser, url: str) -> tuple[object, str]:
-    teacher = browser.new_context(viewport={"width": 1280, "height": 1400}).new_page()
+def create_room(browser, url: str, title: str = "Biology, week 3") -> tuple[object, str]:
+    context = browser.new_context(viewport={"width": 1280, "height": 1400}, accept_downloads=True, timezone_id="Europe/Berlin")
+    teacher = context.new_page()
     teacher.goto(f"{url}/teach")
-    teacher.get_by_role("textbox", name="Class name").fill("Biology, week 3")
+    teacher.get_by_text("Article 5(1)(f)").wait_for(timeout=30_000)  # said where the teacher decides, before the room exists
+    teacher.get_by_role("textbox", name="Class name").fill(title)
     teacher.get_by_role("button", name="Create a class room").click()
     teacher.wait_for_url(re.compile(r"room=[A-Z0-9]{6}"), timeout=30_000)
     code = urllib.parse.parse_qs(urllib.parse.urlsplit(teacher.url).query)["room"][0]
+    teacher.get_by_text(re.compile(r"deleted at \d\d:\d\d CET")).wait_for(timeout=30_000)  # the teacher's time zone
     return teacher, code
 
 
@@ -50,6 +53,9 @@ def join_and_stream(browser, url: str, code: str, name: str):
     student.get_by_text("I agree to share my emotion figures").click()
     join.click()
     student.get_by_text(f"you are {name}").wait_for(timeout=30_000)
+    # Pausing is the prominent choice; leaving is there, but not the first thing the eye falls on.
+    student.get_by_test_id("stBaseButton-primary").filter(has_text="Pause sharing").wait_for(timeout=30_000)
+    assert student.get_by_test_id("stBaseButton-secondary").filter(has_text="Leave the class").count() == 1
     press_start(student, lambda: student.get_by_text(re.compile(r"[1-9]\d* face\(s\) in view")).count() > 0)
     return student
 
@@ -70,16 +76,18 @@ def test_two_students_and_a_teacher_on_one_server(browser):
         ada.get_by_role("button", name="Leave the class").click()
         wait_for_metric(teacher, "Left or dropped", 1)
         wait_for_metric(teacher, "Connected", 1)
-        ben.context.close()  # a closed tab: no goodbye, only silence
-        wait_for_metric(teacher, "Left or dropped", 2)
-        roster_shows(teacher, "dropped")
-
         late = browser.new_context().new_page()
         late.goto(f"{server.url}/join?room={code}")
         late.get_by_role("textbox", name="Display name (optional)").fill("ben")
         late.get_by_text("I agree to share my emotion figures").click()
         late.get_by_role("button", name="Join the class").click()
-        late.get_by_text("already uses the name 'ben'").wait_for(timeout=20_000)
+        late.get_by_text("already uses the name 'ben'").wait_for(timeout=20_000)  # Ben is still streaming
+
+        ben.context.close()  # a closed tab: no goodbye, only silence
+        wait_for_metric(teacher, "Left or dropped", 2)
+        roster_shows(teacher, "dropped")
+        late.get_by_role("button", name="Join the class").click()  # Ben dropped: his name is free again
+        late.get_by_text("you are ben").wait_for(timeout=20_000)
         late.goto(f"{server.url}/join?room=ZZZZZZ")
         late.get_by_text("no open class with the code ZZZZZZ").wait_for(timeout=20_000)
         for page in (teacher, late):
@@ -98,3 +106,102 @@ def test_student_and_teacher_on_two_replicas_share_one_redis(browser, tmp_path):
             roster_shows(teacher, "Cleo")
     finally:
         redis.stop()
+
+
+HOSTILE_NAMES = ("[Click to log in](https://evil.example)", "![x](http://127.0.0.1:9/track.png)")
+
+
+def external_links_and_images(page) -> list[str]:
+    return page.evaluate(
+        """() => [...document.querySelectorAll('a[href], img[src]')].map(e => e.href || e.src)
+                 .filter(u => u.includes('evil.example') || u.includes('track.png'))"""
+    )
+
+
+def test_every_report_download_arrives_while_students_stream_and_names_stay_plain(browser, tmp_path):
+    """20 downloads, with two students streaming under names that are markdown links and images."""
+    with streamlit_server(log_path=ARTIFACTS / "streamlit-reports.log") as server:
+        teacher, code = create_room(browser, server.url, title="[Quiz](https://evil.example) week 4")
+        students = [join_and_stream(browser, server.url, code, name) for name in HOSTILE_NAMES]
+        wait_for_metric(teacher, "Connected", 2)
+        roster_shows(teacher, HOSTILE_NAMES[0])  # shown as typed
+        for page in (teacher, *students):
+            assert external_links_and_images(page) == []
+        prepare = teacher.get_by_role("button", name="Prepare the reports")
+        delivered = []
+        for _ in range(10):
+            prepare.click()
+            for label, suffix in (("Figures per interval (CSV)", ".csv"), ("Summary page (HTML)", ".html")):
+                button = teacher.get_by_role("button", name=label)
+                button.wait_for(timeout=20_000)
+                with teacher.expect_download(timeout=20_000) as download:
+                    button.click()
+                path = tmp_path / f"{len(delivered)}{suffix}"
+                download.value.save_as(path)
+                delivered.append(path)
+        assert len(delivered) == 20
+        csv_text = delivered[-2].read_text()
+        assert csv_text.startswith("interval_start,student,") and HOSTILE_NAMES[0] in csv_text
+        report = delivered[-1]
+        assert "<svg" in report.read_text() and "<a " not in report.read_text()  # names and title as text, no links
+
+        offline = browser.new_context(offline=True).new_page()
+        requests = []
+        offline.on("request", lambda request: requests.append(request.url) if not request.url.startswith("file:") else None)
+        offline.goto(report.as_uri())
+        assert offline.locator("svg rect").count() > 7  # the timeline's bars and the class mix drawn with no network
+        assert requests == [] and external_links_and_images(offline) == []
+        assert teacher.locator('[data-testid="stException"]').count() == 0
+
+
+def test_a_reloaded_student_keeps_their_seat_an_outage_is_told_plainly_and_an_ended_class_says_so(browser, tmp_path):
+    redis = RedisProcess(tmp_path).start()
+    try:
+        with streamlit_server({"REDIS_URL": redis.url}, log_path=ARTIFACTS / "streamlit-seat.log") as server:
+            teacher, code = create_room(browser, server.url)
+            cleo = join_and_stream(browser, server.url, code, "Cleo")
+            wait_for_metric(teacher, "Connected", 1)
+            cleo.reload()  # a reloaded tab is the same student in the same seat
+            cleo.get_by_text("you are Cleo").wait_for(timeout=30_000)
+            press_start(cleo, lambda: cleo.get_by_text(re.compile(r"[1-9]\d* face\(s\) in view")).count() > 0)
+            wait_for_metric(teacher, "Connected", 1)
+            roster_shows(teacher, "Cleo")
+            assert teacher.locator('[data-testid="stTable"] tbody tr').count() == 1
+
+            redis.stop()
+            for page in (teacher, cleo):
+                page.get_by_text("The class room cannot be reached right now.").first.wait_for(timeout=30_000)
+                assert "Error 111" not in page.content() and "Redis" not in page.locator("main").inner_text()
+            redis.start()
+            wait_for_metric(teacher, "Connected", 1)
+
+            import redis as redis_client
+
+            client = redis_client.Redis.from_url(redis.url)
+            client.delete(*client.keys(f"room:{code}*"))  # the room expires
+            cleo.get_by_text("This class has ended").wait_for(timeout=30_000)
+            assert cleo.get_by_text("sharing resumes by itself").count() == 0
+            cleo.get_by_role("button", name="Leave the class").click()
+            cleo.get_by_role("textbox", name="Class code").wait_for(timeout=30_000)
+    finally:
+        redis.stop()
+
+
+def test_a_broken_model_is_told_to_students_before_they_consent(browser, tmp_path):
+    with streamlit_server({"EMOTION_MODEL": str(tmp_path / "missing.tflite")}) as server:
+        _, code = create_room(browser, server.url)
+        student = browser.new_context().new_page()
+        student.goto(f"{server.url}/join?room={code}")
+        student.get_by_text("The emotion model is not available on this server").wait_for(timeout=30_000)
+        assert student.get_by_text("Tell your teacher").count() == 1
+        assert student.get_by_text("I agree to share my emotion figures").count() == 0  # no consent to give
+        assert "python -m" not in student.locator("main").inner_text()
+
+
+def test_a_wrong_teacher_link_offers_a_new_room(browser):
+    with streamlit_server() as server:
+        teacher, code = create_room(browser, server.url)
+        teacher.goto(f"{server.url}/teach?room={code}&key=wrong")
+        teacher.get_by_text("This teacher link is not valid").wait_for(timeout=30_000)
+        teacher.get_by_role("button", name="Create a new class room").click()
+        teacher.get_by_role("button", name="Create a class room").wait_for(timeout=30_000)

@@ -7,6 +7,8 @@ published and checks that the teacher's mix, timeline, flags and CSV are exactly
 from __future__ import annotations
 
 import io
+import re
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -14,13 +16,16 @@ import pytest
 
 from emotion.classroom.analytics import (
     NEGATIVE_INDEX,
+    NO_DATA,
     Thresholds,
     class_table,
+    flag_history,
     flags,
     mix_now,
     negative_share,
     presence,
     roster,
+    student_summary,
     timeline,
 )
 from emotion.classroom.memory_store import MemoryStore
@@ -174,6 +179,78 @@ def test_csv_holds_every_student_interval_and_the_class(lecture):
 def test_html_report_is_self_contained_and_escapes_names(store):
     room = store.create_room("<b>Chem</b>", 3600, T0)
     store.join(room.code, "<script>x</script>", T0)
-    page = report_html(store.data(room.code, T0 + 5), T0 + 5, Thresholds(), "<div>chart</div>")
+    page = report_html(store.data(room.code, T0 + 5), T0 + 5, Thresholds())
     assert "&lt;b&gt;Chem&lt;/b&gt;" in page and "<script>x</script>" not in page
-    assert "<div>chart</div>" in page and "no images were kept" in page
+    assert "no images were kept" in page
+    assert not re.search(r"<script|\b(?:src|href)=|@import|url\(", page)  # nothing to fetch: it opens offline
+
+
+def test_html_report_has_the_timeline_mix_flags_and_each_students_summary(lecture):
+    store, room, _, end = lecture
+    page = report_html(store.data(room.code, end), end, Thresholds(negative_share=0.01, no_face_seconds=30))
+    assert page.count("<svg") == 2  # the timeline and the class mix, inline
+    assert re.search(r"<li><time>\d\d:\d\d</time> Cy: no face in view for 2 min\.</li>", page)
+    for name in ("Ada", "Ben", "Cy"):
+        assert f"<td>{name}</td>" in page
+
+
+def test_csv_neutralises_cells_a_spreadsheet_would_run(store):
+    room = store.create_room("CSV", 3600, T0)
+    names = ['=HYPERLINK("http://ev.il","x")', "+1", "-2", "@SUM(A1)", "Zoë"]
+    for name in names:
+        student = store.join(room.code, name, T0)
+        store.publish(room.code, student.student_id, [np.eye(len(EMOTIONS))[3]], T0 + 1)
+    table = pd.read_csv(io.StringIO(report_csv(store.data(room.code, T0 + 2))))
+    assert set(table["student"]) == {"'" + n for n in names[:4]} | {"Zoë", "class"}
+
+
+def test_intervals_without_figures_are_marked_in_the_csv_and_the_timeline(store):
+    """A store outage drops figures; the report shows the gap as a gap, not as a quiet class."""
+    room = store.create_room("Outage", 3600, T0)
+    ada = store.join(room.code, "Ada", T0)
+    for second in (5, 15, 95):  # nothing arrives between T0 + 20 and T0 + 90
+        store.publish(room.code, ada.student_id, [np.eye(len(EMOTIONS))[3]], T0 + second)
+    data = store.data(room.code, T0 + 125)
+    table = pd.read_csv(io.StringIO(report_csv(data, until=T0 + 125)))
+    whole = table[table["student"] == "class"]
+    assert list(whole["note"].fillna("")) == ["", "", *[NO_DATA] * 7, "", NO_DATA, NO_DATA, NO_DATA]
+    minutes = timeline(data, until=T0 + 125)
+    assert list(minutes[minutes["emotion"] == NO_DATA]["time"]) == ["08:02"]  # T0 is 08:00 UTC
+
+
+def test_times_follow_the_viewers_time_zone(lecture):
+    store, room, _, end = lecture
+    data = store.data(room.code, end)
+    berlin = ZoneInfo("Europe/Berlin")
+    table = pd.read_csv(io.StringIO(report_csv(data, tz=berlin)))
+    assert table["interval_start"].iloc[0] == "2027-01-15 09:00:00+0100"
+    assert timeline(data, tz=berlin)["time"].iloc[0] == "09:00"
+    assert "2027-01-15 09:00 CET" in report_html(data, end, Thresholds(), berlin)
+
+
+def test_each_students_summary(store):
+    room = store.create_room("Summary", 3600, T0)
+    ada = store.join(room.code, "Ada", T0)
+    for second in range(0, 20, 2):  # 5 samples in each of two intervals; a face in 5, then in 2
+        faces = [np.eye(len(EMOTIONS))[3]] if second < 10 or second % 4 == 0 else []
+        store.publish(room.code, ada.student_id, faces, T0 + second)
+    store.set_status(room.code, ada.student_id, "paused", T0 + 20)
+    summary = student_summary(store.data(room.code, T0 + 80), T0 + 80).iloc[0]
+    assert summary["minutes in view"] == pytest.approx((10 + 4) / 60)
+    assert summary["minutes paused"] == pytest.approx(1.0)
+    assert summary["Happy"] == pytest.approx(1.0)
+
+
+def test_flag_history_lists_each_flag_with_the_time_its_condition_began(store):
+    room = store.create_room("History", 3600, T0)
+    ada = store.join(room.code, "Ada", T0)
+    sad = np.eye(len(EMOTIONS))[EMOTIONS.index("Sad")]
+    for second in range(0, 300, 5):
+        faces = [] if 60 <= second < 150 else [sad] if second >= 150 else [np.eye(len(EMOTIONS))[3]]
+        store.publish(room.code, ada.student_id, faces, T0 + second)
+    raised = flag_history(store.data(room.code, T0 + 300), T0 + 300, Thresholds(no_face_seconds=60, stuck_seconds=120))
+    assert [(f.kind, f.since - T0, f.message) for f in raised if f.student] == [
+        ("no_face", 60, "Ada: no face in view for 2 min."),
+        ("stuck", 150, "Ada: Sad for 2 min."),
+    ]
+    assert [f.kind for f in raised if not f.student] == ["class_negative"]

@@ -8,7 +8,15 @@ import pytest
 from emotion import Face
 from emotion.classroom.memory_store import MemoryStore
 from emotion.classroom.publisher import RoomPublisher
-from emotion.classroom.records import CODE_ALPHABET, DuplicateName, RoomError, RoomNotFound, StoreUnavailable
+from emotion.classroom.records import (
+    CODE_ALPHABET,
+    LEAVE_AFTER_SECONDS,
+    DuplicateName,
+    RoomError,
+    RoomNotFound,
+    SeatTaken,
+    StoreUnavailable,
+)
 from emotion.classroom.redis_store import RedisStore
 from tests.support.redis_server import RedisProcess
 
@@ -101,7 +109,8 @@ def test_publisher_throttles_and_stops_when_the_room_is_gone(store):
         publisher([face(probs(5))])
     assert sum(i.samples for i in store.data(room.code, T0 + 2).intervals) == 2  # at 1.0 and 1.4
     publisher([face(probs(5))])  # at T0 + 100 the room has expired
-    assert publisher.paused and "no open class" in publisher.problem
+    assert publisher.ended and "This class has ended" in publisher.problem
+    assert "resumes" not in publisher.problem
 
 
 def test_redis_keys_expire_with_the_room(redis_process):
@@ -123,8 +132,9 @@ def test_redis_going_away_and_coming_back(tmp_path):
     room = store.create_room("Outage", 3600, T0)
     ada = store.join(room.code, "Ada", T0)
     server.stop()
-    with pytest.raises(StoreUnavailable, match="cannot be reached"):
+    with pytest.raises(StoreUnavailable) as outage:
         store.data(room.code, T0 + 1)
+    assert str(outage.value) == "The class room cannot be reached right now."  # plain words; the detail is logged
     publisher = RoomPublisher(store, room.code, ada.student_id, clock=lambda: T0 + 2)
     publisher([face(probs(3))])  # must not raise: the video goes on
     assert "cannot be reached" in publisher.problem and not publisher.paused
@@ -134,3 +144,51 @@ def test_redis_going_away_and_coming_back(tmp_path):
         assert store.data(room.code, T0 + 4).students[0].label == "Happy"
     finally:
         server.stop()
+
+
+def test_a_name_is_free_again_once_its_student_left_or_dropped(store):
+    room = store.create_room("Names", 3600, T0)
+    ada = store.join(room.code, "Ada", T0)
+    with pytest.raises(DuplicateName):
+        store.join(room.code, "ADA", T0 + 1)  # two live students never share a name
+    store.set_status(room.code, ada.student_id, "left", T0 + 2)
+    assert store.join(room.code, "Ada", T0 + 3).name == "Ada"
+    ben = store.join(room.code, "Ben", T0 + 3)
+    store.publish(room.code, ben.student_id, [probs(3)], T0 + 4)
+    with pytest.raises(DuplicateName):
+        store.join(room.code, "ben", T0 + 4 + LEAVE_AFTER_SECONDS)
+    assert store.join(room.code, "ben", T0 + 5 + LEAVE_AFTER_SECONDS).name == "ben"  # Ben's stream dropped
+
+
+def test_a_returning_student_gets_their_own_seat_back(store):
+    room = store.create_room("Reload", 3600, T0)
+    ada = store.join(room.code, "Ada", T0)
+    store.publish(room.code, ada.student_id, [probs(3)], T0 + 1)
+    back = store.rejoin(room.code, ada.student_id, T0 + 60)  # a reloaded tab, after the stream dropped
+    assert (back.student_id, back.name, back.status) == (ada.student_id, "Ada", "active")
+    assert [s.name for s in store.data(room.code, T0 + 61).students] == ["Ada"]
+    store.publish(room.code, ada.student_id, [probs(3)], T0 + 62)
+    store.set_status(room.code, ada.student_id, "left", T0 + 63)
+    with pytest.raises(RoomError, match="no longer in this class"):
+        store.rejoin(room.code, ada.student_id, T0 + 64)
+    with pytest.raises(RoomError, match="no longer in this class"):
+        store.rejoin(room.code, "not-a-seat", T0 + 64)
+
+
+def test_a_returning_student_whose_name_was_taken_must_join_again(store):
+    room = store.create_room("Taken", 3600, T0)
+    ada = store.join(room.code, "Ada", T0)
+    store.join(room.code, "ada", T0 + 1 + LEAVE_AFTER_SECONDS)  # Ada dropped; someone took the name
+    with pytest.raises(SeatTaken, match="someone else joined as 'Ada'"):
+        store.rejoin(room.code, ada.student_id, T0 + 2 + LEAVE_AFTER_SECONDS)
+
+
+def test_time_paused_is_counted(store):
+    room = store.create_room("Pause", 3600, T0)
+    ada = store.join(room.code, "Ada", T0)
+    store.set_status(room.code, ada.student_id, "paused", T0 + 10)
+    store.set_status(room.code, ada.student_id, "paused", T0 + 20)  # pressing twice does not restart the pause
+    store.publish(room.code, ada.student_id, [probs(3)], T0 + 40)  # sharing resumed
+    store.set_status(room.code, ada.student_id, "paused", T0 + 50)
+    student = store.data(room.code, T0 + 55).students[0]
+    assert (student.paused_seconds, student.paused_since, student.status) == (30.0, T0 + 50, "paused")

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 import altair as alt
 import pandas as pd
 
+from emotion.classroom.analytics import NO_DATA
+from emotion.classroom.reports import NO_DATA_COLOUR
 from emotion.drawing import EMOTION_COLOURS
 from emotion.preprocess import EMOTIONS
 
@@ -17,6 +19,9 @@ def _hex(bgr: tuple[int, int, int]) -> str:
 
 
 COLOUR_SCALE = alt.Scale(domain=list(EMOTIONS), range=[_hex(EMOTION_COLOURS[name]) for name in EMOTIONS])
+TIMELINE_SCALE = alt.Scale(
+    domain=[*EMOTIONS, NO_DATA], range=[*(_hex(EMOTION_COLOURS[name]) for name in EMOTIONS), NO_DATA_COLOUR]
+)
 
 
 def emotion_bars(shares: Mapping[str, float], height: int = 240) -> alt.Chart:
@@ -35,20 +40,17 @@ def emotion_bars(shares: Mapping[str, float], height: int = 240) -> alt.Chart:
 
 
 def timeline_chart(long: pd.DataFrame, height: int = 260) -> alt.Chart:
-    """Stacked shares per minute from `emotion.classroom.analytics.timeline` (columns minute, emotion, share)."""
+    """Stacked shares per minute from `emotion.classroom.analytics.timeline` (minutes without figures in grey)."""
+    order = [*EMOTIONS, NO_DATA]
     return (
         alt.Chart(long, height=height)
         .mark_bar()
         .encode(
-            x=alt.X("utchoursminutes(minute):O", title=None),
+            x=alt.X("time:O", title=None, sort=None),
             y=alt.Y("share:Q", stack="normalize", axis=alt.Axis(format="%"), title=None),
-            color=alt.Color("emotion:N", scale=COLOUR_SCALE, sort=list(EMOTIONS), legend=alt.Legend(orient="bottom", title=None)),
+            color=alt.Color("emotion:N", scale=TIMELINE_SCALE, sort=order, legend=alt.Legend(orient="bottom", title=None)),
             order=alt.Order("emotion_order:Q"),
-            tooltip=[
-                alt.Tooltip("utchoursminutes(minute):T", title="minute (UTC)"),
-                "emotion",
-                alt.Tooltip("share:Q", format=".0%"),
-            ],
+            tooltip=[alt.Tooltip("time:O", title="minute"), "emotion", alt.Tooltip("share:Q", format=".0%")],
         )
-        .transform_calculate(emotion_order=f"indexof({list(EMOTIONS)!r}, datum.emotion)")
+        .transform_calculate(emotion_order=f"indexof({order!r}, datum.emotion)")
     )

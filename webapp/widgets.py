@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-import time
+import re
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
@@ -15,6 +17,14 @@ SCALE_FACTORS = {"fast": 1.3, "balanced": 1.2, "thorough": 1.1}  # Haar pyramid 
 PRIVACY_NOTE = (
     "Video frames and photos are processed in the server's memory and are never stored or logged. "
     "Only the emotion figures shown on the page are kept, for as long as the page is open."
+)
+LAWFUL_USE = (
+    "**Where a class room may not be used.** The EU AI Act (Regulation 2024/1689, Article 5(1)(f)) forbids "
+    "AI systems that infer the emotions of people in workplaces and education institutions, except for "
+    "medical or safety reasons; it applies from 2 February 2025, and running the model on a student's own "
+    "device does not change that. Do not use class rooms in schools, universities or workplaces in the EU "
+    "for any other purpose. Elsewhere, informed consent and local law apply. What the app shows is a "
+    "reading of facial expressions, not of feelings: a classroom aid, never a basis for grading or discipline."
 )
 DETECTOR_USES = {
     "haar": "OpenCV's classic cascade, the app's default: frontal faces",
@@ -109,5 +119,26 @@ def sidebar_settings(*, live: bool) -> PipelineSettings:
 
 
 
-def clock_time(epoch: float) -> str:
-    return time.strftime("%H:%M UTC", time.gmtime(epoch))
+def viewer_timezone() -> tzinfo:
+    """The time zone of the viewer's browser (Streamlit reports it), else UTC."""
+    try:
+        return ZoneInfo(st.context.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def clock_time(epoch: float, tz: tzinfo | None = None) -> str:
+    """The time of day in the viewer's time zone, with the zone's name (14:05 CET)."""
+    return datetime.fromtimestamp(epoch, tz or viewer_timezone()).strftime("%H:%M %Z")
+
+
+def plain(text: str) -> str:
+    """User-given text (names, room titles) for an element that renders markdown: shown exactly as typed.
+
+    Backslash escapes are not enough: Streamlit's markdown turns bare addresses into live links. A code
+    span shows its text literally and links nothing; its fence is one backtick longer than any run of
+    backticks in the text.
+    """
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip(" ") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"

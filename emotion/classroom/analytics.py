@@ -1,21 +1,27 @@
-"""What a teacher sees, computed from a room's figures: presence, the class mix, a timeline, flags.
+"""What a teacher sees, computed from a room's figures: presence, the class mix, a timeline, flags, summaries.
 
-Pure functions of `RoomData` and the time, so the teacher's view, the CSV and the report say the
-same thing, and tests can check them exactly.
+Pure functions of `RoomData`, the time and the viewer's time zone, so the teacher's view, the CSV and
+the report say the same thing, and tests can check them exactly. Names stay raw here: each renderer
+(the page, the CSV, the HTML report) makes them safe for its own format.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import tzinfo
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
-from emotion.classroom.records import INTERVAL_SECONDS, RoomData, Student
+from emotion.classroom.records import INTERVAL_SECONDS, LEAVE_AFTER_SECONDS, RoomData, Student
 from emotion.preprocess import EMOTIONS
 
 NEGATIVE = ("Angry", "Disgust", "Fear", "Sad")
 NEGATIVE_INDEX = [EMOTIONS.index(name) for name in NEGATIVE]
+NO_DATA = "No data"  # a period in which no student's figures arrived (a store outage, or no one streaming)
+UTC = ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -24,14 +30,23 @@ class Thresholds:
     negative_minutes: float = 2.0  # ...when held over this many recent minutes
     no_face_seconds: float = 60.0  # a connected student with no face in view this long
     stuck_seconds: float = 120.0  # one student held in one negative emotion this long
-    leave_after_seconds: float = 15.0  # no figures for this long: the stream dropped, counted as left
+    leave_after_seconds: float = LEAVE_AFTER_SECONDS  # no figures for this long: the stream dropped, counted as left
 
 
 @dataclass(frozen=True)
 class Flag:
     kind: str  # class_negative, no_face or stuck
-    message: str
+    text: str  # the message, with STUDENT where the student's name goes
     student: str | None = None
+    since: float | None = None  # when the condition began (the report lists flags with their times)
+
+    def render(self, name: Callable[[str], str] = str) -> str:
+        """The message, the student's name passed through `name` (which makes it safe for the output's format)."""
+        return self.text.replace("STUDENT", name(self.student)) if self.student is not None else self.text
+
+    @property
+    def message(self) -> str:
+        return self.render()
 
 
 def presence(student: Student, now: float, thresholds: Thresholds) -> str:
@@ -55,7 +70,13 @@ def mix_now(data: RoomData, now: float, thresholds: Thresholds) -> dict[str, flo
     return dict(zip(EMOTIONS, np.mean(mixes, axis=0).tolist()))
 
 
-def interval_table(data: RoomData) -> pd.DataFrame:
+def local_time(epoch: float | pd.Series, tz: tzinfo) -> pd.Timestamp | pd.Series:
+    if isinstance(epoch, pd.Series):
+        return pd.to_datetime(epoch, unit="s", utc=True).dt.tz_convert(tz)
+    return pd.Timestamp(epoch, unit="s", tz="UTC").tz_convert(tz)
+
+
+def interval_table(data: RoomData, tz: tzinfo = UTC) -> pd.DataFrame:
     """One row per student and interval: sample counts and the mean probability of each emotion."""
     names = {s.student_id: s.name for s in data.students}
     rows = []
@@ -63,7 +84,7 @@ def interval_table(data: RoomData) -> pd.DataFrame:
         shares = [total / i.faces for total in i.sums] if i.faces else [float("nan")] * len(EMOTIONS)
         rows.append(
             {
-                "interval_start": pd.Timestamp(i.start, unit="s", tz="UTC"),
+                "interval_start": local_time(i.start, tz),
                 "student": names.get(i.student_id, i.student_id),
                 "samples": i.samples,
                 "samples_with_face": i.samples_with_face,
@@ -74,8 +95,12 @@ def interval_table(data: RoomData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["interval_start", "student", "samples", "samples_with_face", "faces", *EMOTIONS])
 
 
-def class_table(data: RoomData, seconds: int = INTERVAL_SECONDS) -> pd.DataFrame:
-    """The class per period: students sending figures, samples with a face, and emotion shares over all faces."""
+def class_table(data: RoomData, seconds: int = INTERVAL_SECONDS, until: float | None = None, tz: tzinfo = UTC) -> pd.DataFrame:
+    """The class per period: students sending figures, samples with a face, and emotion shares over all faces.
+
+    Every period from the first figures to `until` (default: the last figures) has a row; a period
+    in which no figures arrived has 0 students, no shares and the note NO_DATA.
+    """
     buckets: dict[float, dict] = {}
     for i in data.intervals:
         start = i.start - i.start % seconds
@@ -87,30 +112,49 @@ def class_table(data: RoomData, seconds: int = INTERVAL_SECONDS) -> pd.DataFrame
         row["samples_with_face"] += i.samples_with_face
         row["faces"] += i.faces
         row["sums"] += np.asarray(i.sums)
+    columns = ["interval_start", "students", "samples", "samples_with_face", "faces", *EMOTIONS, "note"]
+    if not buckets:
+        return pd.DataFrame(columns=columns)
+    first = min(buckets)
+    last = max(max(buckets), (until - until % seconds) if until is not None else first)
     rows = []
-    for start in sorted(buckets):
-        row = buckets[start]
-        shares = row["sums"] / row["faces"] if row["faces"] else np.full(len(EMOTIONS), np.nan)
+    for start in np.arange(first, last + seconds, seconds, dtype=np.float64):
+        bucket = buckets.get(float(start))
+        if bucket is None:
+            rows.append({"interval_start": local_time(float(start), tz), "students": 0, "samples": 0, "samples_with_face": 0,
+                         "faces": 0, **dict.fromkeys(EMOTIONS, float("nan")), "note": NO_DATA})
+            continue
+        shares = bucket["sums"] / bucket["faces"] if bucket["faces"] else np.full(len(EMOTIONS), np.nan)
         rows.append(
             {
-                "interval_start": pd.Timestamp(start, unit="s", tz="UTC"),
-                "students": len(row["students"]),
-                "samples": row["samples"],
-                "samples_with_face": row["samples_with_face"],
-                "faces": row["faces"],
+                "interval_start": local_time(float(start), tz),
+                "students": len(bucket["students"]),
+                "samples": bucket["samples"],
+                "samples_with_face": bucket["samples_with_face"],
+                "faces": bucket["faces"],
                 **dict(zip(EMOTIONS, shares.tolist())),
+                "note": "",
             }
         )
-    return pd.DataFrame(rows, columns=["interval_start", "students", "samples", "samples_with_face", "faces", *EMOTIONS])
+    return pd.DataFrame(rows, columns=columns)
 
 
-def timeline(data: RoomData) -> pd.DataFrame:
-    """Emotion shares per minute over the lecture, long form (minute, emotion, share) for charting."""
-    table = class_table(data, seconds=60)
+def timeline(data: RoomData, until: float | None = None, tz: tzinfo = UTC) -> pd.DataFrame:
+    """Emotion shares per minute over the lecture, long form (minute, time, emotion, share) for charting.
+
+    `time` is the minute as HH:MM in `tz`. A minute without figures is one NO_DATA row of share 1, so
+    a gap shows as a gap, not as a quiet class.
+    """
+    table = class_table(data, seconds=60, until=until, tz=tz)
+    columns = ["minute", "time", "emotion", "share"]
     if table.empty:
-        return pd.DataFrame(columns=["minute", "emotion", "share"])
-    long = table.melt(id_vars=["interval_start"], value_vars=list(EMOTIONS), var_name="emotion", value_name="share")
-    return long.rename(columns={"interval_start": "minute"}).dropna()
+        return pd.DataFrame(columns=columns)
+    long = table.melt(id_vars=["interval_start"], value_vars=list(EMOTIONS), var_name="emotion", value_name="share").dropna()
+    gaps = table.loc[table["note"] == NO_DATA, ["interval_start"]].assign(emotion=NO_DATA, share=1.0)
+    long = pd.concat([long, gaps], ignore_index=True).rename(columns={"interval_start": "minute"})
+    long["time"] = long["minute"].dt.strftime("%H:%M")
+    order = {name: i for i, name in enumerate([*EMOTIONS, NO_DATA])}
+    return long.sort_values(["minute", "emotion"], key=lambda c: c.map(order) if c.name == "emotion" else c)[columns]
 
 
 def negative_share(data: RoomData, since: float, until: float | None = None) -> float | None:
@@ -122,33 +166,73 @@ def negative_share(data: RoomData, since: float, until: float | None = None) -> 
     return float(sum(sum(i.sums[k] for k in NEGATIVE_INDEX) for i in chosen) / faces)
 
 
-def flags(data: RoomData, now: float, thresholds: Thresholds) -> list[Flag]:
-    found: list[Flag] = []
+def class_negative_flag(data: RoomData, now: float, thresholds: Thresholds) -> Flag | None:
     window_start = now - thresholds.negative_minutes * 60
-    recent = negative_share(data, window_start)
-    if recent is not None and recent >= thresholds.negative_share:
-        before = negative_share(data, data.room.created, window_start)
-        earlier = f", against {before:.0%} earlier in the lecture" if before is not None else ""
-        found.append(
-            Flag(
-                "class_negative",
-                f"Negative emotions at {recent:.0%} of the class over the last {thresholds.negative_minutes:g} min{earlier}.",
-            )
-        )
+    recent = negative_share(data, window_start, now)
+    if recent is None or recent < thresholds.negative_share:
+        return None
+    before = negative_share(data, data.room.created, window_start)
+    earlier = f", against {before:.0%} earlier in the lecture" if before is not None else ""
+    text = f"Negative emotions at {recent:.0%} of the class over the last {thresholds.negative_minutes:g} min{earlier}."
+    return Flag("class_negative", text, since=window_start)
+
+
+def flags(data: RoomData, now: float, thresholds: Thresholds) -> list[Flag]:
+    """The flags that hold now."""
+    found = [flag for flag in [class_negative_flag(data, now, thresholds)] if flag is not None]
     for student in connected(data, now, thresholds):
         if student.no_face_since is not None and now - student.no_face_since >= thresholds.no_face_seconds:
-            found.append(
-                Flag(
-                    "no_face", f"{student.name}: no face in view for {(now - student.no_face_since) / 60:.0f} min.", student.name
-                )
-            )
+            minutes = (now - student.no_face_since) / 60
+            found.append(Flag("no_face", f"STUDENT: no face in view for {minutes:.0f} min.", student.name, student.no_face_since))
         if (
             student.label in NEGATIVE
             and student.label_since is not None
             and now - student.label_since >= thresholds.stuck_seconds
         ):
             minutes = (now - student.label_since) / 60
-            found.append(Flag("stuck", f"{student.name}: {student.label} for {minutes:.0f} min.", student.name))
+            found.append(Flag("stuck", f"STUDENT: {student.label} for {minutes:.0f} min.", student.name, student.label_since))
+    return found
+
+
+def flag_history(data: RoomData, now: float, thresholds: Thresholds) -> list[Flag]:
+    """Every flag raised during the lecture, with the time its condition began, from the stored intervals.
+
+    The class flag is judged at the end of each minute; a student's flags from runs of their
+    intervals: with no face in any sample, or with one negative emotion ahead, for at least the
+    threshold. Interval figures are what a room keeps, so times are to INTERVAL_SECONDS.
+    """
+    found = []
+    raised = False
+    for minute in range(int(data.room.created // 60 * 60 + 60), int(now) + 1, 60):
+        flag = class_negative_flag(data, minute, thresholds)
+        if flag is not None and not raised:
+            found.append(Flag(flag.kind, flag.text.replace("over the last", "over"), since=minute))
+        raised = flag is not None
+    names = {s.student_id: s.name for s in data.students}
+    for student_id, name in names.items():
+        intervals = sorted((i for i in data.intervals if i.student_id == student_id), key=lambda i: i.start)
+        found += _runs(intervals, name, "no_face", lambda i: i.samples > 0 and i.samples_with_face == 0,
+                       thresholds.no_face_seconds, "STUDENT: no face in view for {minutes:.0f} min.")
+        for label in NEGATIVE:
+            index = EMOTIONS.index(label)
+            found += _runs(intervals, name, "stuck", lambda i, index=index: i.faces > 0 and int(np.argmax(i.sums)) == index,
+                           thresholds.stuck_seconds, f"STUDENT: {label} for {{minutes:.0f}} min.")
+    return sorted(found, key=lambda f: (f.since or 0.0, f.kind, f.student or ""))
+
+
+def _runs(intervals, name: str, kind: str, holds: Callable, seconds: float, text: str) -> list[Flag]:
+    """A flag for each run of consecutive intervals in which `holds` is true for at least `seconds`."""
+    found, start, previous = [], None, None
+    for interval in [*intervals, None]:
+        consecutive = interval is not None and previous is not None and interval.start - previous.start <= INTERVAL_SECONDS
+        if interval is not None and holds(interval) and (start is None or consecutive):
+            start = interval.start if start is None else start
+        else:
+            if start is not None and previous is not None and previous.start + INTERVAL_SECONDS - start >= seconds:
+                minutes = (previous.start + INTERVAL_SECONDS - start) / 60
+                found.append(Flag(kind, text.format(minutes=minutes), name, start))
+            start = interval.start if interval is not None and holds(interval) else None
+        previous = interval
     return found
 
 
@@ -158,3 +242,18 @@ def roster(data: RoomData, now: float, thresholds: Thresholds) -> pd.DataFrame:
         for s in sorted(data.students, key=lambda s: (s.joined, s.name))
     ]
     return pd.DataFrame(rows, columns=["student", "state", "faces in view", "emotion"])
+
+
+def student_summary(data: RoomData, now: float) -> pd.DataFrame:
+    """Per student over the lecture: time with a face in view, time paused, and the share of each emotion."""
+    rows = []
+    for student in sorted(data.students, key=lambda s: (s.joined, s.name)):
+        intervals = [i for i in data.intervals if i.student_id == student.student_id]
+        in_view = sum(INTERVAL_SECONDS * i.samples_with_face / i.samples for i in intervals if i.samples)
+        faces = sum(i.faces for i in intervals)
+        sums = np.sum([i.sums for i in intervals], axis=0) if intervals else np.zeros(len(EMOTIONS))
+        shares = sums / faces if faces else np.full(len(EMOTIONS), np.nan)
+        paused = student.paused_seconds + (now - student.paused_since if student.paused_since is not None else 0.0)
+        rows.append({"student": student.name, "minutes in view": in_view / 60, "minutes paused": paused / 60,
+                     **dict(zip(EMOTIONS, shares.tolist()))})
+    return pd.DataFrame(rows, columns=["student", "minutes in view", "minutes paused", *EMOTIONS])

@@ -20,9 +20,12 @@ from emotion.classroom.records import (
     after_sample,
     clean_name,
     interval_start,
+    name_holder,
     new_room,
     new_student,
     normalise_code,
+    returning,
+    with_status,
 )
 
 
@@ -66,11 +69,19 @@ class MemoryStore:
             room = self._live_room(code, now)
             students = self._students[room.code]
             name = clean_name(name)
-            if name and any(s.name.casefold() == name.casefold() for s in students.values()):
+            if name and name_holder(students.values(), name, now) is not None:
                 raise DuplicateName.for_name(name)
             self._numbers[room.code] += 1
             student = new_student(name, self._numbers[room.code], now)
             students[student.student_id] = student
+            return student
+
+    def rejoin(self, code: str, student_id: str, now: float) -> Student:
+        with self._lock:
+            room = self._live_room(code, now)
+            students = self._students[room.code]
+            student = returning(students.get(student_id), students.values(), now)
+            students[student_id] = student
             return student
 
     def publish(self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float) -> None:
@@ -89,7 +100,7 @@ class MemoryStore:
             room = self._live_room(code, now)
             student = self._students[room.code].get(student_id)
             if student is not None:
-                self._students[room.code][student_id] = replace(student, status=status, last_seen=now)
+                self._students[room.code][student_id] = with_status(student, status, now)
 
     def data(self, code: str, now: float) -> RoomData:
         with self._lock:

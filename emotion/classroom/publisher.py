@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from emotion.classroom.records import RoomError, RoomStore, StoreUnavailable
+from emotion.classroom.records import RoomError, RoomNotFound, RoomStore, StoreUnavailable
 from emotion.pipeline import Face
 
 
@@ -28,6 +28,7 @@ class RoomPublisher:
         self.interval, self.clock = interval, clock
         self._lock = threading.Lock()
         self._paused = False
+        self._ended = False
         self._problem: str | None = None
         self._next = 0.0
 
@@ -42,6 +43,12 @@ class RoomPublisher:
             self._paused = value
 
     @property
+    def ended(self) -> bool:
+        """The room is gone (it expired or was closed): nothing will be sent again."""
+        with self._lock:
+            return self._ended
+
+    @property
     def problem(self) -> str | None:
         """Why the latest figures could not be sent, in words for the student; None while they go through."""
         with self._lock:
@@ -50,7 +57,7 @@ class RoomPublisher:
     def __call__(self, faces: Sequence[Face]) -> None:
         now = self.clock()
         with self._lock:
-            if self._paused or now < self._next:
+            if self._paused or self._ended or now < self._next:
                 return
             self._next = now + self.interval
         # The store call runs outside the lock: a slow store must not hold up the page's reads.
@@ -60,6 +67,10 @@ class RoomPublisher:
             with self._lock:
                 self._problem = str(error)
                 self._next = now + 5.0  # back off; the video goes on meanwhile
+        except RoomNotFound:
+            with self._lock:
+                self._problem = "This class has ended: its room has closed, and nothing more is shared."
+                self._ended = True
         except RoomError as error:
             with self._lock:
                 self._problem = str(error)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -21,6 +21,7 @@ from emotion.preprocess import EMOTIONS
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 CODE_LENGTH = 6
 INTERVAL_SECONDS = 10  # granularity of the stored figures, the timeline and the CSV
+LEAVE_AFTER_SECONDS = 15.0  # no figures for this long: the stream dropped; the student counts as gone
 MAX_NAME_LENGTH = 40
 
 
@@ -48,7 +49,17 @@ class NotInRoom(RoomError):
 
 
 class StoreUnavailable(RoomError):
-    """The shared store (Redis) cannot be reached; callers retry later."""
+    """The shared store (Redis) cannot be reached; callers retry later. The detail goes to the log, not the page."""
+
+    def __init__(self) -> None:
+        super().__init__("The class room cannot be reached right now.")
+
+
+class SeatTaken(RoomError):
+    """A returning student's name was given to someone else while they were away."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"While you were away, someone else joined as {name!r}: join again under another name.")
 
 
 @dataclass(frozen=True)
@@ -72,6 +83,8 @@ class Student:
     label: str | None = None  # the most likely emotion of that mix
     label_since: float | None = None  # since when that label has held
     no_face_since: float | None = None
+    paused_since: float | None = None  # while paused
+    paused_seconds: float = 0.0  # time paused before paused_since
 
 
 @dataclass
@@ -97,6 +110,7 @@ class RoomStore(Protocol):
     def create_room(self, title: str, ttl_seconds: float, now: float) -> Room: ...
     def room(self, code: str, now: float) -> Room: ...
     def join(self, code: str, name: str | None, now: float) -> Student: ...
+    def rejoin(self, code: str, student_id: str, now: float) -> Student: ...
     def publish(self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float) -> None: ...
     def set_status(self, code: str, student_id: str, status: str, now: float) -> None: ...
     def data(self, code: str, now: float) -> RoomData: ...
@@ -125,20 +139,47 @@ def clean_name(name: str | None) -> str | None:
     return name or None
 
 
+def holds_seat(student: Student, now: float) -> bool:
+    """Whether the student still holds their seat and name: not left, and heard from lately."""
+    return student.status != "left" and now - student.last_seen <= LEAVE_AFTER_SECONDS
+
+
+def name_holder(students: Iterable[Student], name: str, now: float) -> Student | None:
+    """The student who holds `name` (case-insensitive) now, if any: a name is free again once its student left or dropped."""
+    key = name.casefold()
+    return next((s for s in students if s.name.casefold() == key and holds_seat(s, now)), None)
+
+
+def returning(student: Student | None, students: Iterable[Student], now: float) -> Student:
+    """A student back after a reload: active again in their own seat, unless they left or lost their name meanwhile."""
+    if student is None or student.status == "left":
+        raise NotInRoom()
+    holder = name_holder((s for s in students if s.student_id != student.student_id), student.name, now)
+    if holder is not None:
+        raise SeatTaken(student.name)
+    return with_status(student, "active", now)
+
+
+def with_status(student: Student, status: str, now: float) -> Student:
+    """The student after choosing `status` (active, paused or left), counting the time paused."""
+    paused_seconds = student.paused_seconds + (now - student.paused_since if student.paused_since is not None else 0.0)
+    if status == "paused":
+        since = student.paused_since if student.paused_since is not None else now
+        return replace(student, status=status, last_seen=now, paused_since=since)
+    return replace(student, status=status, last_seen=now, paused_since=None, paused_seconds=paused_seconds)
+
+
 def after_sample(student: Student, faces: Sequence[np.ndarray], now: float) -> Student:
-    """The student's state after a sample: latest mix, and since when their label and their absence hold."""
+    """The student's state after a sample: active again, latest mix, and since when their label and their absence hold."""
+    student = with_status(student, "active", now)
     if not faces:
         since = student.no_face_since if student.no_face_since is not None else now
-        return replace(
-            student, last_seen=now, status="active", faces=0, mix=None, label=None, label_since=None, no_face_since=since
-        )
+        return replace(student, faces=0, mix=None, label=None, label_since=None, no_face_since=since)
     mix = np.mean(np.asarray(faces, dtype=np.float64), axis=0)
     label = EMOTIONS[int(np.argmax(mix))]
     label_since = student.label_since if label == student.label and student.label_since is not None else now
     return replace(
         student,
-        last_seen=now,
-        status="active",
         faces=len(faces),
         mix=tuple(float(p) for p in mix),
         label=label,

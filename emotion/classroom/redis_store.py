@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
@@ -23,12 +24,16 @@ from emotion.classroom.records import (
     after_sample,
     clean_name,
     interval_start,
+    name_holder,
     new_room,
     new_student,
     normalise_code,
+    returning,
+    with_status,
 )
 
 T = TypeVar("T")
+LOGGER = logging.getLogger(__name__)
 
 
 class RoomKeys(NamedTuple):
@@ -36,12 +41,12 @@ class RoomKeys(NamedTuple):
 
     room: str  # title, teacher key, times, the next student number
     students: str  # student id -> Student as JSON
-    names: str  # a set: the display names in use, case-folded
+    names: str  # case-folded display name -> the id of the student who last took it
     intervals: str  # "student id|interval start" -> Interval as JSON
 
     @classmethod
     def of(cls, code: str) -> RoomKeys:
-        return cls(f"room:{code}", f"room:{code}:students", f"room:{code}:names", f"room:{code}:intervals")
+        return cls(f"room:{code}", f"room:{code}:students", f"room:{code}:name_holders", f"room:{code}:intervals")
 
 
 class RedisStore:
@@ -52,12 +57,14 @@ class RedisStore:
 
         self._redis = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout, decode_responses=True)
         self._errors = (redis.ConnectionError, redis.TimeoutError)
+        self._watch_error = redis.WatchError
 
     def _call(self, fn: Callable[[Any], T]) -> T:
         try:
             return fn(self._redis)
         except self._errors as error:
-            raise StoreUnavailable(f"The class-room service (Redis) cannot be reached: {error}") from None
+            LOGGER.warning("the class-room store (Redis) cannot be reached: %s", error)
+            raise StoreUnavailable() from None
 
     def _live_room(self, r: Any, code: str, now: float) -> Room:
         code = normalise_code(code)
@@ -89,17 +96,39 @@ class RedisStore:
             room = self._live_room(r, code, now)
             keys = RoomKeys.of(room.code)
             cleaned = clean_name(name)
-            if cleaned and not r.sadd(keys.names, cleaned.casefold()):
-                raise DuplicateName.for_name(cleaned)
-            student = new_student(cleaned, r.hincrby(keys.room, "next_number", 1), now)
-            pipe = r.pipeline()
-            pipe.hset(keys.students, student.student_id, json.dumps(asdict(student)))
-            for key in (keys.students, keys.names):
-                pipe.expireat(key, math.ceil(room.expires))
-            pipe.execute()
-            return student
+            with r.pipeline() as pipe:
+                while True:  # two students asking for one name at once: the second sees the first's claim and retries
+                    try:
+                        pipe.watch(keys.names)
+                        if cleaned:
+                            holder_id = pipe.hget(keys.names, cleaned.casefold())
+                            holder = self._student(pipe, room.code, holder_id) if holder_id else None
+                            if holder is not None and name_holder([holder], cleaned, now) is not None:
+                                raise DuplicateName.for_name(cleaned)
+                        student = new_student(cleaned, pipe.hincrby(keys.room, "next_number", 1), now)
+                        pipe.multi()
+                        pipe.hset(keys.students, student.student_id, json.dumps(asdict(student)))
+                        if cleaned:
+                            pipe.hset(keys.names, cleaned.casefold(), student.student_id)
+                        for key in (keys.students, keys.names):
+                            pipe.expireat(key, math.ceil(room.expires))
+                        pipe.execute()
+                        return student
+                    except self._watch_error:
+                        continue
 
         return self._call(join)
+
+    def rejoin(self, code: str, student_id: str, now: float) -> Student:
+        def rejoin(r: Any) -> Student:
+            room = self._live_room(r, code, now)
+            keys = RoomKeys.of(room.code)
+            students = [_parse_student(raw) for raw in r.hvals(keys.students)]
+            student = returning(next((s for s in students if s.student_id == student_id), None), students, now)
+            r.hset(keys.students, student_id, json.dumps(asdict(student)))
+            return student
+
+        return self._call(rejoin)
 
     def _student(self, r: Any, code: str, student_id: str) -> Student | None:
         raw = r.hget(RoomKeys.of(code).students, student_id)
@@ -130,7 +159,7 @@ class RedisStore:
             room = self._live_room(r, code, now)
             student = self._student(r, room.code, student_id)
             if student is not None:
-                changed = replace(student, status=status, last_seen=now)
+                changed = with_status(student, status, now)
                 r.hset(RoomKeys.of(room.code).students, student_id, json.dumps(asdict(changed)))
 
         self._call(set_status)

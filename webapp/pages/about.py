@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from emotion.training.artifacts import METRICS_FILE
-from webapp.widgets import PRIVACY_NOTE
+from webapp.widgets import LAWFUL_USE, PRIVACY_NOTE
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "model"
 
@@ -22,6 +22,8 @@ def about_page() -> None:
         "It is a classroom aid to read the room, **never** a basis for grading or discipline: "
         "a face's expression is not a person's feeling, and the model errs (see below)."
     )
+    st.subheader("Lawful use")
+    st.markdown(LAWFUL_USE)
     st.subheader("Privacy")
     st.write(PRIVACY_NOTE)
     metrics_path = MODEL_DIR / METRICS_FILE

@@ -2,20 +2,26 @@
 
 The student's page runs the same live pipeline as the Live page and hands each frame's smoothed
 face probabilities to a `RoomPublisher`; nothing else of the video leaves the student's session.
+A joined student's seat is kept in the page's address (`seat=`), so a reload brings them back to it.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 
 import streamlit as st
 
+from emotion.classifier import ModelError
 from emotion.classroom.publisher import RoomPublisher
-from emotion.classroom.records import RoomError, RoomStore, StoreUnavailable
+from emotion.classroom.records import Room, RoomError, RoomNotFound, RoomStore, StoreUnavailable, Student
 from emotion.live.component import STALL_MESSAGE, live_video, session_stream, stalled
 from emotion.live.stream import LiveStream
-from webapp.resources import ice_servers_or_stop, models_or_stop, shared_store
-from webapp.widgets import clock_time, sidebar_settings
+from webapp.resources import ice_servers_or_stop, models_or_stop, shared_models, shared_store
+from webapp.widgets import clock_time, plain, sidebar_settings
+
+LOGGER = logging.getLogger(__name__)
+MODEL_MISSING = "The emotion model is not available on this server, so you cannot join a class here. Tell your teacher."
 
 
 def consent_notice(expires: float) -> str:
@@ -30,11 +36,51 @@ def consent_notice(expires: float) -> str:
 def student_page() -> None:
     st.title("Join a class")
     store = shared_store()
-    membership = st.session_state.get("membership")
+    membership = st.session_state.get("membership") or returning_student(store)
     if membership is None:
         join_form(store)
     else:
         class_stream(store, membership)
+
+
+def model_ready() -> bool:
+    """Whether the server can read emotions; the detail goes to the log, the student reads plain words."""
+    try:
+        shared_models()
+    except (ModelError, FileNotFoundError) as error:
+        LOGGER.error("the emotion model could not be loaded: %s", error)
+        st.error(MODEL_MISSING)
+        return False
+    return True
+
+
+def seat_in(store: RoomStore, room: Room, student: Student) -> dict:
+    """This session's membership; the seat goes into the page's address, so that a reload finds it."""
+    membership = {
+        "code": room.code,
+        "title": room.title,
+        "name": student.name,
+        "publisher": RoomPublisher(store, room.code, student.student_id),
+    }
+    st.session_state.membership = membership
+    st.query_params.update({"room": room.code, "seat": student.student_id})
+    return membership
+
+
+def returning_student(store: RoomStore) -> dict | None:
+    """The student of a reloaded tab, back in their own seat (`seat=` in the address), or None."""
+    code, seat = st.query_params.get("room"), st.query_params.get("seat")
+    if not (code and seat):
+        return None
+    try:
+        now = time.time()
+        room = store.room(code, now)
+        student = store.rejoin(room.code, seat, now)
+    except RoomError as error:
+        st.warning(f"{error}" if isinstance(error, StoreUnavailable) else f"You could not get your seat back: {error}")
+        del st.query_params["seat"]
+        return None
+    return seat_in(store, room, student)
 
 
 def join_form(store: RoomStore) -> None:
@@ -47,7 +93,9 @@ def join_form(store: RoomStore) -> None:
     except RoomError as error:
         st.error(str(error))
         return
-    st.subheader(room.title)
+    st.subheader(plain(room.title))
+    if not model_ready():
+        return
     name = st.text_input("Display name (optional)", max_chars=40, help="Leave it empty to appear as 'student N'.")
     st.info(consent_notice(room.expires))
     agreed = st.checkbox("I agree to share my emotion figures with this class as described above.")
@@ -57,12 +105,7 @@ def join_form(store: RoomStore) -> None:
         except RoomError as error:
             st.error(str(error))
             return
-        st.session_state.membership = {
-            "code": room.code,
-            "title": room.title,
-            "name": student.name,
-            "publisher": RoomPublisher(store, room.code, student.student_id),
-        }
+        seat_in(store, room, student)
         st.rerun()
     elif not agreed:
         st.caption("You can join once you have agreed.")
@@ -71,17 +114,21 @@ def join_form(store: RoomStore) -> None:
 def class_stream(store: RoomStore, membership: dict) -> None:
     publisher: RoomPublisher = membership["publisher"]
     stream = session_stream("class_stream", models_or_stop(), sidebar_settings(live=True), on_faces=publisher)
-    st.subheader(f"{membership['title']}: you are {membership['name']}")
+    st.subheader(f"{plain(membership['title'])}: you are {plain(membership['name'])}")
     live_video("class", stream, ice_servers_or_stop())
     pause, leave = st.columns(2)
-    if pause.button("Resume sharing" if publisher.paused else "Pause sharing"):
+    label = "Resume sharing" if publisher.paused else "Pause sharing"
+    if not publisher.ended and pause.button(label, type="primary", key="pause"):
         publisher.paused = not publisher.paused
         if publisher.paused:
             set_status(store, publisher, "paused")
         st.rerun()
-    if leave.button("Leave the class", type="primary"):
-        set_status(store, publisher, "left")
+    # Its look never changes: a widget drawn differently in the run its click starts is a new widget, and the click is lost.
+    if leave.button("Leave the class", key="leave_class"):
+        if not publisher.ended:
+            set_status(store, publisher, "left")
         del st.session_state.membership, st.session_state.class_stream
+        st.query_params.pop("seat", None)
         st.rerun()
     sharing_status(publisher, stream)
 
@@ -90,14 +137,17 @@ def set_status(store: RoomStore, publisher: RoomPublisher, status: str) -> None:
     try:
         store.set_status(publisher.code, publisher.student_id, status, time.time())
     except StoreUnavailable as error:
-        st.warning(f"{error}. Your choice is kept here and the room will hear of it when it is back.")
-    except RoomError:
+        st.warning(f"{error} Your choice is kept here and the room will hear of it when it is back.")
+    except RoomNotFound:
         pass  # the room is gone: nothing to tell it
 
 
 @st.fragment(run_every=2.0)
 def sharing_status(publisher: RoomPublisher, stream: LiveStream) -> None:
     stats = stream.snapshot()
+    if publisher.ended:
+        st.info(f"{publisher.problem} Your video stays on this page only; press **Leave the class** when you are done.")
+        return
     if stalled("class", stream):
         st.warning(STALL_MESSAGE)
     elif stats.frames:

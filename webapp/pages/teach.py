@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import time
 import urllib.parse
+from datetime import tzinfo
 
 import streamlit as st
 
 from emotion.classroom.analytics import Thresholds, connected, flags, mix_now, presence, roster, timeline
-from emotion.classroom.records import RoomNotFound, RoomStore, StoreUnavailable
+from emotion.classroom.records import RoomData, RoomNotFound, RoomStore, StoreUnavailable
 from emotion.classroom.reports import report_csv, report_html
 from webapp.charts import emotion_bars, timeline_chart
 from webapp.resources import shared_store
-from webapp.widgets import clock_time
+from webapp.widgets import LAWFUL_USE, clock_time, plain, viewer_timezone
 
 ROOM_HOURS = (1, 2, 3, 4, 6, 8, 12)
 
@@ -32,17 +33,21 @@ def teacher_page() -> None:
         create_form(store)
         return
     except StoreUnavailable as error:
-        st.warning(f"{error}. Retrying…")
+        st.warning(f"{error} Retrying…")
         time.sleep(2)
         st.rerun()
     if room.teacher_key != key:
         st.error("This teacher link is not valid for that room. Use the link you got when you created it.")
+        if st.button("Create a new class room"):
+            st.query_params.clear()
+            st.rerun()
         return
-    join_link = page_link("join", {"room": room.code})
-    st.markdown(f"### {room.title} &nbsp; · &nbsp; code **`{room.code}`**")
+    tz = viewer_timezone()
+    join_link = page_url("join", {"room": room.code})
+    st.markdown(f"### {plain(room.title)} &nbsp; · &nbsp; code **`{room.code}`**")
     st.markdown(
         f"Students join at {join_link} (or open **Join a class** and enter the code). "
-        f"The room and its figures are deleted at {clock_time(room.expires)}."
+        f"The room and its figures are deleted at {clock_time(room.expires, tz)}."
     )
     st.caption("Keep this page's address to yourself: it is your teacher link to this room.")
     with st.expander("Alert thresholds"):
@@ -52,32 +57,56 @@ def teacher_page() -> None:
             no_face_seconds=st.slider("A student without a face in view for (seconds)", 15, 600, 60, 15),
             stuck_seconds=st.slider("A student in one negative emotion for (seconds)", 30, 900, 120, 30),
         )
-    room_view(store, room.code, thresholds)
+    room_view(store, room.code, thresholds, tz)
+    report_section(store, room.code, thresholds, tz)
+
+
+@st.fragment
+def report_section(store: RoomStore, code: str, thresholds: Thresholds, tz: tzinfo) -> None:
+    """The reports, made when the teacher asks and handed over as files the session keeps.
+
+    Streamlit builds a download from a function only when it is clicked, and its clean-up of files no
+    page refers to runs after every script run of every session: with students streaming, that
+    file was often gone before the browser fetched it. Files made here from bytes belong to this
+    fragment's buttons until the next press, and `on_click="ignore"` fetches them with no rerun.
+    """
     st.subheader("Report")
-    st.caption("Available at any time; figures up to the moment you download.")
+    if not st.button("Prepare the reports", icon=":material/summarize:", help="The figures up to this moment, as CSV and HTML."):
+        st.caption("Press to make the reports with the figures up to this moment.")
+        return
+    now = time.time()
+    try:
+        data = store.data(code, now)
+    except StoreUnavailable as error:
+        st.warning(f"{error} Press again in a moment.")
+        return
+    except RoomNotFound as error:
+        st.error(str(error))
+        return
     csv_column, html_column = st.columns(2)
     csv_column.download_button(
         "Figures per interval (CSV)",
-        data=lambda: report_csv(store.data(room.code, time.time())),
-        file_name=f"class-{room.code}.csv",
+        data=report_csv(data, until=now, tz=tz).encode(),
+        file_name=f"class-{code}.csv",
         mime="text/csv",
+        on_click="ignore",
     )
     html_column.download_button(
         "Summary page (HTML)",
-        data=lambda: summary_page(store, room.code, thresholds),
-        file_name=f"class-{room.code}.html",
+        data=summary_page(data, now, thresholds, tz).encode(),
+        file_name=f"class-{code}.html",
         mime="text/html",
+        on_click="ignore",
     )
+    st.caption(f"Figures up to {clock_time(now, tz)}. Press again for later figures.")
 
 
-def summary_page(store: RoomStore, code: str, thresholds: Thresholds) -> str:
-    now = time.time()
-    data = store.data(code, now)
-    chart = timeline_chart(timeline(data)).properties(width=700).to_html()
-    return report_html(data, now, thresholds, chart)
+def summary_page(data: RoomData, now: float, thresholds: Thresholds, tz: tzinfo) -> str:
+    return report_html(data, now, thresholds, tz)
 
 
 def create_form(store: RoomStore) -> None:
+    st.warning(LAWFUL_USE, icon=":material/gavel:")
     with st.form("create"):
         title = st.text_input("Class name", max_chars=80, placeholder="e.g. Physics 101, week 5")
         hours = st.select_slider("Delete the room and its figures after (hours)", options=ROOM_HOURS, value=3)
@@ -85,26 +114,27 @@ def create_form(store: RoomStore) -> None:
             try:
                 room = store.create_room(title, hours * 3600, time.time())
             except StoreUnavailable as error:
-                st.error(f"{error}. Try again in a moment.")
+                st.error(f"{error} Try again in a moment.")
                 return
             st.query_params.update({"room": room.code, "key": room.teacher_key})
             st.rerun()
     st.caption("Students see only their own video; you see the class's figures, never their images.")
 
 
-def page_link(page: str, params: dict[str, str]) -> str:
+def page_url(page: str, params: dict[str, str]) -> str:
     parts = urllib.parse.urlsplit(st.context.url or "")
     base = f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
-    return f"{base}/{page}?{urllib.parse.urlencode(params)}"
+    query = f"?{urllib.parse.urlencode(params)}" if params else ""
+    return f"{base}/{page}{query}"
 
 
 @st.fragment(run_every=2.0)
-def room_view(store: RoomStore, code: str, thresholds: Thresholds) -> None:
+def room_view(store: RoomStore, code: str, thresholds: Thresholds, tz: tzinfo) -> None:
     now = time.time()
     try:
         data = store.data(code, now)
     except StoreUnavailable as error:
-        st.warning(f"{error}. The view resumes by itself when it is back.")
+        st.warning(f"{error} The view resumes by itself when it is back.")
         return
     except RoomNotFound as error:
         st.error(str(error))
@@ -118,7 +148,7 @@ def room_view(store: RoomStore, code: str, thresholds: Thresholds) -> None:
     cols[2].metric("Paused", states.count("paused"))
     cols[3].metric("Left or dropped", states.count("left") + states.count("dropped"))
     for flag in flags(data, now, thresholds):
-        st.warning(flag.message, icon=":material/notification_important:")
+        st.warning(flag.render(plain), icon=":material/notification_important:")
     mix, line = st.columns([2, 3])
     with mix:
         st.markdown("**Emotion mix now**")
@@ -129,9 +159,11 @@ def room_view(store: RoomStore, code: str, thresholds: Thresholds) -> None:
             st.info("No face in view yet.")
     with line:
         st.markdown("**Over the lecture (shares per minute)**")
-        history = timeline(data)
+        history = timeline(data, until=now, tz=tz)
         if history.empty:
             st.info("The timeline fills in as students stream.")
         else:
             st.altair_chart(timeline_chart(history), width="stretch")
-    st.table(roster(data, now, thresholds).set_index("student"))
+    table = roster(data, now, thresholds)
+    table["student"] = table["student"].map(plain)
+    st.table(table.set_index("student"))

@@ -11,7 +11,7 @@ from PIL import Image
 
 from emotion.classifier import EmotionClassifier, ModelError
 from emotion.images import MAX_SIDE, ImageError, read_image
-from tests.support.files import BUNDLED_TFLITE, FACES, need, run_probe
+from tests.support.files import BUNDLED_TFLITE, FACES, need, run_probe, write_large_png
 
 PEAK_PROBE = """
 import re, sys
@@ -157,13 +157,7 @@ def test_a_huge_png_is_read_within_half_again_its_decoded_size(tmp_path, mode):
     """Finding 9: a 12000x9000 PNG took the server from 265 MB to 1.12 GB. One upload may cost the
     decoded image (width x height x bands bytes) and half as much again, no more; measured in a fresh process."""
     width, height = 12000, 9000
-    ramp = Image.linear_gradient("L").resize((width, height))  # photo-like: smooth, so the PNG stays small
-    bands = [ramp, ramp.transpose(Image.Transpose.FLIP_LEFT_RIGHT), ramp.transpose(Image.Transpose.FLIP_TOP_BOTTOM)]
-    if mode == "RGBA":
-        bands.append(ramp.transpose(Image.Transpose.ROTATE_180))
-    path = tmp_path / "large.png"
-    Image.merge(mode, bands).save(path, compress_level=1)
-    del ramp, bands
+    path = write_large_png(tmp_path / "large.png", width, height, mode)
     out_width, out_height, peak_rise = (int(v) for v in run_probe(PEAK_PROBE, str(path)).split())
     decoded = width * height * len(mode)
     assert (out_width, out_height) == (MAX_SIDE, MAX_SIDE * 3 // 4)

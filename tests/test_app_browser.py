@@ -199,6 +199,18 @@ def test_the_face_table_fits_its_column_at_1400_px(server, browser):
     page.context.close()
 
 
+def test_no_deploy_button_or_developer_menu_for_users(server, browser):
+    """Finding 11 (1): Streamlit's Deploy button and developer options were shown to every user."""
+    page = open_photo_page(server, browser)
+    page.locator('[data-testid="stMainMenu"]').wait_for(timeout=30_000)
+    assert page.get_by_role("button", name="Deploy").count() == 0
+    assert page.locator('[data-testid="stAppDeployButton"]').count() == 0
+    page.locator('[data-testid="stMainMenu"]').click()
+    page.locator('[data-testid="stMainMenuList"]').wait_for(timeout=10_000)
+    assert page.get_by_text("Clear cache").count() == 0 and page.get_by_text("Rerun").count() == 0
+    page.context.close()
+
+
 @pytest.mark.parametrize("model", ["missing", "truncated"])
 def test_a_bad_model_file_is_explained_on_the_page(browser, tmp_path, model):
     path = tmp_path / "emotion_cnn.tflite"

@@ -12,9 +12,12 @@ from emotion.pipeline import PipelineSettings
 
 PHOTO_MIN_FACE = 40  # photos: groups further away are worth the slower search
 SCALE_FACTORS = {"fast": 1.3, "balanced": 1.2, "thorough": 1.1}  # Haar pyramid step for live video
+ROOM_HOURS = (1, 2, 3, 4, 6, 8, 12)  # how long a teacher can keep a class room open
 PRIVACY_NOTE = (
     "Video frames and photos are processed in the server's memory and are never stored or logged. "
-    "Only the emotion figures shown on the page are kept, for as long as the page is open."
+    "Only the emotion figures shown on the page are kept, for as long as the page is open; in a class "
+    "room, each student's figures are kept on the server until the room expires (at most "
+    f"{max(ROOM_HOURS)} hours after the teacher opens it), then deleted."
 )
 DETECTOR_USES = {
     "haar": "OpenCV's classic cascade, the app's default: frontal faces",

@@ -12,9 +12,7 @@ from emotion.classroom.records import RoomNotFound, RoomStore, StoreUnavailable
 from emotion.classroom.reports import report_csv, report_html
 from webapp.charts import emotion_bars, timeline_chart
 from webapp.resources import shared_store
-from webapp.widgets import clock_time
-
-ROOM_HOURS = (1, 2, 3, 4, 6, 8, 12)
+from webapp.widgets import ROOM_HOURS, clock_time
 
 
 def teacher_page() -> None:

@@ -70,3 +70,34 @@ def test_missing_model_is_explained():
         text=True,
     )
     assert result.returncode == 2 and "python -m emotion.training.train" in result.stderr
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "emotion.annotate", *args], cwd=ROOT, capture_output=True, text=True)
+
+
+def short_video(path):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (640, 480))
+    for _ in range(3):
+        writer.write(letterbox(read_photo("facerec_obama.jpg")))
+    writer.release()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("source", "output", "message"),
+    [
+        ("photo", "out.gifx", r"error: cannot write \S*out\.gifx: there is no image writer for \.gifx files; name it \.jpg"),
+        ("photo", "no-such-folder/out.png", r"error: cannot write \S*out\.png: the folder \S*no-such-folder does not exist"),
+        ("video", "no-such-folder/out.mp4", r"error: cannot write \S*out\.mp4: the folder \S*no-such-folder does not exist"),
+    ],
+    ids=["unknown-suffix", "missing-folder", "video-missing-folder"],
+)
+def test_an_output_that_cannot_be_written_is_explained(tmp_path, source, output, message):
+    """Finding 11 (3): out.gifx gave OpenCV's traceback; a missing folder was blamed on the name."""
+    given = FACES / "facerec_obama.jpg" if source == "photo" else short_video(tmp_path / "clip.mp4")
+    result = run_cli(str(given), str(tmp_path / output))
+    assert result.returncode == 2, result.stderr
+    assert re.search(message, result.stderr), result.stderr
+    assert "Traceback" not in result.stderr and "use a .jpg or .png name" not in result.stderr
+    assert not (tmp_path / output).exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 
 from emotion.annotate import main
 from tests.support.browser import letterbox
-from tests.support.files import FACES, ROOT, read_photo
+from tests.support.files import BUNDLED_TFLITE, FACES, ROOT, read_photo
 
 
 def test_image_json_lists_every_face(capsys, tmp_path):
@@ -101,3 +102,30 @@ def test_an_output_that_cannot_be_written_is_explained(tmp_path, source, output,
     assert re.search(message, result.stderr), result.stderr
     assert "Traceback" not in result.stderr and "use a .jpg or .png name" not in result.stderr
     assert not (tmp_path / output).exists()
+
+
+def test_the_command_line_prints_its_answer_without_litert_notices():
+    """Finding 11 (4): every run printed LiteRT's "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." """
+    result = run_cli(str(FACES / "facerec_obama.jpg"), "--detector", "blazeface")  # both LiteRT models
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("1 face(s): ")
+    assert "XNNPACK" not in result.stderr and not re.search(r"^INFO", result.stderr, re.MULTILINE), result.stderr
+
+
+def test_model_errors_still_reach_the_user(tmp_path):
+    broken = tmp_path / "broken.tflite"
+    broken.write_bytes(BUNDLED_TFLITE.read_bytes()[:5000])
+    result = run_cli(str(FACES / "facerec_obama.jpg"), "--model", str(broken))
+    assert result.returncode == 2
+    assert re.search(r"^error: model file \S+ is not a valid LiteRT model \(.+\)", result.stderr, re.MULTILINE), result.stderr
+
+
+def test_only_litert_notices_are_held_back_from_standard_error(capfd):
+    """What LiteRT's C++ code writes to standard error while an interpreter starts comes through,
+    save its XNNPACK notice: real errors are never hidden."""
+    from emotion.litert import litert_notices_held_back
+
+    with litert_notices_held_back():
+        os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n")
+        os.write(2, b"ERROR: Didn't find op for builtin opcode 'X'\n")
+    assert capfd.readouterr().err == "ERROR: Didn't find op for builtin opcode 'X'\n"

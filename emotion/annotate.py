@@ -22,6 +22,33 @@ from emotion.pipeline import FrameAnalysis, Models, PipelineSettings, analyze_fr
 from emotion.tracking import FaceTracker
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".y4m"}
+IMAGE_HINT = "name it .jpg, .png, .webp, .bmp or .tiff"
+
+
+def check_output(out: Path, video: bool) -> None:
+    """Refuse, before any work, an output whose folder is missing or, for an image, whose suffix OpenCV cannot write."""
+    folder = out.parent
+    if not folder.is_dir():
+        problem = "is not a folder" if folder.exists() else "does not exist"
+        raise ImageError(f"cannot write {out}: the folder {folder} {problem}")
+    if video:
+        return  # the video writer says whether it can write the name once it is opened
+    try:
+        writable = cv2.haveImageWriter(str(out))
+    except cv2.error:  # some codecs, OpenEXR among them, are built in but switched off
+        writable = False
+    if not writable:
+        kind = f"{out.suffix} files" if out.suffix else "names without a suffix"
+        raise ImageError(f"cannot write {out}: there is no image writer for {kind}; {IMAGE_HINT}")
+
+
+def write_image(out: Path, image: np.ndarray) -> None:
+    try:
+        written = cv2.imwrite(str(out), image)
+    except cv2.error as error:
+        raise ImageError(f"cannot write {out}: {getattr(error, 'msg', '') or error}") from None
+    if not written:
+        raise ImageError(f"cannot write {out}: OpenCV could not write the file (is the folder writable, the disk not full?)")
 
 
 def video_frames(path: Path) -> Iterator[np.ndarray]:
@@ -48,6 +75,8 @@ def annotate_video(path: Path, out: Path | None, models: Models, settings: Pipel
         if out is not None:
             if writer is None:
                 writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), fps, analysis.image.shape[1::-1])
+                if not writer.isOpened():
+                    raise ImageError(f"cannot write {out}: OpenCV cannot write a video there; name it .mp4 or .avi")
             writer.write(analysis.image)
         results.append(analysis)
     if writer is not None:
@@ -92,18 +121,21 @@ def main(argv: list[str] | None = None) -> int:
         ),
         max_faces=args.max_faces,
     )
+    video = args.input.suffix.lower() in VIDEO_SUFFIXES
     try:
+        if args.output is not None:
+            check_output(args.output, video)
         models = load_models(args.model)
         if not args.input.is_file():
             raise ImageError(f"{args.input}: no such file")
-        if args.input.suffix.lower() in VIDEO_SUFFIXES:
+        if video:
             frames = annotate_video(args.input, args.output, models, settings)
             report: dict = {"frames": [{"frame": i, **f.to_json()} for i, f in enumerate(frames)]}
             lines = [f"frame {i}: {summary_line(f)}" for i, f in enumerate(frames)]
         else:
             analysis = analyze_frame(read_image(args.input.read_bytes(), str(args.input)), models, settings)
-            if args.output is not None and not cv2.imwrite(str(args.output), analysis.image):
-                raise ImageError(f"could not write {args.output}; use a .jpg or .png name")
+            if args.output is not None:
+                write_image(args.output, analysis.image)
             report, lines = analysis.to_json(), [summary_line(analysis)]
     except (ImageError, ModelError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)

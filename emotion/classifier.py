@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emotion.litert import new_interpreter
 from emotion.preprocess import EMOTIONS, INPUT_SIZE
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "model" / "emotion_cnn.tflite"
@@ -25,14 +26,11 @@ class EmotionClassifier:
     """
 
     def __init__(self, model_path: str | Path = DEFAULT_MODEL, num_threads: int = 1) -> None:
-        from ai_edge_litert.interpreter import Interpreter
-
         path = Path(model_path)
         if not path.is_file():
             raise ModelError(f"model file {path} not found; {TRAIN_HINT}")
         try:
-            self._interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
-            self._interpreter.allocate_tensors()
+            self._interpreter = new_interpreter(path, num_threads)
         except (ValueError, RuntimeError) as error:
             raise ModelError(f"model file {path} is not a valid LiteRT model ({error}); {TRAIN_HINT}") from None
         self._input = self._interpreter.get_input_details()[0]

@@ -20,6 +20,13 @@ EMOTION_COLOURS: dict[str, tuple[int, int, int]] = {
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
+def _band_size(text: str, scale: float) -> tuple[int, int]:
+    """The width and height of the band _text_box draws for `text`."""
+    (width, height), baseline = cv2.getTextSize(text, FONT, scale, max(1, round(scale * 2)))
+    pad = max(2, round(4 * scale))
+    return width + 2 * pad, height + baseline + 2 * pad
+
+
 def _text_box(
     image: np.ndarray, text: str, x: int, y: int, colour: tuple[int, int, int], scale: float, *, above: bool = False
 ) -> int:
@@ -39,9 +46,18 @@ def _text_box(
 
 
 def draw_face(
-    image: np.ndarray, box: tuple[int, int, int, int], probabilities: np.ndarray, *, show_probabilities: bool = False
+    image: np.ndarray,
+    box: tuple[int, int, int, int],
+    probabilities: np.ndarray,
+    *,
+    show_probabilities: bool = False,
+    number: int | None = None,
 ) -> None:
-    """Box the face and label it with its most likely emotion (and optionally every score), in place."""
+    """Box the face and label it with its most likely emotion (and optionally every score), in place.
+
+    With `number`, a small band beside the box's top corner carries it: left of the box where the
+    frame has room, else right of it, else just inside; a table of the faces can then name them.
+    """
     x, y, w, h = (int(v) for v in box)
     best = int(np.argmax(probabilities))
     label = EMOTIONS[best]
@@ -49,7 +65,19 @@ def draw_face(
     scale = float(np.clip(w / 160, 0.45, 1.6))
     cv2.rectangle(image, (x, y), (x + w, y + h), colour, max(2, round(scale * 3)))
     text = f"{label} {probabilities[best]:.0%}"
-    _text_box(image, text, x, y, colour, scale, above=True)  # above the box, or inside where no room
+    label_band = _text_box(image, text, x, y, colour, scale, above=True)  # above the box, or inside where no room
+    if number is not None:
+        tag = str(number)
+        width, _ = _band_size(tag, scale)
+        top = y
+        if x >= width:
+            left = x - width
+        elif x + w + width <= image.shape[1]:
+            left = x + w
+        else:  # inside the box, under the label where the label is inside too
+            left = x
+            top = y if y >= label_band else y + label_band
+        _text_box(image, tag, left, top, colour, scale)
     if show_probabilities:
         row_scale = scale * 0.7
         top = y + h + 2

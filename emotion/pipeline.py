@@ -26,6 +26,7 @@ class PipelineSettings:
     max_faces: int = 20  # bounds the work per frame; the largest faces are kept
     show_probabilities: bool = False
     draw: bool = True
+    number_faces: bool = False  # each face's number (its place in FrameAnalysis.faces, from 1) beside its box
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,12 @@ def analyze_frame(
     drawn = settings.draw and bool(faces)
     if drawn:
         image = frame if draw_in_place and frame.ndim == 3 and frame.shape[2] == 3 else to_bgr(frame)
-        for face in faces:
-            draw_face(image, face.box, face.probabilities, show_probabilities=settings.show_probabilities)
+        for number, face in enumerate(faces, start=1):
+            draw_face(
+                image,
+                face.box,
+                face.probabilities,
+                show_probabilities=settings.show_probabilities,
+                number=number if settings.number_faces else None,
+            )
     return FrameAnalysis(image, faces, skipped, drawn)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 
 from emotion.annotate import main
 from tests.support.browser import letterbox
-from tests.support.files import FACES, ROOT, read_photo
+from tests.support.files import BUNDLED_TFLITE, FACES, ROOT, read_photo
 
 
 def test_image_json_lists_every_face(capsys, tmp_path):
@@ -70,3 +71,61 @@ def test_missing_model_is_explained():
         text=True,
     )
     assert result.returncode == 2 and "python -m emotion.training.train" in result.stderr
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "emotion.annotate", *args], cwd=ROOT, capture_output=True, text=True)
+
+
+def short_video(path):
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (640, 480))
+    for _ in range(3):
+        writer.write(letterbox(read_photo("facerec_obama.jpg")))
+    writer.release()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("source", "output", "message"),
+    [
+        ("photo", "out.gifx", r"error: cannot write \S*out\.gifx: there is no image writer for \.gifx files; name it \.jpg"),
+        ("photo", "no-such-folder/out.png", r"error: cannot write \S*out\.png: the folder \S*no-such-folder does not exist"),
+        ("video", "no-such-folder/out.mp4", r"error: cannot write \S*out\.mp4: the folder \S*no-such-folder does not exist"),
+    ],
+    ids=["unknown-suffix", "missing-folder", "video-missing-folder"],
+)
+def test_an_output_that_cannot_be_written_is_explained(tmp_path, source, output, message):
+    """Finding 11 (3): out.gifx gave OpenCV's traceback; a missing folder was blamed on the name."""
+    given = FACES / "facerec_obama.jpg" if source == "photo" else short_video(tmp_path / "clip.mp4")
+    result = run_cli(str(given), str(tmp_path / output))
+    assert result.returncode == 2, result.stderr
+    assert re.search(message, result.stderr), result.stderr
+    assert "Traceback" not in result.stderr and "use a .jpg or .png name" not in result.stderr
+    assert not (tmp_path / output).exists()
+
+
+def test_the_command_line_prints_its_answer_without_litert_notices():
+    """Finding 11 (4): every run printed LiteRT's "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." """
+    result = run_cli(str(FACES / "facerec_obama.jpg"), "--detector", "blazeface")  # both LiteRT models
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("1 face(s): ")
+    assert "XNNPACK" not in result.stderr and not re.search(r"^INFO", result.stderr, re.MULTILINE), result.stderr
+
+
+def test_model_errors_still_reach_the_user(tmp_path):
+    broken = tmp_path / "broken.tflite"
+    broken.write_bytes(BUNDLED_TFLITE.read_bytes()[:5000])
+    result = run_cli(str(FACES / "facerec_obama.jpg"), "--model", str(broken))
+    assert result.returncode == 2
+    assert re.search(r"^error: model file \S+ is not a valid LiteRT model \(.+\)", result.stderr, re.MULTILINE), result.stderr
+
+
+def test_only_litert_notices_are_held_back_from_standard_error(capfd):
+    """What LiteRT's C++ code writes to standard error while an interpreter starts comes through,
+    save its XNNPACK notice: real errors are never hidden."""
+    from emotion.litert import litert_notices_held_back
+
+    with litert_notices_held_back():
+        os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\n")
+        os.write(2, b"ERROR: Didn't find op for builtin opcode 'X'\n")
+    assert capfd.readouterr().err == "ERROR: Didn't find op for builtin opcode 'X'\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import cv2
 import numpy as np
@@ -18,7 +19,7 @@ from tests.support.browser import (
     start_button,
     streamlit_server,
 )
-from tests.support.files import BUNDLED_TFLITE, FACES, read_photo
+from tests.support.files import BUNDLED_TFLITE, FACES, read_photo, write_large_png
 
 pytestmark = pytest.mark.browser
 CAMERA_PHOTOS = ("facerec_two_people.jpg", "dlib_Tom_Cruise_avp_2014_4.jpg", "facerec_obama.jpg")
@@ -102,6 +103,126 @@ def test_the_face_finder_chosen_in_the_sidebar_is_used(server, browser):
     page.get_by_text("3 face(s) found").wait_for(timeout=30_000)
     assert page.locator('[data-testid="stException"]').count() == 0
     context.close()
+
+
+def open_photo_page(server: str, browser, width: int = 1280):
+    context = browser.new_context(permissions=["camera"], viewport={"width": width, "height": 1200})
+    page = context.new_page()
+    page.goto(f"{server}/photo")
+    return page
+
+
+def upload(page, path) -> None:
+    page.get_by_role("tab", name="Upload a photo").click()
+    page.locator('input[type="file"]').first.set_input_files(str(path))
+
+
+def test_the_photo_page_shows_its_progress_while_a_large_photo_is_read(server, browser, tmp_path):
+    """Finding 9: a 12000x9000 PNG kept the page blank for seconds; now it says what it is doing."""
+    page = open_photo_page(server, browser)
+    upload(page, write_large_png(tmp_path / "large.png"))
+    page.get_by_text("Reading the photo").wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"Read and analysed in [\d.]+ s")).wait_for(timeout=60_000)
+    page.get_by_text("Uploaded photo: 0 face(s) found").wait_for(timeout=10_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.context.close()
+
+
+def test_the_newest_photo_wins_whether_uploaded_or_snapped(server, browser):
+    """Finding 10 (1): a snapshot taken while an upload was present was ignored."""
+    page = open_photo_page(server, browser)
+    upload(page, FACES / "dlib_2008_001322.jpg")
+    page.get_by_text("Uploaded photo: 2 face(s) found").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Take a snapshot").click()
+    page.get_by_role("button", name="Take Photo").click(timeout=30_000)
+    page.get_by_text(re.compile(r"Snapshot: \d+ face\(s\) found")).wait_for(timeout=30_000)
+    assert page.get_by_text("Uploaded photo:").count() == 0
+    upload(page, FACES / "dlib_2008_002506.jpg")  # a new upload wins over the snapshot in turn
+    page.get_by_text("Uploaded photo: 3 face(s) found").wait_for(timeout=30_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.context.close()
+
+
+def page_image(page) -> np.ndarray:
+    """The annotated photo as the page shows it (st.image sends it as a JPEG)."""
+    image = page.locator('[data-testid="stImage"] img').first
+    source = image.get_attribute("src")
+    response = page.context.request.get(source if source.startswith("http") else page.url.split("/photo")[0] + source)
+    return cv2.imdecode(np.frombuffer(response.body(), np.uint8), cv2.IMREAD_COLOR)
+
+
+def table_column(page, column: int, rows: int) -> list[str]:
+    """The text of a column of the page's dataframe (glide's cells for screen readers; column 0 is the index)."""
+    cells = page.locator('[data-testid="stDataFrame"]')
+    return [cells.locator(f'[data-testid="glide-cell-{column}-{row}"]').first.inner_text() for row in range(rows)]
+
+
+def test_photo_faces_are_numbered_on_the_image_as_in_the_table(server, browser, models):
+    """Finding 10 (2): faces in the table could not be matched to the image."""
+    from emotion.images import read_image
+    from emotion.pipeline import analyze_frame
+    from webapp.widgets import photo_settings
+
+    page = open_photo_page(server, browser)
+    upload(page, FACES / "dlib_2008_001322.jpg")
+    page.get_by_text("Uploaded photo: 2 face(s) found").wait_for(timeout=30_000)
+    page.locator('[data-testid="stDataFrame"]').wait_for(timeout=30_000)
+    assert table_column(page, 0, 2) == ["1", "2"]
+    shown = page_image(page)
+    frame = read_image((FACES / "dlib_2008_001322.jpg").read_bytes())
+    numbered = analyze_frame(frame, models, photo_settings()).image
+    plain = analyze_frame(frame, models, photo_settings(number_faces=False)).image
+    numbers = np.any(numbered != plain, axis=2)  # the number bands
+    assert numbers.sum() > 200, "the numbered drawing differs nowhere from the plain one"
+    error = np.abs(shown.astype(int) - numbered.astype(int)).max(axis=2)[numbers].mean()
+    without = np.abs(shown.astype(int) - plain.astype(int)).max(axis=2)[numbers].mean()
+    assert error < 20 < without, f"the page's image is not the numbered one ({error:.0f} against {without:.0f})"
+    page.context.close()
+
+
+def test_the_face_table_fits_its_column_at_1400_px(server, browser):
+    """Finding 10 (3): the table's last columns were cut off at 1400 px wide."""
+    page = open_photo_page(server, browser, width=1400)
+    upload(page, FACES / "dlib_2008_001322.jpg")
+    table = page.locator('[data-testid="stDataFrame"]')
+    table.wait_for(timeout=30_000)
+    table.locator('[data-testid="glide-cell-1-0"]').first.wait_for(state="attached", timeout=10_000)
+    sizes = table.evaluate(
+        """table => {
+          const grid = table.querySelector('.dvn-scroller');
+          const box = table.getBoundingClientRect(), column = table.parentElement.getBoundingClientRect();
+          return {content: grid.scrollWidth, shown: grid.clientWidth, right: box.right, columnRight: column.right};
+        }"""
+    )
+    assert sizes["right"] <= sizes["columnRight"] + 1, sizes
+    assert sizes["content"] <= sizes["shown"] + 1, f"the table is wider than its place: {sizes}"
+    page.context.close()
+
+
+def test_no_deploy_button_or_developer_menu_for_users(server, browser):
+    """Finding 11 (1): Streamlit's Deploy button and developer options were shown to every user."""
+    page = open_photo_page(server, browser)
+    page.locator('[data-testid="stMainMenu"]').wait_for(timeout=30_000)
+    assert page.get_by_role("button", name="Deploy").count() == 0
+    assert page.locator('[data-testid="stAppDeployButton"]').count() == 0
+    page.locator('[data-testid="stMainMenu"]').click()
+    page.locator('[data-testid="stMainMenuList"]').wait_for(timeout=10_000)
+    assert page.get_by_text("Clear cache").count() == 0 and page.get_by_text("Rerun").count() == 0
+    page.context.close()
+
+
+def test_the_privacy_note_says_class_rooms_keep_each_students_figures_until_they_expire(server, browser):
+    """Finding 11 (2): the privacy note left out what class rooms keep."""
+    from webapp.widgets import PRIVACY_NOTE
+
+    page = browser.new_context(viewport={"width": 1280, "height": 1200}).new_page()
+    page.goto(f"{server}/about")
+    privacy = page.locator('[data-testid="stVerticalBlock"]', has=page.get_by_role("heading", name="Privacy")).last
+    privacy.get_by_text(re.compile(r"each student's figures are kept on the server until the room expires")).first.wait_for(
+        timeout=30_000
+    )
+    assert "until the room expires" in PRIVACY_NOTE  # the Live and Photo pages say it too
+    page.context.close()
 
 
 @pytest.mark.parametrize("model", ["missing", "truncated"])

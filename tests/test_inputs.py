@@ -11,7 +11,21 @@ from PIL import Image
 
 from emotion.classifier import EmotionClassifier, ModelError
 from emotion.images import MAX_SIDE, ImageError, read_image
-from tests.support.files import BUNDLED_TFLITE, FACES, need
+from tests.support.files import BUNDLED_TFLITE, FACES, need, run_probe, write_large_png
+
+PEAK_PROBE = """
+import re, sys
+from pathlib import Path
+from emotion.images import read_image
+
+def status_bytes(key):
+    return int(re.search(key + r":\\s+(\\d+) kB", Path("/proc/self/status").read_text()).group(1)) * 1024
+
+data = Path(sys.argv[1]).read_bytes()
+before = status_bytes("VmRSS")
+image = read_image(data, "large.png")
+print(image.shape[1], image.shape[0], status_bytes("VmHWM") - before)
+"""
 
 
 def encode(image: Image.Image, fmt: str, **kwargs) -> bytes:
@@ -136,3 +150,16 @@ def test_odd_image_shapes_are_refused_by_the_grey_conversion():
     with pytest.raises(ValueError, match="grey, BGR or BGRA"):
         to_gray(np.zeros((4, 4, 2), np.uint8))
     assert to_gray(cv2.cvtColor(np.zeros((4, 4, 3), np.uint8), cv2.COLOR_BGR2BGRA)).shape == (4, 4)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_a_huge_png_is_read_within_half_again_its_decoded_size(tmp_path, mode):
+    """Finding 9: a 12000x9000 PNG took the server from 265 MB to 1.12 GB. One upload may cost the
+    decoded image (width x height x bands bytes) and half as much again, no more; measured in a fresh process."""
+    width, height = 12000, 9000
+    path = write_large_png(tmp_path / "large.png", width, height, mode)
+    out_width, out_height, peak_rise = (int(v) for v in run_probe(PEAK_PROBE, str(path)).split())
+    decoded = width * height * len(mode)
+    assert (out_width, out_height) == (MAX_SIDE, MAX_SIDE * 3 // 4)
+    bound = 1.5 * decoded
+    assert peak_rise <= bound, f"reading took {peak_rise / 2**20:.0f} MiB at its peak; the bound is {bound / 2**20:.0f} MiB"

@@ -68,6 +68,35 @@ def test_drawing_marks_the_faces_and_leaves_the_input_untouched(models):
     assert changed[y + h // 3 : y + 2 * h // 3, x + w // 3 : x + 2 * w // 3].mean() < 0.01  # the face itself is not covered
 
 
+def test_numbered_faces_carry_their_number_beside_the_box(models):
+    """Finding 10 (2): the Photo page numbers each face on the image as in its table."""
+    image = read_photo("dlib_2008_001322.jpg")
+    plain = analyze_frame(image, models, FULL_RES)
+    numbered = analyze_frame(image, models, PipelineSettings(FULL_RES.detection, max_faces=50, number_faces=True))
+    assert [face.box for face in numbered.faces] == [face.box for face in plain.faces] and len(plain.faces) == 2
+    bands = np.any(numbered.image != plain.image, axis=2)
+    beside = [bands[y : y + h // 2, max(0, x - w // 2) : x + 2] for x, y, w, h in (face.box for face in numbered.faces)]
+    assert all(band.sum() > 150 for band in beside), "no number band left of a box's top corner"
+    assert bands.sum() == sum(band.sum() for band in beside), "something besides the number bands changed"
+
+
+def test_a_number_goes_right_of_a_box_at_the_left_edge_and_under_the_label_in_a_box_that_fills_the_frame():
+    from emotion.drawing import _band_size, draw_face
+
+    def number_pixels(box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+        image = np.zeros((240, 320, 3), np.uint8)
+        draw_face(image, box, np.eye(7)[3])
+        plain = image.copy()
+        draw_face(image, box, np.eye(7)[3], number=7)
+        return np.nonzero(np.any(image != plain, axis=2))
+
+    rows, columns = number_pixels((2, 100, 120, 120))
+    assert len(rows) > 100 and columns.min() >= 2 + 120 - 1 and rows.min() >= 100  # right of the box, at its top
+    rows, columns = number_pixels((0, 0, 320, 240))  # the label is inside the box, at its top
+    label_height = _band_size("Happy 100%", 1.6)[1]
+    assert len(rows) > 100 and rows.min() >= label_height and columns.max() < 80  # under the label, at the left
+
+
 def test_no_face_gives_no_result_and_an_unchanged_frame(models):
     tiny_crowd = cv2.resize(read_photo("dlib_bald_guys.jpg"), (200, 156), interpolation=cv2.INTER_AREA)
     analysis = analyze_frame(tiny_crowd, models, FULL_RES)  # faces of ~8 pixels: below the minimum size

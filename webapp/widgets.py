@@ -14,9 +14,12 @@ from emotion.pipeline import PipelineSettings
 
 PHOTO_MIN_FACE = 40  # photos: groups further away are worth the slower search
 SCALE_FACTORS = {"fast": 1.3, "balanced": 1.2, "thorough": 1.1}  # Haar pyramid step for live video
+ROOM_HOURS = (1, 2, 3, 4, 6, 8, 12)  # how long a teacher can keep a class room open
 PRIVACY_NOTE = (
     "Video frames and photos are processed in the server's memory and are never stored or logged. "
-    "Only the emotion figures shown on the page are kept, for as long as the page is open."
+    "Only the emotion figures shown on the page are kept, for as long as the page is open; in a class "
+    "room, each student's figures are kept on the server until the room expires (at most "
+    f"{max(ROOM_HOURS)} hours after the teacher opens it), then deleted."
 )
 LAWFUL_USE = (
     "**Where a class room may not be used.** The EU AI Act (Regulation 2024/1689, Article 5(1)(f)) forbids "
@@ -96,27 +99,42 @@ def sidebar_settings(*, live: bool) -> PipelineSettings:
         key="min_face",
         help="Smaller faces are ignored: lower it for people far from the camera, raise it to skip the background and go faster.",
     )
-    scale_factor = 1.1  # photos: the most thorough search; time matters less than for video
-    if live:
-        thoroughness = st.sidebar.select_slider(
-            "Search thoroughness",
-            options=list(SCALE_FACTORS),
-            value="balanced",
-            key="thoroughness",
-            disabled=not haar,
-            help="How finely the Haar cascade searches every size: thorough finds a few more faces, fast keeps video smooth.",
-        )
-        scale_factor = SCALE_FACTORS[thoroughness]
+    if not live:
+        show_probabilities = st.sidebar.toggle("Show every emotion's probability", key="show_probabilities")
+        return photo_settings(detector, strictness, min_face, show_probabilities)
+    thoroughness = st.sidebar.select_slider(
+        "Search thoroughness",
+        options=list(SCALE_FACTORS),
+        value="balanced",
+        key="thoroughness",
+        disabled=not haar,
+        help="How finely the Haar cascade searches every size: thorough finds a few more faces, fast keeps video smooth.",
+    )
     show_probabilities = st.sidebar.toggle("Show every emotion's probability", key="show_probabilities")
     detection = DetectionSettings(
-        scale_factor=scale_factor,
+        scale_factor=SCALE_FACTORS[thoroughness],
         min_neighbors=strictness,
         min_face=min_face,
-        detect_width=320 if live else None,
+        detect_width=320,
         detector=detector,
     )
-    return PipelineSettings(detection=detection, show_probabilities=show_probabilities, max_faces=20 if live else 50)
+    return PipelineSettings(detection=detection, show_probabilities=show_probabilities, max_faces=20)
 
+
+def photo_settings(
+    detector: str = "haar",
+    strictness: int = 5,
+    min_face: int = PHOTO_MIN_FACE,
+    show_probabilities: bool = False,
+    *,
+    number_faces: bool = True,
+) -> PipelineSettings:
+    """The Photo page's pipeline: the most thorough search at full size (time matters less than for
+    video), up to 50 faces, each numbered on the image as in the page's table."""
+    detection = DetectionSettings(
+        scale_factor=1.1, min_neighbors=strictness, min_face=min_face, detect_width=None, detector=detector
+    )
+    return PipelineSettings(detection=detection, show_probabilities=show_probabilities, max_faces=50, number_faces=number_faces)
 
 
 def viewer_timezone() -> tzinfo:

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from emotion.detection import BoxFit, DetectionSettings, DetectorError, frame_boxes
+from emotion.litert import new_interpreter
 
 SUPPRESSION_IOU = 0.3  # MediaPipe's min_suppression_threshold
 RAW_SCORE_LIMIT = 80.0  # MediaPipe clips raw scores at 100; 80 keeps the sigmoid finite in float32
@@ -136,13 +137,10 @@ class BlazeFaceDetector:
     def _interpreter(self) -> Any:
         interpreter = getattr(self._local, "interpreter", None)
         if interpreter is None:
-            from ai_edge_litert.interpreter import Interpreter
-
             if not self.path.is_file():
                 raise DetectorError(f"face detector model {self.path} not found; restore model/detectors/ from git")
             try:
-                interpreter = Interpreter(model_path=str(self.path), num_threads=1)
-                interpreter.allocate_tensors()
+                interpreter = new_interpreter(self.path, num_threads=1)
             except (ValueError, RuntimeError) as error:
                 raise DetectorError(f"face detector model {self.path} is not a valid LiteRT model ({error})") from None
             self._local.interpreter = interpreter

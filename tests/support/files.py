@@ -36,6 +36,17 @@ def read_photo(name: str) -> np.ndarray:
     return image
 
 
+def write_large_png(path: Path, width: int = 12000, height: int = 9000, mode: str = "RGB") -> Path:
+    """A photo-sized PNG (a smooth ramp per band, so the file stays small): the upload of finding 9."""
+    from PIL import Image
+
+    ramp = Image.linear_gradient("L").resize((width, height))
+    turns = [None, Image.Transpose.FLIP_LEFT_RIGHT, Image.Transpose.FLIP_TOP_BOTTOM, Image.Transpose.ROTATE_180]
+    bands = [ramp if turn is None else ramp.transpose(turn) for turn in turns[: len(mode)]]
+    Image.merge(mode, bands).save(path, compress_level=1)
+    return path
+
+
 def run_probe(source: str, *args: str, env: dict[str, str] | None = None) -> str:
     """Run `source` in a fresh Python process from the project root; its standard output.
 

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from emotion.training.artifacts import METRICS_FILE
-from webapp.widgets import LAWFUL_USE, PRIVACY_NOTE
+from webapp.widgets import LAWFUL_USE, PRIVACY_NOTE, ROOM_HOURS
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "model"
 
@@ -26,6 +26,14 @@ def about_page() -> None:
     st.markdown(LAWFUL_USE)
     st.subheader("Privacy")
     st.write(PRIVACY_NOTE)
+    st.markdown(
+        "**In a class room.** While a student's camera runs on *Join a class*, the page sends the room only "
+        "emotion figures (seven numbers per face, about three times a second), under the display name the "
+        "student chose or as 'student N'; never an image. The server keeps every student's figures for the "
+        f"room's whole life, {min(ROOM_HOURS)} to {max(ROOM_HOURS)} hours as the teacher chose when opening it, "
+        "and deletes the room and all of them when it expires. Until then the teacher sees them on *Class mood* "
+        "and can download them as a report (CSV or HTML); a downloaded report is the teacher's to keep or delete."
+    )
     metrics_path = MODEL_DIR / METRICS_FILE
     if not metrics_path.exists():
         st.warning("model/metrics.json is missing: run `python -m emotion.training.report` to produce the model's figures.")

@@ -13,9 +13,7 @@ from emotion.classroom.records import RoomData, RoomNotFound, RoomStore, StoreUn
 from emotion.classroom.reports import report_csv, report_html
 from webapp.charts import emotion_bars, timeline_chart
 from webapp.resources import shared_store
-from webapp.widgets import LAWFUL_USE, clock_time, plain, viewer_timezone
-
-ROOM_HOURS = (1, 2, 3, 4, 6, 8, 12)
+from webapp.widgets import LAWFUL_USE, ROOM_HOURS, clock_time, plain, viewer_timezone
 
 
 def teacher_page() -> None:

@@ -3,6 +3,8 @@ tests and bench/ondevice_latency.py."""
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 import cv2
 import numpy as np
 
@@ -16,7 +18,11 @@ SETUP = """async (settings) => {
   }
   window.settings = settings;
   window.pipeline = await M.OnDevicePipeline.create(settings);
-  window.bytes = async (name) => new Uint8Array(await (await fetch('/test-data/' + name)).arrayBuffer());
+  window.bytes = async (name) => {
+    const response = await fetch('/test-data/' + encodeURIComponent(name));
+    if (!response.ok) throw new Error(`test data ${name}: HTTP ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  };
 }"""
 
 
@@ -34,8 +40,15 @@ class OnDevicePage:
     def __init__(self, browser, url: str, settings: dict) -> None:
         self.page = fresh_page(browser, url)
         self.data: dict[str, bytes] = {}
-        self.page.route("**/test-data/*", lambda route: route.fulfill(body=self.data[route.request.url.rsplit("/", 1)[1]]))
+        self.page.route("**/test-data/*", self._serve)
         self.page.evaluate(SETUP, settings)
+
+    def _serve(self, route) -> None:
+        data = self.data.get(unquote(route.request.url.rsplit("/", 1)[1]))
+        if data is None:
+            route.fulfill(status=404, body="nothing was put under this name")
+        else:
+            route.fulfill(body=data)
 
     def put(self, name: str, data: bytes) -> None:
         self.data[name] = data

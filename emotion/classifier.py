@@ -44,6 +44,9 @@ class EmotionClassifier:
                 f"but the app needs {expected_in} faces in and {expected_out} emotion scores out; {TRAIN_HINT}"
             )
         self._batch = int(self._input["shape"][0])
+        # A model exported with a fixed batch (the browser's copy, python -m emotion.training.export
+        # --batch N) cannot be resized: it is run on its batch size at a time, the last one padded.
+        self.fixed_batch = int(self._input["shape_signature"][0]) != -1
         self._lock = threading.Lock()
         self.path = path
 
@@ -52,6 +55,8 @@ class EmotionClassifier:
         if len(faces) == 0:
             return np.empty((0, len(EMOTIONS)), dtype=np.float32)
         faces = np.ascontiguousarray(faces, dtype=np.float32)
+        if self.fixed_batch:
+            return self._predict_in_fixed_batches(faces)
         with self._lock:
             if len(faces) != self._batch:
                 self._interpreter.resize_tensor_input(self._input["index"], [len(faces), INPUT_SIZE, INPUT_SIZE, 1])
@@ -60,3 +65,14 @@ class EmotionClassifier:
             self._interpreter.set_tensor(self._input["index"], faces)
             self._interpreter.invoke()
             return self._interpreter.get_tensor(self._output["index"]).copy()
+
+    def _predict_in_fixed_batches(self, faces: np.ndarray) -> np.ndarray:
+        padding = -len(faces) % self._batch
+        padded = np.concatenate([faces, np.zeros((padding, *faces.shape[1:]), np.float32)]) if padding else faces
+        outputs = []
+        with self._lock:
+            for start in range(0, len(padded), self._batch):
+                self._interpreter.set_tensor(self._input["index"], padded[start : start + self._batch])
+                self._interpreter.invoke()
+                outputs.append(self._interpreter.get_tensor(self._output["index"]).copy())
+        return np.concatenate(outputs)[: len(faces)]

@@ -45,8 +45,9 @@ class FaceTracker:
         ids = list(self._tracks)
         overlaps = iou(boxes, np.stack([self._tracks[i].box for i in ids])) if ids and len(boxes) else np.zeros((len(boxes), 0))
         assigned: list[int] = [-1] * len(boxes)
-        # Greedy matching, best overlap first: plenty for the few faces of a webcam frame.
-        for flat in np.argsort(-overlaps, axis=None):
+        # Greedy matching, best overlap first: plenty for the few faces of a webcam frame. Ties go to
+        # the earlier face, then the older track (a stable sort), as the browser's tracker.js does.
+        for flat in np.argsort(-overlaps, axis=None, kind="stable"):
             face, track = np.unravel_index(flat, overlaps.shape)
             if overlaps[face, track] < self.min_iou:
                 break

@@ -4,6 +4,7 @@
                     <-  emotion.classroom  <-  webapp
                     <-  emotion.training (only its artifact names reach webapp)
     tests.support   <-  tests, bench
+    scripts (maintenance: the standard library only)
 
 Every import statement of every module is read, those inside functions included.
 """
@@ -29,8 +30,9 @@ RULES: dict[str, tuple[set[str], set[str]]] = {
     "webapp": ({"emotion", "emotion.live", "emotion.classroom", "emotion.training.artifacts", "webapp"}, {"tensorflow", "keras"}),
     "tests.support": ({"emotion", "tests.support"}, set()),
     "bench": ({"emotion", "emotion.live", "emotion.training", "tests.support", "bench"}, set()),
+    "scripts": ({"scripts"}, HEAVY | {"numpy", "cv2", "ai_edge_litert"}),
 }
-PROJECT = ("emotion", "webapp", "tests", "bench")
+PROJECT = ("emotion", "webapp", "tests", "bench", "scripts")
 
 
 def layer_of(module: str) -> str:
@@ -81,7 +83,7 @@ def wrong_way(module: str, source: str, package: str | None = None) -> list[str]
 
 
 def project_modules() -> list[Path]:
-    folders = [ROOT / "emotion", ROOT / "webapp", ROOT / "tests" / "support", ROOT / "bench"]
+    folders = [ROOT / "emotion", ROOT / "webapp", ROOT / "tests" / "support", ROOT / "bench", ROOT / "scripts"]
     return sorted(path for folder in folders for path in folder.rglob("*.py"))
 
 
@@ -112,6 +114,8 @@ def test_the_app_script_imports_as_the_web_app_does():
         ("webapp.pages.about", "import keras", "keras"),
         ("tests.support.browser", "from tests.conftest import need", "tests.conftest.need"),
         ("tests.support.soak", "from bench.soak import main", "bench.soak.main"),
+        ("scripts.fetch_litertjs", "from emotion.preprocess import EMOTIONS", "emotion.preprocess.EMOTIONS"),
+        ("scripts.fetch_litertjs", "import numpy", "numpy"),
     ],
 )
 def test_a_wrong_way_import_is_caught(module, source, broken):

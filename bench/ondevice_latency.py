@@ -1,0 +1,111 @@
+"""The on-device pipeline's time per frame in chromium (static/ondevice/, LiteRT.js on one thread).
+
+    taskset -c 0 python bench/ondevice_latency.py              # one core, as a modest laptop gives a tab
+    taskset -c 0 python bench/ondevice_latency.py --fer fer2013.zip   # and the browser's PublicTest accuracy
+
+The real server serves the files; Debian's chromium (headless) loads LiteRT.js and both models once,
+then analyzes bench/frames.py's 640x480 frames (0, 1, 3 and 12 faces) from a canvas: the canvas read,
+BlazeFace short range, the emotion CNN once per face, tracking. Prints the load time and median and
+p95 of `analyze`, of detection alone and of one face's classification, after 3 warm-ups.
+--fer scores the FER-2013 split in the browser, one face per call, against the served model in Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+
+from bench.frames import scenario_frames
+from emotion.classifier import EmotionClassifier
+from emotion.ondevice import browser_settings
+from tests.support.browser import CHROMIUM, chromium_args, streamlit_server
+from tests.support.files import BUNDLED_TFLITE
+from tests.support.ondevice import OnDevicePage, rgba
+
+TIMINGS = """async ([name, width, height, repeats]) => {
+  const canvas = new OffscreenCanvas(width, height);
+  canvas.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray((await bytes(name)).buffer), width, height), 0, 0);
+  const frame = M.frameFrom(canvas), grey = M.greyFromRGBA(frame.data, width, height);
+  const time = async (fn) => {
+    for (let i = 0; i < 3; i++) await fn();
+    const samples = [];
+    for (let i = 0; i < repeats; i++) { const start = performance.now(); await fn(); samples.push(performance.now() - start); }
+    return samples;
+  };
+  pipeline.reset();
+  const faces = (await pipeline.analyze(canvas)).faces.length;
+  const analyze = await time(() => pipeline.analyze(canvas));
+  const detect = await time(() => pipeline.detect(frame.data, width, height));
+  const box = faces ? (await pipeline.analyze(canvas, { track: false })).faces[0].box : null;
+  const classify = box ? await time(() => pipeline.classify(M.faceToInput(grey, width, height, box))) : [];
+  return { faces, analyze, detect, classify };
+}"""
+
+SCORE = """async () => {
+  const all = new Float32Array((await bytes('faces')).buffer), size = 48 * 48, out = [];
+  for (let i = 0; i < all.length / size; i++) {
+    out.push(Array.from(await pipeline.classify(all.subarray(i * size, (i + 1) * size))));
+  }
+  return out;
+}"""
+
+
+def figures(samples: list[float]) -> str:
+    if not samples:
+        return "-"
+    return f"{statistics.median(samples):.1f} / {float(np.percentile(samples, 95)):.1f} ms"
+
+
+def score_fer(page: OnDevicePage, data: str) -> None:
+    from emotion.training.data import load_split
+
+    split = load_split(data, "val")
+    faces = split.images.astype(np.float32)[..., np.newaxis] / 255
+    page.put("faces", faces.tobytes())
+    started = time.perf_counter()
+    browser = np.array(page.evaluate(SCORE))
+    seconds = time.perf_counter() - started
+    served = EmotionClassifier(BUNDLED_TFLITE).predict(faces)
+    labels, expected = browser.argmax(1), served.argmax(1)
+    print(f"FER-2013 PublicTest, {len(faces)} faces in {seconds:.1f} s in the browser")
+    print(f"  accuracy: browser {(labels == split.labels).mean():.4f}, served model {(expected == split.labels).mean():.4f}")
+    print(f"  same label for {(labels == expected).mean():.2%}; largest difference {np.abs(browser - served).max():.2e}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python bench/ondevice_latency.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=100)
+    parser.add_argument("--fer", help="fer2013.zip (or its folder, or the CSV): also score its PublicTest faces in the browser")
+    args = parser.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    with streamlit_server() as server, sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=chromium_args())
+        started = time.perf_counter()
+        page = OnDevicePage(chromium, server.url, browser_settings())
+        print(f"page, LiteRT.js and both models loaded in {time.perf_counter() - started:.2f} s")
+        print(f"{'frame':<10} {'faces':>5}  {'analyze (median / p95)':>24}  {'detect':>18}  {'classify one face':>18}")
+        for name, frame in scenario_frames().items():
+            height, width = frame.shape[:2]
+            page.put(name, rgba(frame))
+            found = page.evaluate(TIMINGS, [name, width, height, args.repeats])
+            print(
+                f"{name:<10} {found['faces']:>5}  {figures(found['analyze']):>24}  {figures(found['detect']):>18}  "
+                f"{figures(found['classify']):>18}"
+            )
+        if args.fer:
+            score_fer(page, args.fer)
+        print(f"chromium {chromium.version}, user agent {page.evaluate('navigator.userAgent')}")
+        chromium.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

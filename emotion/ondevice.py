@@ -1,0 +1,57 @@
+"""What the browser's pipeline (static/ondevice/, issue #14) takes from the Python one.
+
+The students' browsers find faces and read emotions themselves, with the same models, and must do
+it as the server does. Every number both sides use is written here, in Python, once: the page
+hands `browser_settings()` to static/ondevice/pipeline.js, which has no defaults of its own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from emotion.detection import DetectionSettings
+from emotion.detection.blazeface import RAW_SCORE_LIMIT, SHORT_RANGE, SUPPRESSION_IOU
+from emotion.drawing import EMOTION_COLOURS
+from emotion.pipeline import PipelineSettings
+from emotion.preprocess import EMOTIONS, INPUT_SIZE
+from emotion.tracking import FaceTracker
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"  # served at /app/static/
+# What the browser loads, relative to the static folder's URL.
+BROWSER_FILES = {
+    "litert": "litert/index.js",
+    "runtime": "litert/wasm/litert_wasm_compat_internal.js",
+    "detector": f"models/{SHORT_RANGE.file}",
+    "emotion": "models/emotion_cnn_b1.tflite",
+}
+
+
+def css_colour(bgr: tuple[int, int, int]) -> str:
+    blue, green, red = bgr
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
+def browser_settings(pipeline: PipelineSettings = PipelineSettings()) -> dict:
+    """The browser pipeline's settings as JSON-ready data: files, models' constants, tracker, drawing."""
+    detection: DetectionSettings = pipeline.detection
+    tracker = FaceTracker()
+    fit = SHORT_RANGE.fit
+    return {
+        "files": dict(BROWSER_FILES),
+        "emotions": list(EMOTIONS),
+        "colours": {name: css_colour(bgr) for name, bgr in EMOTION_COLOURS.items()},
+        "inputSize": INPUT_SIZE,
+        "detector": {
+            "inputSize": SHORT_RANGE.input_size,
+            "strides": list(SHORT_RANGE.strides),
+            "anchorsPerLayer": SHORT_RANGE.anchors_per_layer,
+            "minScore": SHORT_RANGE.min_score if detection.min_score is None else detection.min_score,
+            "rawScoreLimit": RAW_SCORE_LIMIT,
+            "suppressionIou": SUPPRESSION_IOU,
+            "fit": {"width": fit.width, "height": fit.height, "centreDown": fit.centre_down},
+        },
+        "tracker": {"window": tracker.window, "minIou": tracker.min_iou, "maxMissed": tracker.max_missed},
+        "minFace": detection.min_face,
+        "maxFaces": pipeline.max_faces,
+    }
+

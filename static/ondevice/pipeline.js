@@ -1,0 +1,142 @@
+// One frame in, each face's box and smoothed emotion out, in the browser: emotion/pipeline.py's
+// analyze_frame with BlazeFace (short range) as the face finder, both models run by LiteRT.js on
+// the CPU (WebAssembly, one thread). `settings` is emotion.ondevice.browser_settings() from Python.
+
+import { anchorCentres, detectFaces } from './blazeface.js';
+import { faceToInput, greyFromRGBA, rgbFromRGBA } from './preprocess.js';
+import { FaceTracker } from './tracker.js';
+
+const STATIC_URL = new URL('../', import.meta.url).href; // the folder Streamlit serves as /app/static/
+
+// A failed <script> load rejects with an Event, which says nothing when printed.
+const reason = (error) => (error instanceof Error ? error.message : error?.type === 'error' ? 'the script did not load' : String(error));
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms / 1000} s`)), ms); });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** LiteRT.js, its WebAssembly runtime loaded (once per page). Errors name the URL that failed. */
+export async function loadLiteRt(files, { staticUrl = STATIC_URL, timeoutMs = 60000 } = {}) {
+  const moduleUrl = new URL(files.litert, staticUrl).href;
+  const runtimeUrl = new URL(files.runtime, staticUrl).href;
+  let litert;
+  try {
+    litert = await import(moduleUrl);
+  } catch (error) {
+    throw new Error(`LiteRT.js could not be imported from ${moduleUrl}: ${reason(error)}`);
+  }
+  try {
+    await withTimeout(litert.getGlobalLiteRtPromise() ?? litert.loadLiteRt(runtimeUrl), timeoutMs, 'LiteRT.js runtime');
+  } catch (error) {
+    throw new Error(`LiteRT.js's WebAssembly runtime did not load from ${runtimeUrl}: ${reason(error)}`);
+  }
+  return litert;
+}
+
+/** A .tflite model compiled for the CPU; `expected` lists its input and output shapes. */
+export async function loadModel(litert, url, expected) {
+  const response = await fetch(url).catch((error) => { throw new Error(`model ${url} could not be fetched: ${reason(error)}`); });
+  if (!response.ok) throw new Error(`model ${url} could not be fetched: HTTP ${response.status}`);
+  let model;
+  try {
+    model = await litert.loadAndCompile(new Uint8Array(await response.arrayBuffer()), { accelerator: 'wasm' });
+  } catch (error) {
+    throw new Error(`model ${url} is not a model LiteRT.js can run: ${reason(error)}`);
+  }
+  const shapes = (details) => details.map((d) => Array.from(d.shape).join('x')).sort().join(', ');
+  const found = { inputs: shapes(model.getInputDetails()), outputs: shapes(model.getOutputDetails()) };
+  const wanted = { inputs: expected.inputs.map((s) => s.join('x')).sort().join(', '), outputs: expected.outputs.map((s) => s.join('x')).sort().join(', ') };
+  if (found.inputs !== wanted.inputs || found.outputs !== wanted.outputs) {
+    model.delete();
+    throw new Error(`model ${url} takes ${found.inputs} and gives ${found.outputs}, not ${wanted.inputs} and ${wanted.outputs}`);
+  }
+  return model;
+}
+
+/** The pixels of a video, canvas, image or ImageData, as ImageData (RGBA). */
+export function frameFrom(source) {
+  if (source instanceof ImageData) return source;
+  const width = source.videoWidth ?? source.naturalWidth ?? source.width;
+  const height = source.videoHeight ?? source.naturalHeight ?? source.height;
+  if (!width || !height) throw new Error('the frame has no pixels yet (is the video playing?)');
+  const canvas = new OffscreenCanvas(width, height);
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  context.drawImage(source, 0, 0);
+  return context.getImageData(0, 0, width, height);
+}
+
+export class OnDevicePipeline {
+  /** Loads LiteRT.js and both models; rejects with a clear message when any of them fails. */
+  static async create(settings, options = {}) {
+    const staticUrl = options.staticUrl ?? STATIC_URL;
+    const litert = await loadLiteRt(settings.files, { ...options, staticUrl });
+    const side = settings.detector.inputSize, anchors = anchorCentres(settings.detector);
+    const detector = await loadModel(litert, new URL(settings.files.detector, staticUrl).href,
+      { inputs: [[1, side, side, 3]], outputs: [[1, anchors.length / 2, 16], [1, anchors.length / 2, 1]] });
+    const size = settings.inputSize;
+    const classifier = await loadModel(litert, new URL(settings.files.emotion, staticUrl).href,
+      { inputs: [[1, size, size, 1]], outputs: [[1, settings.emotions.length]] })
+      .catch((error) => { detector.delete(); throw error; });
+    return new OnDevicePipeline(settings, litert, detector, classifier, anchors);
+  }
+
+  constructor(settings, litert, detector, classifier, anchors) {
+    Object.assign(this, { settings, litert, detector, classifier, anchors });
+    this.tracker = new FaceTracker(settings.tracker);
+  }
+
+  async run(model, data, shape) {
+    const input = new this.litert.Tensor(data, shape);
+    try {
+      const outputs = await model.run(input);
+      const arrays = outputs.map((tensor) => tensor.toTypedArray().slice());
+      outputs.forEach((tensor) => tensor.delete());
+      return arrays;
+    } finally {
+      input.delete();
+    }
+  }
+
+  /** Face boxes [x, y, w, h] in an RGBA frame, largest first (BlazeFaceDetector.detect). */
+  async detect(rgba, width, height, minFace = this.settings.minFace) {
+    const side = this.settings.detector.inputSize;
+    const run = async (input) => {
+      const outputs = await this.run(this.detector, input, [1, side, side, 3]);
+      return outputs.sort((a, b) => b.length - a.length); // boxes (16 values an anchor) first
+    };
+    return detectFaces(rgbFromRGBA(rgba, width, height), width, height, this.settings.detector, this.anchors, run, minFace);
+  }
+
+  /** Emotion probabilities (Float32Array, settings.emotions order) of one 48x48 input in [0, 1]. */
+  async classify(input) {
+    const size = this.settings.inputSize;
+    return (await this.run(this.classifier, input, [1, size, size, 1]))[0];
+  }
+
+  /**
+   * Faces of one frame (video, canvas, image or ImageData): [{box, probabilities, trackId, label,
+   * confidence}] largest first, probabilities smoothed over the last frames, and the faces left
+   * unlabelled beyond settings.maxFaces.
+   */
+  async analyze(source, { minFace = this.settings.minFace, track = true } = {}) {
+    const { data, width, height } = frameFrom(source);
+    const found = await this.detect(data, width, height, minFace);
+    const boxes = found.slice(0, this.settings.maxFaces);
+    const grey = greyFromRGBA(data, width, height);
+    const probabilities = [];
+    for (const box of boxes) probabilities.push(await this.classify(faceToInput(grey, width, height, box, this.settings.inputSize)));
+    const { ids, smoothed } = track ? this.tracker.update(boxes, probabilities) : { ids: boxes.map(() => null), smoothed: probabilities };
+    const faces = boxes.map((box, i) => {
+      const best = smoothed[i].indexOf(Math.max(...smoothed[i]));
+      return { box, probabilities: Array.from(smoothed[i]), trackId: ids[i], label: this.settings.emotions[best], confidence: smoothed[i][best] };
+    });
+    return { faces, skipped: found.length - boxes.length, width, height };
+  }
+
+  /** Forget the tracked faces (a new stream). */
+  reset() { this.tracker = new FaceTracker(this.settings.tracker); }
+
+  close() { this.detector.delete(); this.classifier.delete(); }
+}

@@ -1,0 +1,65 @@
+"""A chromium page that runs the on-device pipeline (static/ondevice/) from the real server, for the
+tests and bench/ondevice_latency.py."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+import cv2
+import numpy as np
+
+# Imports every module into window.M and loads the pipeline as window.pipeline; window.bytes(name)
+# fetches what OnDevicePage.put stored.
+SETUP = """async (settings) => {
+  const folder = '/app/static/ondevice/';
+  window.M = {};
+  for (const name of ['preprocess', 'blazeface', 'tracker', 'pipeline', 'draw']) {
+    Object.assign(M, await import(folder + name + '.js'));
+  }
+  window.settings = settings;
+  window.pipeline = await M.OnDevicePipeline.create(settings);
+  window.bytes = async (name) => {
+    const response = await fetch('/test-data/' + encodeURIComponent(name));
+    if (!response.ok) throw new Error(`test data ${name}: HTTP ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  };
+}"""
+
+
+def fresh_page(browser, url: str):
+    """A page in a new context (its own LiteRT.js globals) on the app's origin, so that it may import from /app/static/."""
+    page = browser.new_context().new_page()
+    page.goto(f"{url}/_stcore/health")
+    return page
+
+
+class OnDevicePage:
+    """A page with the pipeline loaded; binary data reaches it through a route: put('name', data) is
+    fetched as /test-data/name, never over the network and never as JSON."""
+
+    def __init__(self, browser, url: str, settings: dict) -> None:
+        self.page = fresh_page(browser, url)
+        self.data: dict[str, bytes] = {}
+        self.page.route("**/test-data/*", self._serve)
+        self.page.evaluate(SETUP, settings)
+
+    def _serve(self, route) -> None:
+        data = self.data.get(unquote(route.request.url.rsplit("/", 1)[1]))
+        if data is None:
+            route.fulfill(status=404, body="nothing was put under this name")
+        else:
+            route.fulfill(body=data)
+
+    def put(self, name: str, data: bytes) -> None:
+        self.data[name] = data
+
+    def evaluate(self, script: str, arg=None):
+        return self.page.evaluate(script, arg)
+
+    def close(self) -> None:
+        self.page.context.close()
+
+
+def rgba(image: np.ndarray) -> bytes:
+    """A BGR frame's pixels as a canvas holds them."""
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGBA).tobytes()

@@ -1,0 +1,334 @@
+"""On-device recognition's groundwork (issue #14): the files static/ serves, and the browser's pipeline
+(static/ondevice/) against the Python one, in real chromium on the real models."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from emotion import PipelineSettings, analyze_frame
+from emotion.classifier import EmotionClassifier
+from emotion.detection import DETECTOR_DIR, DetectionSettings
+from emotion.detection.blazeface import SHORT_RANGE
+from emotion.drawing import EMOTION_COLOURS
+from emotion.ondevice import STATIC_DIR, browser_settings
+from emotion.pipeline import crop_faces
+from emotion.preprocess import to_gray
+from emotion.tracking import FaceTracker, iou
+from scripts.fetch_litertjs import LOCAL_IMPORT, SERVED
+from tests.support.browser import ARTIFACTS, require_browser, streamlit_server
+from tests.support.files import BUNDLED_KERAS, BUNDLED_TFLITE, ROOT, read_photo
+from tests.support.ondevice import OnDevicePage, fresh_page, rgba
+
+STATIC = ROOT / "static"
+BROWSER_MODEL = STATIC / "models" / "emotion_cnn_b1.tflite"
+BROWSER_DETECTOR = STATIC / "models" / "face_detection_short_range.tflite"
+PHOTO = DetectionSettings(min_face=30, detector="blazeface")  # the photo page's smallest face, as tests/test_detectors.py
+# BlazeFace short range on the shared photos: portraits, pairs, threes, a group of six, a crowd, dogs.
+DETECTOR_PHOTOS = (
+    "facerec_obama.jpg",
+    "facerec_biden.jpg",
+    "dlib_Tom_Cruise_avp_2014_4.jpg",
+    "facerec_two_people.jpg",
+    "dlib_2008_001009.jpg",
+    "dlib_2009_004587.jpg",
+    "dlib_2008_001322.jpg",
+    "dlib_2008_002506.jpg",
+    "dlib_2008_002470.jpg",
+    "dlib_bald_guys.jpg",
+    "dlib_dogs.jpg",
+)
+CREATE = (
+    "async ([settings, options]) => (await import('/app/static/ondevice/pipeline.js')).OnDevicePipeline.create(settings, options)"
+)
+
+
+def recorded_hashes(readme: str) -> dict[str, str]:
+    """file -> sha256 from a README's table rows that end in a sha256."""
+    return dict(re.findall(r"^\| (\S+) \|.*\| ([0-9a-f]{64}) \|$", readme, re.M))
+
+
+def sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def fer_faces(real_fer_sample) -> np.ndarray:
+    """Real FER-2013 faces as the network takes them, (N, 48, 48, 1) in [0, 1]."""
+    images = [cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE) for _, data in real_fer_sample["test"]]
+    return np.stack(images).astype(np.float32)[..., np.newaxis] / 255
+
+
+def test_the_served_litert_files_are_the_recorded_ones():
+    recorded = recorded_hashes((STATIC / "litert" / "README.md").read_text())
+    recorded = {name: digest for name, digest in recorded.items() if not name.startswith("@")}  # not the tarballs' rows
+    assert set(recorded) == set(SERVED)
+    for name, digest in recorded.items():
+        assert sha256(STATIC / "litert" / name) == digest, name
+    assert LOCAL_IMPORT in (STATIC / "litert" / "index.js").read_text()
+    assert "Apache License\n                           Version 2.0" in (STATIC / "litert" / "LICENSE").read_text()
+
+
+def test_the_browser_models_are_the_recorded_ones():
+    recorded = recorded_hashes((STATIC / "README.md").read_text())
+    assert set(recorded) == {BROWSER_MODEL.name, BROWSER_DETECTOR.name}
+    for name, digest in recorded.items():
+        assert sha256(STATIC / "models" / name) == digest, name
+
+
+def test_the_browser_runs_the_servers_face_detector():
+    assert BROWSER_DETECTOR.read_bytes() == (DETECTOR_DIR / BROWSER_DETECTOR.name).read_bytes()
+
+
+def test_the_browser_emotion_model_gives_the_served_probabilities(fer_faces):
+    browser, served = EmotionClassifier(BROWSER_MODEL), EmotionClassifier(BUNDLED_TFLITE)
+    assert browser.fixed_batch and not served.fixed_batch
+    assert np.allclose(browser.predict(fer_faces), served.predict(fer_faces), atol=1e-6)
+
+
+def test_a_fixed_batch_export_classifies_any_number_of_faces(tmp_path, fer_faces):
+    out = tmp_path / "b2.tflite"
+    command = [sys.executable, "-m", "emotion.training.export", "--model", str(BUNDLED_KERAS), "--batch", "2", "--out", str(out)]
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    fixed, served = EmotionClassifier(out), EmotionClassifier(BUNDLED_TFLITE)
+    assert fixed.fixed_batch
+    five = fer_faces[:5]  # two full batches and one padded
+    assert np.allclose(fixed.predict(five), served.predict(five), atol=1e-6)
+    assert fixed.predict(five[:0]).shape == (0, 7)
+
+
+def test_the_browser_settings_come_from_the_python_pipeline():
+    settings = json.loads(json.dumps(browser_settings()))  # as the page receives them
+    tracker = FaceTracker()
+    assert settings["tracker"] == {"window": tracker.window, "minIou": tracker.min_iou, "maxMissed": tracker.max_missed}
+    assert settings["detector"]["strides"] == list(SHORT_RANGE.strides)
+    assert settings["detector"]["fit"]["centreDown"] == SHORT_RANGE.fit.centre_down
+    assert settings["colours"]["Angry"] == "#dc2828" and EMOTION_COLOURS["Angry"] == (40, 40, 220)  # BGR to CSS
+    assert all((STATIC_DIR / path).is_file() for path in settings["files"].values())
+    custom = browser_settings(PipelineSettings(detection=DetectionSettings(min_face=40, min_score=0.7), max_faces=3))
+    assert (custom["minFace"], custom["maxFaces"], custom["detector"]["minScore"]) == (40, 3, 0.7)
+
+
+# ---- in chromium, through the real Streamlit server's /app/static/ ----
+
+
+@pytest.fixture(scope="module")
+def server():
+    require_browser()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with streamlit_server(log_path=ARTIFACTS / "ondevice-streamlit.log") as running:
+        yield running.url
+
+
+@pytest.fixture(scope="module")
+def ondevice(server, browser):
+    page = OnDevicePage(browser, server, browser_settings())
+    yield page
+    page.close()
+
+
+@pytest.mark.browser
+def test_the_browser_gives_the_python_classifiers_probabilities(ondevice, fer_faces, models):
+    image = read_photo("facerec_two_people.jpg")
+    photo_crops = crop_faces(to_gray(image), models.detector("blazeface").detect(image, PHOTO))
+    crops = np.concatenate([fer_faces, photo_crops]).astype(np.float32)
+    ondevice.put("crops", crops.tobytes())
+    found = ondevice.evaluate("""async () => {
+      const all = new Float32Array((await bytes('crops')).buffer), size = 48 * 48, out = [];
+      for (let i = 0; i < all.length / size; i++) {
+        out.push(Array.from(await pipeline.classify(all.slice(i * size, (i + 1) * size))));
+      }
+      return out;
+    }""")
+    expected = EmotionClassifier(BUNDLED_TFLITE).predict(crops)
+    assert len(found) == len(crops) == len(fer_faces) + 2
+    difference = np.abs(np.array(found) - expected).max()
+    print(f"largest difference of {len(crops)} faces' probabilities: {difference:.2e}")
+    assert difference < 0.01
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("photo", ["facerec_two_people.jpg", "dlib_2008_002506.jpg"])
+def test_the_browser_cuts_and_scales_faces_as_python_does(ondevice, models, photo):
+    """Grey levels and 48x48 inputs equal OpenCV's on a real photo, for the detector's boxes and for
+    boxes that take every one of cv2.resize's paths (and one that leaves the frame)."""
+    image = read_photo(photo)
+    height, width = image.shape[:2]
+    boxes = [list(map(int, box)) for box in models.detector("blazeface").detect(image, PHOTO)]
+    boxes += [
+        [0, 0, 30, 20],  # enlarged: INTER_LINEAR
+        [width - 70, height - 40, 70, 40],  # one side shrinks: INTER_AREA as OpenCV's bilinear variant
+        [10, 10, 96, 96],  # 2x2 blocks
+        [5, 7, 144, 144],  # 3x3 blocks
+        [40, 30, 100, 61],  # overlap weights
+        [width // 2, height // 2, 48, 48],  # as it is
+        [width - 20, 0, 60, 60],  # past the frame's edge: cut at it, as numpy slicing cuts
+    ]
+    grey = to_gray(image)
+    ondevice.put("frame", rgba(image))
+    ondevice.put("grey", grey.tobytes())
+    found = ondevice.evaluate(
+        """async ([width, height, boxes]) => {
+      const grey = M.greyFromRGBA(await bytes('frame'), width, height), expected = await bytes('grey');
+      const greyDiffers = grey.reduce((n, v, i) => n + (v !== expected[i]), 0);
+      return { greyDiffers, inputs: boxes.map((box) => Array.from(M.faceToInput(grey, width, height, box))) };
+    }""",
+        [width, height, boxes],
+    )
+    assert found["greyDiffers"] == 0
+    expected = crop_faces(grey, np.array(boxes))
+    assert np.array_equal(np.array(found["inputs"], np.float32).reshape(expected.shape), expected)
+
+
+@pytest.mark.browser
+def test_the_browser_finds_the_faces_python_finds(ondevice, models):
+    compared = []
+    for photo in DETECTOR_PHOTOS:
+        image = read_photo(photo)
+        height, width = image.shape[:2]
+        ondevice.put(photo, rgba(image))
+        found = np.array(
+            ondevice.evaluate("async ([name, w, h]) => pipeline.detect(await bytes(name), w, h, 30)", [photo, width, height])
+        ).reshape(-1, 4)
+        expected = models.detector("blazeface").detect(image, PHOTO)
+        assert len(found) == len(expected), photo
+        if len(found):
+            overlaps = iou(found, expected)
+            assert overlaps.max(axis=1).min() >= 0.8, photo
+        compared.append((photo, len(found), int(np.array_equal(found, expected))))
+    print("photo, faces, boxes identical:", compared)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("photo", ["facerec_two_people.jpg", "dlib_2008_001322.jpg"])
+def test_the_browser_pipeline_labels_a_photo_as_python_does(ondevice, models, photo):
+    image = read_photo(photo)
+    height, width = image.shape[:2]
+    ondevice.put(photo, rgba(image))
+    found = ondevice.evaluate(
+        """async ([name, w, h]) => {
+      const frame = new ImageData(new Uint8ClampedArray((await bytes(name)).buffer), w, h);
+      return pipeline.analyze(frame, { minFace: 30, track: false });
+    }""",
+        [photo, width, height],
+    )
+    expected = analyze_frame(image, models, PipelineSettings(detection=PHOTO, draw=False)).faces
+    assert [face["box"] for face in found["faces"]] == [list(face.box) for face in expected]
+    assert [face["label"] for face in found["faces"]] == [face.label for face in expected]
+    probabilities = np.array([face["probabilities"] for face in found["faces"]])
+    difference = np.abs(probabilities - np.array([face.probabilities for face in expected])).max()
+    print(f"{photo}: largest difference of the faces' probabilities {difference:.2e}")
+    assert difference < 0.01
+    assert found["skipped"] == 0 and (found["width"], found["height"]) == (width, height)
+
+
+def tracking_sequence(frames: int = 40, seed: int = 3) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Boxes and probabilities of a webcam-like scene: faces drift, one blinks out for three frames,
+    one for eight (and comes back as a new face), a newcomer overlaps another, two sit side by side."""
+    rng = np.random.default_rng(seed)
+    faces = {"a": [100, 100, 90, 90], "b": [300, 120, 80, 80], "c": [180, 110, 85, 85]}
+    sequence = []
+    for frame in range(frames):
+        boxes = []
+        for name, box in faces.items():
+            box[0] += int(rng.integers(-6, 7))
+            box[1] += int(rng.integers(-4, 5))
+            gone = (name == "b" and 10 <= frame < 13) or (name == "c" and (frame < 5 or 20 <= frame < 28))
+            if not gone:
+                boxes.append(list(box))
+        if frame >= 30:
+            boxes.append([boxes[0][0] + 30, boxes[0][1] + 20, 90, 90])  # overlaps the first face
+        logits = rng.normal(size=(len(boxes), 7))
+        probabilities = (np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)).astype(np.float32)
+        sequence.append((np.array(boxes, np.int32).reshape(-1, 4), probabilities))
+    return sequence
+
+
+@pytest.mark.browser
+def test_the_browser_tracks_faces_as_python_does(ondevice):
+    sequence = tracking_sequence()
+    tracker = FaceTracker()
+    expected = [tracker.update(boxes, probabilities) for boxes, probabilities in sequence]
+    found = ondevice.evaluate(
+        """(frames) => {
+      const tracker = new M.FaceTracker(settings.tracker);
+      return frames.map(([boxes, probabilities]) => {
+        const { ids, smoothed } = tracker.update(boxes, probabilities);
+        return [ids, smoothed.map((p) => Array.from(p))];
+      });
+    }""",
+        [[boxes.tolist(), probabilities.tolist()] for boxes, probabilities in sequence],
+    )
+    assert [ids for ids, _ in found] == [ids for ids, _ in expected]
+    assert max(ids for frame_ids, _ in expected for ids in frame_ids) >= 4  # new faces were made
+    for (_, smoothed), (_, want) in zip(found, expected):
+        assert np.allclose(np.array(smoothed).reshape(want.shape), want, atol=1e-6)
+
+
+@pytest.mark.browser
+def test_the_browser_draws_a_face_in_the_apps_colours(ondevice):
+    pixels = ondevice.evaluate("""() => {
+      const context = new OffscreenCanvas(320, 240).getContext('2d');
+      const face = { box: [100, 80, 120, 120], label: 'Angry', confidence: 0.83, probabilities: [0.83, 0, 0.1, 0, 0.07, 0, 0] };
+      M.drawFaces(context, [face], settings, { showProbabilities: true });
+      const at = (x, y) => Array.from(context.getImageData(x, y, 1, 1).data.slice(0, 3));
+      return { edge: at(100, 140), inside: at(160, 140), band: at(101, 78) };
+    }""")
+    angry = list(reversed(EMOTION_COLOURS["Angry"]))
+    assert pixels == {"edge": angry, "inside": [0, 0, 0], "band": angry}  # box, untouched face, label band above
+
+
+def within(page, script: str, arg, seconds: float = 20) -> tuple[str, float]:
+    """'error: <message>' when `script` rejects, 'no error' when it resolves, 'hang' after `seconds`; and the time taken."""
+    started = time.monotonic()
+    outcome = page.evaluate(
+        f"""async (arg) => {{
+      const hang = new Promise((resolve) => setTimeout(() => resolve('hang'), {seconds * 1000}));
+      try {{ return await Promise.race([({script})(arg).then(() => 'no error'), hang]); }}
+      catch (error) {{ return 'error: ' + error.message; }}
+    }}""",
+        arg,
+    )
+    return outcome, time.monotonic() - started
+
+
+@pytest.mark.browser
+def test_a_runtime_that_does_not_load_is_a_clear_error(server, browser):
+    settings = browser_settings()
+    page = fresh_page(browser, server)
+    bad = {**settings, "files": {**settings["files"], "runtime": "litert/wasm/missing.js"}}
+    outcome, _ = within(page, CREATE, [bad, {}])
+    assert outcome.startswith("error: LiteRT.js's WebAssembly runtime did not load from http") and "missing.js" in outcome
+    assert within(page, CREATE, [settings, {}])[0] == "no error"  # the right path still works after a failure
+    page.context.close()
+
+    page = fresh_page(browser, server)  # the runtime's script loads, its WebAssembly does not
+    page.route("**/*.wasm", lambda route: route.fulfill(status=404, body="not here"))
+    outcome, seconds = within(page, CREATE, [settings, {}])
+    assert outcome.startswith("error: LiteRT.js's WebAssembly runtime did not load") and "wasm" in outcome
+    assert seconds < 15
+    page.context.close()
+
+
+@pytest.mark.browser
+def test_a_missing_or_broken_model_is_a_clear_error(server, browser):
+    settings = browser_settings()
+    page = fresh_page(browser, server)
+    missing = {**settings, "files": {**settings["files"], "emotion": "models/missing.tflite"}}
+    outcome, _ = within(page, CREATE, [missing, {}])
+    assert outcome == f"error: model {server}/app/static/models/missing.tflite could not be fetched: HTTP 404"
+    broken = {**settings, "files": {**settings["files"], "detector": "README.md"}}
+    outcome, _ = within(page, CREATE, [broken, {}])
+    assert outcome.startswith(f"error: model {server}/app/static/README.md is not a model LiteRT.js can run")
+    wrong = {**settings, "files": {**settings["files"], "emotion": settings["files"]["detector"]}}
+    outcome, _ = within(page, CREATE, [wrong, {}])
+    assert outcome.startswith("error: model") and "takes 1x128x128x3" in outcome and "not 1x48x48x1" in outcome
+    page.context.close()

@@ -121,6 +121,19 @@ def sidebar_settings(*, live: bool) -> PipelineSettings:
     return PipelineSettings(detection=detection, show_probabilities=show_probabilities, max_faces=20)
 
 
+def device_sidebar_settings() -> PipelineSettings:
+    """On the device the face finder is always BlazeFace (short range): the model the browser runs."""
+    st.sidebar.header("Detection")
+    st.sidebar.caption(f"Face finder: {DETECTORS['blazeface']}, run by your browser.")
+    min_face = st.sidebar.slider(
+        "Minimum face size (pixels)", 20, 240, DetectionSettings().min_face, step=10, key="device_min_face",
+        help="Smaller faces are ignored: lower it for people far from the camera.",
+    )
+    show_probabilities = st.sidebar.toggle("Show every emotion's probability", key="device_show_probabilities")
+    detection = DetectionSettings(min_face=min_face, detector="blazeface")
+    return PipelineSettings(detection=detection, show_probabilities=show_probabilities, max_faces=20)
+
+
 def photo_settings(
     detector: str = "haar",
     strictness: int = 5,

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
 from emotion.live.component import STALL_MESSAGE, live_video, session_stream, stalled
+from emotion.live.device import device_camera
 from emotion.live.stream import LiveStream
+from emotion.pipeline import PipelineSettings
+from emotion.preprocess import EMOTIONS
 from webapp.charts import emotion_bars
 from webapp.resources import ice_servers_or_stop, models_or_stop
-from webapp.widgets import PRIVACY_NOTE, sidebar_settings
+from webapp.widgets import PRIVACY_NOTE, device_sidebar_settings, sidebar_settings
+
+WHERE = {"server": "On the server (video through WebRTC)", "device": "On this device (no video leaves it)"}
 
 
 def live_page() -> None:
     st.title("Live emotion recognition")
+    where = st.segmented_control(
+        "Where faces are read",
+        options=list(WHERE),
+        format_func=WHERE.__getitem__,
+        default="server",
+        key="live_where",
+        help="On this device, your browser runs the face finder (BlazeFace) and the emotion model itself: "
+        "it works where WebRTC cannot connect, and nothing but the page is loaded from the server.",
+    )
+    if where == "device":
+        device_page()
+        return
     st.caption("Press START and allow the camera. Every face is boxed and labelled with its emotion. " + PRIVACY_NOTE)
     models = models_or_stop()  # a broken model is reported before anything else is drawn
     stream = session_stream("live_stream", models, sidebar_settings(live=True))
@@ -60,3 +78,34 @@ def session_summary(stream: LiveStream) -> None:
     st.altair_chart(emotion_bars({name: count / total for name, count in stats.session_counts.items()}), width="stretch")
 
 
+
+
+def device_page() -> None:
+    st.caption(
+        "Allow the camera: your browser finds the faces and reads their emotions itself, with the same models "
+        "as the server. Your video stays on this device."
+    )
+    settings = device_sidebar_settings()
+    device_view(settings)
+
+
+@st.fragment
+def device_view(settings: PipelineSettings) -> None:
+    video, figures = st.columns([3, 2])
+    with video:
+        state = device_camera("live_device", settings)
+    with figures:
+        if state.problem is not None:
+            st.warning(f"{state.problem['message']} You can read faces on the server instead (above), or use the Photo page.")
+        if state.figures is None:
+            st.info("Waiting for the first frame read on this device…")
+            return
+        faces, fps, latency = st.columns(3)
+        faces.metric("Faces in view", len(state.figures.faces))
+        fps.metric("Frames / s", f"{state.figures.fps:.0f}" if state.figures.fps else "–")
+        latency.metric("Time per frame", f"{state.figures.ms_median:.0f} ms" if state.figures.ms_median else "–")
+        if state.figures.faces:
+            st.subheader("Emotion mix now")
+            st.altair_chart(emotion_bars(dict(zip(EMOTIONS, np.mean(state.figures.faces, axis=0).tolist()))), width="stretch")
+        else:
+            st.info("No face in view.")

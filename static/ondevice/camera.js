@@ -1,0 +1,101 @@
+// The on-device camera: the webcam read in this browser (pipeline.js: BlazeFace and the emotion CNN on
+// LiteRT.js), the labels drawn over the preview, and only the figures handed to the page. No video
+// leaves the device: there is no peer connection and no upload.
+
+import { OnDevicePipeline } from './pipeline.js';
+import { drawFaces } from './draw.js';
+
+const SLOW_FPS = 2; // below this for SLOW_AFTER_MS, the page offers the server's path instead
+const SLOW_AFTER_MS = 8000;
+
+function cameraProblem(error) {
+  if (error?.name === 'NotAllowedError' || error?.name === 'SecurityError') {
+    return 'The camera was refused. Allow it in your browser (the camera icon in the address bar), then reload the page.';
+  }
+  if (error?.name === 'NotFoundError' || error?.name === 'OverconstrainedError') return 'No camera was found on this device.';
+  if (error?.name === 'NotReadableError') return 'The camera is in use by another program. Close it, then reload the page.';
+  return `The camera could not be started (${error?.message ?? error}).`;
+}
+
+/** Starts the camera and the pipeline in `parentElement`; returns a function that stops both. */
+export function mount({ parentElement, data, setStateValue }) {
+  const root = document.createElement('div');
+  root.className = 'ondevice';
+  root.innerHTML = '<canvas aria-label="Your camera, with the faces it sees labelled"></canvas><p class="status">Starting the camera…</p>';
+  parentElement.replaceChildren(root);
+  const canvas = root.querySelector('canvas');
+  const status = root.querySelector('.status');
+  // Inline styles: the page's column decides the width, the frame keeps its proportions.
+  Object.assign(canvas.style, { display: 'block', width: '100%', maxWidth: '640px', height: 'auto', borderRadius: '0.5rem', background: '#222' });
+  Object.assign(status.style, { fontFamily: 'sans-serif', color: '#555' });
+  const video = document.createElement('video');
+  Object.assign(video, { muted: true, playsInline: true });
+  let stopped = false;
+  let stream = null;
+  let pipeline = null;
+
+  const problem = (kind, message) => {
+    status.textContent = message;
+    setStateValue('problem', { kind, message });
+  };
+
+  async function start() {
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: data.camera, audio: false });
+    } catch (error) {
+      problem('camera', cameraProblem(error));
+      return;
+    }
+    video.srcObject = stream;
+    await video.play();
+    status.textContent = 'Loading the face and emotion models on this device…';
+    try {
+      pipeline = await OnDevicePipeline.create(data.settings);
+    } catch (error) {
+      problem('runtime', `The on-device models could not be loaded: ${error.message}`);
+      return;
+    }
+    status.textContent = '';
+    const times = [];
+    let lastSent = -Infinity;
+    let slowSince = null;
+    while (!stopped) {
+      const started = performance.now();
+      const { faces, skipped, width, height } = await pipeline.analyze(video);
+      if (stopped) break;
+      if (canvas.width !== width || canvas.height !== height) Object.assign(canvas, { width, height });
+      const context = canvas.getContext('2d');
+      context.drawImage(video, 0, 0, width, height);
+      drawFaces(context, faces, data.settings, { showProbabilities: data.showProbabilities });
+      const now = performance.now();
+      times.push({ now, ms: now - started });
+      while (times.length > 30) times.shift();
+      const fps = times.length > 1 ? ((times.length - 1) * 1000) / (now - times[0].now) : null;
+      slowSince = fps !== null && fps < SLOW_FPS ? (slowSince ?? now) : null;
+      if (slowSince !== null && now - slowSince > SLOW_AFTER_MS) {
+        problem('slow', `This device reads only ${fps.toFixed(1)} frames a second, too few to follow faces.`);
+        slowSince = null;
+      }
+      if (now - lastSent >= data.reportEveryMs) {
+        lastSent = now;
+        const ms = times.map((t) => t.ms).sort((a, b) => a - b);
+        setStateValue('figures', {
+          faces: faces.map((face) => face.probabilities),
+          skipped,
+          fps,
+          msMedian: ms[Math.floor(ms.length / 2)],
+          frames: times.length,
+          at: Date.now(),
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 0)); // let the page breathe between frames
+    }
+  }
+
+  start().catch((error) => problem('runtime', `The on-device camera stopped: ${error.message}`));
+  return () => {
+    stopped = true;
+    stream?.getTracks().forEach((track) => track.stop());
+    pipeline?.close();
+  };
+}

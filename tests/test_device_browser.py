@@ -1,0 +1,58 @@
+"""The Live page's "On this device": the browser reads faces itself; no video leaves it (real server, real chromium)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.support.browser import ARTIFACTS, metric_text, metric_value, streamlit_server
+
+pytestmark = pytest.mark.browser
+CAMERA_PHOTOS = ("facerec_obama.jpg", "dlib_Tom_Cruise_avp_2014_4.jpg")
+
+COUNT_PEER_CONNECTIONS = """
+window.__peerConnections = 0;
+const Original = window.RTCPeerConnection;
+window.RTCPeerConnection = function (...args) { window.__peerConnections += 1; return new Original(...args); };
+"""
+REFUSE_CAMERA = """
+navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+"""
+
+
+@pytest.fixture(scope="module")
+def server():
+    ARTIFACTS.mkdir(exist_ok=True)
+    with streamlit_server(log_path=ARTIFACTS / "streamlit-device.log") as running:
+        yield running.url
+
+
+def on_this_device(browser, url: str, init_script: str):
+    context = browser.new_context(permissions=["camera"], viewport={"width": 1280, "height": 1000})
+    context.add_init_script(init_script)
+    page = context.new_page()
+    page.goto(url)
+    page.get_by_text("On this device").click()
+    return page
+
+
+def test_the_device_reads_faces_and_opens_no_peer_connection(server, browser):
+    page = on_this_device(browser, server, COUNT_PEER_CONNECTIONS)
+    for _ in range(240):
+        if (metric_value(page, "Faces in view") or 0) >= 1:
+            break
+        page.wait_for_timeout(250)
+    page.screenshot(path=str(ARTIFACTS / "device.png"), full_page=True)
+    assert metric_value(page, "Faces in view") == 1
+    assert re.fullmatch(r"\d+", metric_text(page, "Frames / s"))
+    assert page.evaluate("window.__peerConnections") == 0  # the video never left the page
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.context.close()
+
+
+def test_a_refused_camera_is_explained_and_the_server_path_offered(server, browser):
+    page = on_this_device(browser, server, REFUSE_CAMERA)
+    page.get_by_text("The camera was refused").first.wait_for(timeout=60_000)
+    assert page.get_by_text("read faces on the server instead").count() == 1
+    page.context.close()

@@ -44,8 +44,24 @@ def create_room(browser, url: str, title: str = "Biology, week 3") -> tuple[obje
     return teacher, code
 
 
-def join_and_stream(browser, url: str, code: str, name: str):
-    student = browser.new_context(permissions=["camera"], viewport={"width": 1280, "height": 900}).new_page()
+FACES_IN_VIEW = re.compile(r"[1-9]\d* face\(s\) in view")
+COUNT_PEER_CONNECTIONS = """
+window.__peerConnections = 0;
+const Original = window.RTCPeerConnection;
+window.RTCPeerConnection = function (...args) { window.__peerConnections += 1; return new Original(...args); };
+"""
+
+
+def peer_connections(page) -> int:
+    """RTCPeerConnections the page made, in every frame (streamlit-webrtc's component is an iframe)."""
+    return sum(frame.evaluate("window.__peerConnections || 0") for frame in page.frames)
+
+
+def join_and_stream(browser, url: str, code: str, name: str, path: str = "device"):
+    """A student joins and shares; `path` is where their faces are read: "device" (the default) or "server"."""
+    context = browser.new_context(permissions=["camera"], viewport={"width": 1280, "height": 900})
+    context.add_init_script(COUNT_PEER_CONNECTIONS)
+    student = context.new_page()
     student.goto(f"{url}/join?room={code}")
     student.get_by_role("textbox", name="Display name (optional)").fill(name)
     join = student.get_by_role("button", name="Join the class")
@@ -56,7 +72,11 @@ def join_and_stream(browser, url: str, code: str, name: str):
     # Pausing is the prominent choice; leaving is there, but not the first thing the eye falls on.
     student.get_by_test_id("stBaseButton-primary").filter(has_text="Pause sharing").wait_for(timeout=30_000)
     assert student.get_by_test_id("stBaseButton-secondary").filter(has_text="Leave the class").count() == 1
-    press_start(student, lambda: student.get_by_text(re.compile(r"[1-9]\d* face\(s\) in view")).count() > 0)
+    if path == "server":
+        student.get_by_text("On the server", exact=True).click()
+        press_start(student, lambda: student.get_by_text(FACES_IN_VIEW).count() > 0)
+    else:
+        student.get_by_text(FACES_IN_VIEW).first.wait_for(timeout=90_000)
     return student
 
 
@@ -163,7 +183,7 @@ def test_a_reloaded_student_keeps_their_seat_an_outage_is_told_plainly_and_an_en
             wait_for_metric(teacher, "Connected", 1)
             cleo.reload()  # a reloaded tab is the same student in the same seat
             cleo.get_by_text("you are Cleo").wait_for(timeout=30_000)
-            press_start(cleo, lambda: cleo.get_by_text(re.compile(r"[1-9]\d* face\(s\) in view")).count() > 0)
+            cleo.get_by_text(FACES_IN_VIEW).first.wait_for(timeout=90_000)  # the camera starts again by itself
             wait_for_metric(teacher, "Connected", 1)
             roster_shows(teacher, "Cleo")
             assert teacher.locator('[data-testid="stTable"] tbody tr').count() == 1
@@ -205,3 +225,24 @@ def test_a_wrong_teacher_link_offers_a_new_room(browser):
         teacher.get_by_text("This teacher link is not valid").wait_for(timeout=30_000)
         teacher.get_by_role("button", name="Create a new class room").click()
         teacher.get_by_role("button", name="Create a class room").wait_for(timeout=30_000)
+
+
+def test_students_on_the_device_and_on_the_server_in_one_room(browser):
+    """Two students read their faces in the browser, one on the server; the teacher sees all three alike."""
+    with streamlit_server(log_path=ARTIFACTS / "streamlit-paths.log") as server:
+        teacher, code = create_room(browser, server.url)
+        on_device = [join_and_stream(browser, server.url, code, name) for name in ("Dee", "Eve")]
+        on_server = join_and_stream(browser, server.url, code, "Fay", path="server")
+        wait_for_metric(teacher, "Connected", 3)
+        wait_for_metric(teacher, "Face in view", 3)
+        roster = teacher.locator('[data-testid="stTable"]')
+        for _ in range(80):
+            if roster.inner_text().count("on device") == 2 and roster.inner_text().count("on server") == 1:
+                break
+            teacher.wait_for_timeout(250)
+        assert roster.inner_text().count("on device") == 2 and roster.inner_text().count("on server") == 1
+        assert [peer_connections(page) for page in on_device] == [0, 0]  # no video left those tabs
+        assert peer_connections(on_server) >= 1  # the count works: the server path's component made one
+        teacher.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=20_000)  # the class mix, from all three
+        for page in (teacher, *on_device, on_server):
+            assert page.locator('[data-testid="stException"]').count() == 0

@@ -61,8 +61,8 @@ class RecordingStore:
         self.store = store
         self.sent: dict[str, list[tuple[float, list[np.ndarray]]]] = {}
 
-    def publish(self, code, student_id, faces, now):
-        self.store.publish(code, student_id, faces, now)
+    def publish(self, code, student_id, faces, now, path="server"):
+        self.store.publish(code, student_id, faces, now, path)
         self.sent.setdefault(student_id, []).append((now, [np.asarray(f) for f in faces]))
 
 

@@ -46,13 +46,13 @@ def test_the_device_reads_faces_and_opens_no_peer_connection(server, browser):
     page.screenshot(path=str(ARTIFACTS / "device.png"), full_page=True)
     assert metric_value(page, "Faces in view") == 1
     assert re.fullmatch(r"\d+", metric_text(page, "Frames / s"))
-    assert page.evaluate("window.__peerConnections") == 0  # the video never left the page
+    assert sum(frame.evaluate("window.__peerConnections || 0") for frame in page.frames) == 0  # the video never left the page
     assert page.locator('[data-testid="stException"]').count() == 0
     page.context.close()
 
 
 def test_a_refused_camera_is_explained_and_the_server_path_offered(server, browser):
     page = on_this_device(browser, server, REFUSE_CAMERA)
-    page.get_by_text("The camera was refused").first.wait_for(timeout=60_000)
-    assert page.get_by_text("read faces on the server instead").count() == 1
+    page.get_by_text("read faces on the server instead").wait_for(timeout=60_000)  # the page's advice, in plain words
+    assert page.get_by_text("The camera was refused").count() >= 1
     page.context.close()

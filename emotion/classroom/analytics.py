@@ -238,10 +238,16 @@ def _runs(intervals, name: str, kind: str, holds: Callable, seconds: float, text
 
 def roster(data: RoomData, now: float, thresholds: Thresholds) -> pd.DataFrame:
     rows = [
-        {"student": s.name, "state": presence(s, now, thresholds), "faces in view": s.faces, "emotion": s.label or "–"}
+        {
+            "student": s.name,
+            "state": presence(s, now, thresholds),
+            "faces read": "on device" if s.path == "device" else "on server",
+            "faces in view": s.faces,
+            "emotion": s.label or "–",
+        }
         for s in sorted(data.students, key=lambda s: (s.joined, s.name))
     ]
-    return pd.DataFrame(rows, columns=["student", "state", "faces in view", "emotion"])
+    return pd.DataFrame(rows, columns=["student", "state", "faces read", "faces in view", "emotion"])
 
 
 def student_summary(data: RoomData, now: float) -> pd.DataFrame:

@@ -84,13 +84,13 @@ class MemoryStore:
             students[student_id] = student
             return student
 
-    def publish(self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float) -> None:
+    def publish(self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float, path: str = "server") -> None:
         with self._lock:
             room = self._live_room(code, now)
             student = self._students[room.code].get(student_id)
             if student is None or student.status == "left":
                 raise NotInRoom()
-            self._students[room.code][student_id] = after_sample(student, faces, now)
+            self._students[room.code][student_id] = after_sample(student, faces, now, path)
             key = (student_id, interval_start(now))
             intervals = self._intervals[room.code]
             intervals[key] = add_sample(intervals.get(key) or Interval(student_id, key[1]), faces)

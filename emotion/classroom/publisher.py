@@ -6,6 +6,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 from emotion.classroom.records import RoomError, RoomNotFound, RoomStore, StoreUnavailable
 from emotion.pipeline import Face
 
@@ -27,6 +29,7 @@ class RoomPublisher:
         self.store, self.code, self.student_id = store, code, student_id
         self.interval, self.clock = interval, clock
         self._lock = threading.Lock()
+        self.path = "server"  # where the faces are read, "device" or "server": the page sets it, sends read it
         self._paused = False
         self._ended = False
         self._problem: str | None = None
@@ -55,14 +58,20 @@ class RoomPublisher:
             return self._problem
 
     def __call__(self, faces: Sequence[Face]) -> None:
+        """The live stream's hook: one frame's faces."""
+        self.send([face.probabilities for face in faces])
+
+    def send(self, probabilities: Sequence[np.ndarray]) -> None:
+        """One sample of the faces in view (each face's smoothed probabilities), from wherever they were read."""
         now = self.clock()
         with self._lock:
             if self._paused or self._ended or now < self._next:
                 return
             self._next = now + self.interval
+            path = self.path
         # The store call runs outside the lock: a slow store must not hold up the page's reads.
         try:
-            self.store.publish(self.code, self.student_id, [face.probabilities for face in faces], now)
+            self.store.publish(self.code, self.student_id, probabilities, now, path)
         except StoreUnavailable as error:
             with self._lock:
                 self._problem = str(error)

@@ -84,6 +84,7 @@ class Student:
     label_since: float | None = None  # since when that label has held
     no_face_since: float | None = None
     paused_since: float | None = None  # while paused
+    path: str = "server"  # where the student's faces are read: "device" (their browser) or "server"
     paused_seconds: float = 0.0  # time paused before paused_since
 
 
@@ -111,7 +112,7 @@ class RoomStore(Protocol):
     def room(self, code: str, now: float) -> Room: ...
     def join(self, code: str, name: str | None, now: float) -> Student: ...
     def rejoin(self, code: str, student_id: str, now: float) -> Student: ...
-    def publish(self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float) -> None: ...
+    def publish(self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float, path: str = "server") -> None: ...
     def set_status(self, code: str, student_id: str, status: str, now: float) -> None: ...
     def data(self, code: str, now: float) -> RoomData: ...
 
@@ -169,9 +170,9 @@ def with_status(student: Student, status: str, now: float) -> Student:
     return replace(student, status=status, last_seen=now, paused_since=None, paused_seconds=paused_seconds)
 
 
-def after_sample(student: Student, faces: Sequence[np.ndarray], now: float) -> Student:
+def after_sample(student: Student, faces: Sequence[np.ndarray], now: float, path: str = "server") -> Student:
     """The student's state after a sample: active again, latest mix, and since when their label and their absence hold."""
-    student = with_status(student, "active", now)
+    student = replace(with_status(student, "active", now), path=path)
     if not faces:
         since = student.no_face_since if student.no_face_since is not None else now
         return replace(student, faces=0, mix=None, label=None, label_since=None, no_face_since=since)

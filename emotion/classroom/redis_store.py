@@ -134,7 +134,7 @@ class RedisStore:
         raw = r.hget(RoomKeys.of(code).students, student_id)
         return None if raw is None else _parse_student(raw)
 
-    def publish(self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float) -> None:
+    def publish(self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float, path: str = "server") -> None:
         def publish(r: Any) -> None:
             # Each student's fields are written only by that student's own session: no write races.
             room = self._live_room(r, code, now)
@@ -147,7 +147,7 @@ class RedisStore:
             raw = r.hget(keys.intervals, field_name)
             interval = Interval(**json.loads(raw)) if raw else Interval(student_id, start)
             pipe = r.pipeline()
-            pipe.hset(keys.students, student_id, json.dumps(asdict(after_sample(student, faces, now))))
+            pipe.hset(keys.students, student_id, json.dumps(asdict(after_sample(student, faces, now, path))))
             pipe.hset(keys.intervals, field_name, json.dumps(asdict(add_sample(interval, faces))))
             pipe.expireat(keys.intervals, math.ceil(room.expires))
             pipe.execute()

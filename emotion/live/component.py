@@ -12,7 +12,8 @@ from emotion.live.stream import LiveStream
 from emotion.live.workarounds import keep_rendered_context, use_latest_frame_relay
 from emotion.pipeline import Face, Models, PipelineSettings
 
-VIDEO_CONSTRAINTS = {"video": {"width": 640, "height": 480, "frameRate": {"ideal": 15}}, "audio": False}
+VIDEO_CONSTRAINTS: dict = {"video": {"width": 640, "height": 480, "frameRate": {"ideal": 15}}, "audio": False}
+SEND_ONLY_FPS = 5  # a class room's figures need a few frames a second, not video
 
 STALL_SECONDS = 8.0
 STALL_MESSAGE = "No video has reached the server since you pressed START. Press STOP, then START again."
@@ -50,15 +51,25 @@ def stalled(key: str, stream: LiveStream) -> bool:
     return stream.snapshot().frames == frames_then and time.monotonic() - since > STALL_SECONDS
 
 
-def live_video(key: str, stream: LiveStream, ice_servers: list[dict]) -> WebRtcStreamerContext:
-    """The WebRTC component sending the webcam through `stream` and showing it labelled; notes stalled starts."""
+def live_video(
+    key: str, stream: LiveStream, ice_servers: list[dict], *, send_only: bool = False
+) -> WebRtcStreamerContext:
+    """The WebRTC component sending the webcam through `stream`; notes stalled starts.
+
+    By default the labelled video comes back. `send_only`: nothing comes back (the browser shows its own
+    preview) and the camera is asked for SEND_ONLY_FPS, so the server neither encodes video nor reads
+    frames it needs no more of: the class room's figures are all that is kept.
+    """
     keep_rendered_context(st.session_state, key)
     use_latest_frame_relay()
+    constraints = VIDEO_CONSTRAINTS
+    if send_only:
+        constraints = {**VIDEO_CONSTRAINTS, "video": {**VIDEO_CONSTRAINTS["video"], "frameRate": {"ideal": SEND_ONLY_FPS}}}
     ctx = webrtc_streamer(
         key=key,
-        mode=WebRtcMode.SENDRECV,
+        mode=WebRtcMode.SENDONLY if send_only else WebRtcMode.SENDRECV,
         rtc_configuration={"iceServers": ice_servers},
-        media_stream_constraints=VIDEO_CONSTRAINTS,
+        media_stream_constraints=constraints,
         video_frame_callback=stream.process,
         async_processing=True,
     )

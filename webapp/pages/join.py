@@ -16,9 +16,11 @@ from emotion.classifier import ModelError
 from emotion.classroom.publisher import RoomPublisher
 from emotion.classroom.records import Room, RoomError, RoomNotFound, RoomStore, StoreUnavailable, Student
 from emotion.live.component import STALL_MESSAGE, live_video, session_stream, stalled
+from emotion.live.device import device_camera
 from emotion.live.stream import LiveStream
+from emotion.pipeline import PipelineSettings
 from webapp.resources import ice_servers_or_stop, models_or_stop, shared_models, shared_store
-from webapp.widgets import clock_time, plain, sidebar_settings
+from webapp.widgets import clock_time, device_sidebar_settings, plain, sidebar_settings
 
 LOGGER = logging.getLogger(__name__)
 MODEL_MISSING = "The emotion model is not available on this server, so you cannot join a class here. Tell your teacher."
@@ -111,11 +113,28 @@ def join_form(store: RoomStore) -> None:
         st.caption("You can join once you have agreed.")
 
 
+PATHS = {"device": "On this device (recommended)", "server": "On the server"}
+
+
 def class_stream(store: RoomStore, membership: dict) -> None:
     publisher: RoomPublisher = membership["publisher"]
-    stream = session_stream("class_stream", models_or_stop(), sidebar_settings(live=True), on_faces=publisher)
     st.subheader(f"{plain(membership['title'])}: you are {plain(membership['name'])}")
-    live_video("class", stream, ice_servers_or_stop())
+    path = st.segmented_control(
+        "Where your faces are read",
+        options=list(PATHS),
+        format_func=PATHS.__getitem__,
+        default="device",
+        key="class_path",
+        help="On this device, your browser reads your faces itself and sends the class only the figures; "
+        "no video leaves it. On the server, your video goes to the server, which reads it there.",
+    ) or "device"
+    publisher.path = path
+    stream = None
+    if path == "server":
+        stream = session_stream("class_stream", models_or_stop(), sidebar_settings(live=True), on_faces=publisher)
+        live_video("class", stream, ice_servers_or_stop(), send_only=True)
+    else:
+        device_sharing(publisher, device_sidebar_settings())
     pause, leave = st.columns(2)
     label = "Resume sharing" if publisher.paused else "Pause sharing"
     if not publisher.ended and pause.button(label, type="primary", key="pause"):
@@ -127,10 +146,34 @@ def class_stream(store: RoomStore, membership: dict) -> None:
     if leave.button("Leave the class", key="leave_class"):
         if not publisher.ended:
             set_status(store, publisher, "left")
-        del st.session_state.membership, st.session_state.class_stream
+        del st.session_state.membership
+        st.session_state.pop("class_stream", None)
         st.query_params.pop("seat", None)
         st.rerun()
-    sharing_status(publisher, stream)
+    if stream is not None:
+        sharing_status(publisher, stream)
+
+
+@st.fragment
+def device_sharing(publisher: RoomPublisher, settings: PipelineSettings) -> None:
+    """The on-device camera; each new set of figures it hands back is sent to the room."""
+    state = device_camera("class_device", settings)
+    figures = state.figures
+    if figures is not None and figures.at != st.session_state.get("class_device_sent_at"):
+        st.session_state["class_device_sent_at"] = figures.at
+        publisher.send(figures.faces)
+    if state.problem is not None:
+        st.warning(f"{state.problem['message']} You can choose **On the server** above instead.")
+    if publisher.ended:
+        st.info(f"{publisher.problem} Your video stays on this page only; press **Leave the class** when you are done.")
+    elif publisher.problem:
+        st.warning(f"{publisher.problem} Sharing resumes by itself when the room is reachable.")
+    elif publisher.paused:
+        st.info("Sharing is paused: your teacher sees you as paused.")
+    elif figures is not None:
+        st.caption(f"Your camera: {len(figures.faces)} face(s) in view. Sharing emotion figures with the class.")
+    else:
+        st.caption("Starting your camera: allow it when the browser asks.")
 
 
 def set_status(store: RoomStore, publisher: RoomPublisher, status: str) -> None:

@@ -56,3 +56,25 @@ def test_a_refused_camera_is_explained_and_the_server_path_offered(server, brows
     page.get_by_text("read faces on the server instead").wait_for(timeout=60_000)  # the page's advice, in plain words
     assert page.get_by_text("The camera was refused").count() >= 1
     page.context.close()
+
+
+def test_a_runtime_that_cannot_load_is_explained_and_the_server_path_offered(server, browser):
+    context = browser.new_context(permissions=["camera"], viewport={"width": 1280, "height": 1000})
+    context.route("**/litert/wasm/**", lambda route: route.fulfill(status=404, body="gone"))
+    page = context.new_page()
+    page.goto(server)
+    page.get_by_text("On this device").click()
+    page.get_by_text("The on-device models could not be loaded").first.wait_for(timeout=60_000)
+    page.get_by_text("read faces on the server instead").wait_for(timeout=30_000)
+    context.close()
+
+
+def test_a_device_too_slow_to_follow_faces_is_told_so(server, browser):
+    page = on_this_device(browser, server, "")
+    page.get_by_text(re.compile(r"\d+ face\(s\) in view|Faces in view")).first.wait_for(timeout=90_000)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 50})  # a device far slower than this machine
+    page.get_by_text("too few to follow faces").first.wait_for(timeout=90_000)
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
+    page.get_by_text("read faces on the server instead").wait_for(timeout=60_000)
+    page.context.close()

@@ -28,7 +28,7 @@ def about_page() -> None:
     st.write(PRIVACY_NOTE)
     st.markdown(
         "**In a class room.** While a student's camera runs on *Join a class*, the page sends the room only "
-        "emotion figures (seven numbers per face, about three times a second), under the display name the "
+        "emotion figures (seven numbers per face, a few times a second), under the display name the "
         "student chose or as 'student N'; never an image. The server keeps every student's figures for the "
         f"room's whole life, {min(ROOM_HOURS)} to {max(ROOM_HOURS)} hours as the teacher chose when opening it, "
         "and deletes the room and all of them when it expires. Until then the teacher sees them on *Class mood* "

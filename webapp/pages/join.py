@@ -29,8 +29,10 @@ MODEL_MISSING = "The emotion model is not available on this server, so you canno
 def consent_notice(expires: float) -> str:
     return (
         "While your camera runs, this page reads the emotion on the faces it sees and sends **only those "
-        "figures** (seven numbers per face, about three times a second) to your teacher's room, under your "
-        "display name or as 'student N'. No image of you is sent, stored or recorded. You can pause or leave "
+        "figures** (seven numbers per face, a few times a second) to your teacher's room, under your "
+        "display name or as 'student N'. By default your browser reads your faces itself and your video never "
+        "leaves this device; if you choose to have them read on the server, your video goes there to be read "
+        "and is neither stored nor recorded. You can pause or leave "
         f"at any time. The room and all its figures are **deleted when it expires, at {clock_time(expires)}**."
     )
 

@@ -18,6 +18,33 @@ from tests.support.redis_server import RedisProcess
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture(autouse=True)
+def close_pages():
+    """Close every tab a test opened: on-device students would go on reading faces into the next test."""
+    opened: list = []
+    OPEN_CONTEXTS.append(opened)
+    yield
+    OPEN_CONTEXTS.remove(opened)
+    for context in opened:
+        context.close()
+
+
+OPEN_CONTEXTS: list[list] = []
+
+
+def remember(context):
+    OPEN_CONTEXTS[-1].append(context)
+    return context
+
+
+@pytest.fixture(scope="module")
+def server():
+    """One server for the tests that need nothing special of it; each test opens rooms of its own."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with streamlit_server(log_path=ARTIFACTS / "streamlit-class.log") as running:
+        yield running
+
+
 def wait_for_metric(page, label: str, expected: int, timeout_s: float = 45) -> None:
     for _ in range(int(timeout_s * 4)):
         if metric_value(page, label) == expected:
@@ -32,7 +59,9 @@ def roster_shows(page, text: str) -> None:
 
 
 def create_room(browser, url: str, title: str = "Biology, week 3") -> tuple[object, str]:
-    context = browser.new_context(viewport={"width": 1280, "height": 1400}, accept_downloads=True, timezone_id="Europe/Berlin")
+    context = remember(
+        browser.new_context(viewport={"width": 1280, "height": 1400}, accept_downloads=True, timezone_id="Europe/Berlin")
+    )
     teacher = context.new_page()
     teacher.goto(f"{url}/teach")
     teacher.get_by_text("Article 5(1)(f)").wait_for(timeout=30_000)  # said where the teacher decides, before the room exists
@@ -59,7 +88,7 @@ def peer_connections(page) -> int:
 
 def join_and_stream(browser, url: str, code: str, name: str, path: str = "device"):
     """A student joins and shares; `path` is where their faces are read: "device" (the default) or "server"."""
-    context = browser.new_context(permissions=["camera"], viewport={"width": 1280, "height": 900})
+    context = remember(browser.new_context(permissions=["camera"], viewport={"width": 1280, "height": 900}))
     context.add_init_script(COUNT_PEER_CONNECTIONS)
     student = context.new_page()
     student.goto(f"{url}/join?room={code}")
@@ -80,38 +109,36 @@ def join_and_stream(browser, url: str, code: str, name: str, path: str = "device
     return student
 
 
-def test_two_students_and_a_teacher_on_one_server(browser):
-    ARTIFACTS.mkdir(exist_ok=True)
-    with streamlit_server(log_path=ARTIFACTS / "streamlit-class.log") as server:
-        teacher, code = create_room(browser, server.url)
-        ada = join_and_stream(browser, server.url, code, "Ada")
-        ben = join_and_stream(browser, server.url, code, "Ben")
-        wait_for_metric(teacher, "Connected", 2)
-        wait_for_metric(teacher, "Face in view", 2)
-        teacher.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=20_000)
-        teacher.screenshot(path=str(ARTIFACTS / "teacher.png"), full_page=True)
-        roster_shows(teacher, "Ada")
-        roster_shows(teacher, "Ben")
+def test_two_students_and_a_teacher_on_one_server(browser, server):
+    teacher, code = create_room(browser, server.url)
+    ada = join_and_stream(browser, server.url, code, "Ada")
+    ben = join_and_stream(browser, server.url, code, "Ben")
+    wait_for_metric(teacher, "Connected", 2)
+    wait_for_metric(teacher, "Face in view", 2)
+    teacher.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=20_000)
+    teacher.screenshot(path=str(ARTIFACTS / "teacher.png"), full_page=True)
+    roster_shows(teacher, "Ada")
+    roster_shows(teacher, "Ben")
 
-        ada.get_by_role("button", name="Leave the class").click()
-        wait_for_metric(teacher, "Left or dropped", 1)
-        wait_for_metric(teacher, "Connected", 1)
-        late = browser.new_context().new_page()
-        late.goto(f"{server.url}/join?room={code}")
-        late.get_by_role("textbox", name="Display name (optional)").fill("ben")
-        late.get_by_text("I agree to share my emotion figures").click()
-        late.get_by_role("button", name="Join the class").click()
-        late.get_by_text("already uses the name 'ben'").wait_for(timeout=20_000)  # Ben is still streaming
+    ada.get_by_role("button", name="Leave the class").click()
+    wait_for_metric(teacher, "Left or dropped", 1)
+    wait_for_metric(teacher, "Connected", 1)
+    late = remember(browser.new_context()).new_page()
+    late.goto(f"{server.url}/join?room={code}")
+    late.get_by_role("textbox", name="Display name (optional)").fill("ben")
+    late.get_by_text("I agree to share my emotion figures").click()
+    late.get_by_role("button", name="Join the class").click()
+    late.get_by_text("already uses the name 'ben'").wait_for(timeout=20_000)  # Ben is still streaming
 
-        ben.context.close()  # a closed tab: no goodbye, only silence
-        wait_for_metric(teacher, "Left or dropped", 2)
-        roster_shows(teacher, "dropped")
-        late.get_by_role("button", name="Join the class").click()  # Ben dropped: his name is free again
-        late.get_by_text("you are ben").wait_for(timeout=20_000)
-        late.goto(f"{server.url}/join?room=ZZZZZZ")
-        late.get_by_text("no open class with the code ZZZZZZ").wait_for(timeout=20_000)
-        for page in (teacher, late):
-            assert page.locator('[data-testid="stException"]').count() == 0
+    ben.context.close()  # a closed tab: no goodbye, only silence
+    wait_for_metric(teacher, "Left or dropped", 2)
+    roster_shows(teacher, "dropped")
+    late.get_by_role("button", name="Join the class").click()  # Ben dropped: his name is free again
+    late.get_by_text("you are ben").wait_for(timeout=20_000)
+    late.goto(f"{server.url}/join?room=ZZZZZZ")
+    late.get_by_text("no open class with the code ZZZZZZ").wait_for(timeout=20_000)
+    for page in (teacher, late):
+        assert page.locator('[data-testid="stException"]').count() == 0
 
 
 def test_student_and_teacher_on_two_replicas_share_one_redis(browser, tmp_path):
@@ -138,40 +165,39 @@ def external_links_and_images(page) -> list[str]:
     )
 
 
-def test_every_report_download_arrives_while_students_stream_and_names_stay_plain(browser, tmp_path):
+def test_every_report_download_arrives_while_students_stream_and_names_stay_plain(browser, server, tmp_path):
     """20 downloads, with two students streaming under names that are markdown links and images."""
-    with streamlit_server(log_path=ARTIFACTS / "streamlit-reports.log") as server:
-        teacher, code = create_room(browser, server.url, title="[Quiz](https://evil.example) week 4")
-        students = [join_and_stream(browser, server.url, code, name) for name in HOSTILE_NAMES]
-        wait_for_metric(teacher, "Connected", 2)
-        roster_shows(teacher, HOSTILE_NAMES[0])  # shown as typed
-        for page in (teacher, *students):
-            assert external_links_and_images(page) == []
-        prepare = teacher.get_by_role("button", name="Prepare the reports")
-        delivered = []
-        for _ in range(10):
-            prepare.click()
-            for label, suffix in (("Figures per interval (CSV)", ".csv"), ("Summary page (HTML)", ".html")):
-                button = teacher.get_by_role("button", name=label)
-                button.wait_for(timeout=20_000)
-                with teacher.expect_download(timeout=20_000) as download:
-                    button.click()
-                path = tmp_path / f"{len(delivered)}{suffix}"
-                download.value.save_as(path)
-                delivered.append(path)
-        assert len(delivered) == 20
-        csv_text = delivered[-2].read_text()
-        assert csv_text.startswith("interval_start,student,") and HOSTILE_NAMES[0] in csv_text
-        report = delivered[-1]
-        assert "<svg" in report.read_text() and "<a " not in report.read_text()  # names and title as text, no links
+    teacher, code = create_room(browser, server.url, title="[Quiz](https://evil.example) week 4")
+    students = [join_and_stream(browser, server.url, code, name) for name in HOSTILE_NAMES]
+    wait_for_metric(teacher, "Connected", 2)
+    roster_shows(teacher, HOSTILE_NAMES[0])  # shown as typed
+    for page in (teacher, *students):
+        assert external_links_and_images(page) == []
+    prepare = teacher.get_by_role("button", name="Prepare the reports")
+    delivered = []
+    for _ in range(10):
+        prepare.click()
+        for label, suffix in (("Figures per interval (CSV)", ".csv"), ("Summary page (HTML)", ".html")):
+            button = teacher.get_by_role("button", name=label)
+            button.wait_for(timeout=20_000)
+            with teacher.expect_download(timeout=20_000) as download:
+                button.click()
+            path = tmp_path / f"{len(delivered)}{suffix}"
+            download.value.save_as(path)
+            delivered.append(path)
+    assert len(delivered) == 20
+    csv_text = delivered[-2].read_text()
+    assert csv_text.startswith("interval_start,student,") and HOSTILE_NAMES[0] in csv_text
+    report = delivered[-1]
+    assert "<svg" in report.read_text() and "<a " not in report.read_text()  # names and title as text, no links
 
-        offline = browser.new_context(offline=True).new_page()
-        requests = []
-        offline.on("request", lambda request: requests.append(request.url) if not request.url.startswith("file:") else None)
-        offline.goto(report.as_uri())
-        assert offline.locator("svg rect").count() > 7  # the timeline's bars and the class mix drawn with no network
-        assert requests == [] and external_links_and_images(offline) == []
-        assert teacher.locator('[data-testid="stException"]').count() == 0
+    offline = remember(browser.new_context(offline=True)).new_page()
+    requests = []
+    offline.on("request", lambda request: requests.append(request.url) if not request.url.startswith("file:") else None)
+    offline.goto(report.as_uri())
+    assert offline.locator("svg rect").count() > 7  # the timeline's bars and the class mix drawn with no network
+    assert requests == [] and external_links_and_images(offline) == []
+    assert teacher.locator('[data-testid="stException"]').count() == 0
 
 
 def test_a_reloaded_student_keeps_their_seat_an_outage_is_told_plainly_and_an_ended_class_says_so(browser, tmp_path):
@@ -210,7 +236,7 @@ def test_a_reloaded_student_keeps_their_seat_an_outage_is_told_plainly_and_an_en
 def test_a_broken_model_is_told_to_students_before_they_consent(browser, tmp_path):
     with streamlit_server({"EMOTION_MODEL": str(tmp_path / "missing.tflite")}) as server:
         _, code = create_room(browser, server.url)
-        student = browser.new_context().new_page()
+        student = remember(browser.new_context()).new_page()
         student.goto(f"{server.url}/join?room={code}")
         student.get_by_text("The emotion model is not available on this server").wait_for(timeout=30_000)
         assert student.get_by_text("Tell your teacher").count() == 1
@@ -218,31 +244,29 @@ def test_a_broken_model_is_told_to_students_before_they_consent(browser, tmp_pat
         assert "python -m" not in student.locator("main").inner_text()
 
 
-def test_a_wrong_teacher_link_offers_a_new_room(browser):
-    with streamlit_server() as server:
-        teacher, code = create_room(browser, server.url)
-        teacher.goto(f"{server.url}/teach?room={code}&key=wrong")
-        teacher.get_by_text("This teacher link is not valid").wait_for(timeout=30_000)
-        teacher.get_by_role("button", name="Create a new class room").click()
-        teacher.get_by_role("button", name="Create a class room").wait_for(timeout=30_000)
+def test_a_wrong_teacher_link_offers_a_new_room(browser, server):
+    teacher, code = create_room(browser, server.url)
+    teacher.goto(f"{server.url}/teach?room={code}&key=wrong")
+    teacher.get_by_text("This teacher link is not valid").wait_for(timeout=30_000)
+    teacher.get_by_role("button", name="Create a new class room").click()
+    teacher.get_by_role("button", name="Create a class room").wait_for(timeout=30_000)
 
 
-def test_students_on_the_device_and_on_the_server_in_one_room(browser):
+def test_students_on_the_device_and_on_the_server_in_one_room(browser, server):
     """Two students read their faces in the browser, one on the server; the teacher sees all three alike."""
-    with streamlit_server(log_path=ARTIFACTS / "streamlit-paths.log") as server:
-        teacher, code = create_room(browser, server.url)
-        on_device = [join_and_stream(browser, server.url, code, name) for name in ("Dee", "Eve")]
-        on_server = join_and_stream(browser, server.url, code, "Fay", path="server")
-        wait_for_metric(teacher, "Connected", 3)
-        wait_for_metric(teacher, "Face in view", 3)
-        roster = teacher.locator('[data-testid="stTable"]')
-        for _ in range(80):
-            if roster.inner_text().count("on device") == 2 and roster.inner_text().count("on server") == 1:
-                break
-            teacher.wait_for_timeout(250)
-        assert roster.inner_text().count("on device") == 2 and roster.inner_text().count("on server") == 1
-        assert [peer_connections(page) for page in on_device] == [0, 0]  # no video left those tabs
-        assert peer_connections(on_server) >= 1  # the count works: the server path's component made one
-        teacher.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=20_000)  # the class mix, from all three
-        for page in (teacher, *on_device, on_server):
-            assert page.locator('[data-testid="stException"]').count() == 0
+    teacher, code = create_room(browser, server.url)
+    on_device = [join_and_stream(browser, server.url, code, name) for name in ("Dee", "Eve")]
+    on_server = join_and_stream(browser, server.url, code, "Fay", path="server")
+    wait_for_metric(teacher, "Connected", 3)
+    wait_for_metric(teacher, "Face in view", 3)
+    roster = teacher.locator('[data-testid="stTable"]')
+    for _ in range(80):
+        if roster.inner_text().count("on device") == 2 and roster.inner_text().count("on server") == 1:
+            break
+        teacher.wait_for_timeout(250)
+    assert roster.inner_text().count("on device") == 2 and roster.inner_text().count("on server") == 1
+    assert [peer_connections(page) for page in on_device] == [0, 0]  # no video left those tabs
+    assert peer_connections(on_server) >= 1  # the count works: the server path's component made one
+    teacher.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=20_000)  # the class mix, from all three
+    for page in (teacher, *on_device, on_server):
+        assert page.locator('[data-testid="stException"]').count() == 0

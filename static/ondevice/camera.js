@@ -88,7 +88,9 @@ export function mount({ parentElement, data, setStateValue }) {
           at: Date.now(),
         });
       }
-      await new Promise((resolve) => setTimeout(resolve, 0)); // let the page breathe between frames
+      // No faster than the camera delivers frames: more would read the same frame again and only burn the battery.
+      const wait = 1000 / data.camera.frameRate.ideal - (performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
     }
   }
 

@@ -283,7 +283,11 @@ def main() -> None:
             f"memory available {r['available_mb']:.0f} MB; steady {r['wall']:.0f} s",
             flush=True,
         )
-    last = results[-1]
+    first, last = results[0], results[-1]
+    if last["students"] > first["students"]:
+        # The teacher's page and an idle server cost the same at any count: what one more student adds.
+        added = (last["cores"] - first["cores"]) / (last["students"] - first["students"])
+        print(f"each student beyond {first['students']}: {added:.4f} cores, {added * 60:.2f} CPU s per student-minute")
     print(
         f"students={last['students']} server_cpu_cores={last['cores']:.3f} rss_mb={last['rss']:.0f} "
         f"teacher_lag_p95_s={last['p95']:.1f}"

@@ -25,9 +25,9 @@ Measured in the steady period (--seconds, after all N are connected and a short 
   figures' own cadence (0.5 s), the publisher's throttle (0.3 s) and the teacher's 2 s refresh.
 
 Chromium, its N+1 pages and Playwright run on the same 2-core machine and take their share: the server's
-CPU seconds are still its own, but a starved browser sends fewer figures (each line says how many
-arrived a second per student, against the 2 of the real module) and the teacher's page polls late, so
-the lag is an upper bound. The last line is for the largest N that ran:
+CPU seconds are still its own, but a starved browser sends fewer figures (each line says how many each
+stub handed its page a second, against the 2 of the real module) and the teacher's page renders late, so
+the lag is an upper bound of the server's part. The last line is for the largest N that ran:
 `students=N server_cpu_cores=X rss_mb=Y teacher_lag_p95_s=Z`.
 """
 
@@ -235,7 +235,7 @@ def run_class(count: int, args: argparse.Namespace) -> dict:
             wall = time.monotonic() - t0
             cpu = cpu_seconds(server.pid) - cpu0
             busy1 = machine_busy()
-            arrived = (sent(students) - sent0) / wall / count
+            handed = (sent(students) - sent0) / wall / count
             connected_end = metric(teacher, "Connected")
             rss.append(rss_mb(server.pid))
             errors = sum(page.locator('[data-testid="stException"]').count() for page in (teacher, *students))
@@ -249,7 +249,7 @@ def run_class(count: int, args: argparse.Namespace) -> dict:
                 "lags": lags,
                 "missed": missed,
                 "p95": p95(lags) if lags and not missed else float("inf"),
-                "sent_per_s": arrived,
+                "sent_per_s": handed,
                 "machine_cores": (busy1[0] - busy0[0]) / (busy1[1] - busy0[1]) * (os.cpu_count() or 1),
                 "joined_s": joined_s,
                 "connected_end": connected_end,

@@ -1,0 +1,298 @@
+"""What a class of on-device students costs the server: CPU, memory, and how far behind the teacher's view is.
+
+    python bench/classroom_load.py [--students 1 10 50] [--seconds 60] [--switch-every 8] [--batch 10]
+
+For each count N in --students: a fresh `streamlit run app.py` (tests.support.browser.streamlit_server),
+a teacher page that creates a room, and N students, each in its own browser context, who join through
+the form with consent as the browser tests do and share on the default path ("On this device"). The
+real server path runs: every student is a real Streamlit session over a websocket, its `device_sharing`
+fragment reruns for each set of figures the page hands back, and `RoomPublisher.send` publishes to the
+room, which the teacher's 2 s fragment reads.
+
+Only the camera work is skipped: Playwright routing answers each student page's request for
+static/ondevice/camera.js with a stub module (STUB_CAMERA below) that opens no camera and loads no model;
+it hands the page plausible figures (seven probabilities a face) every `data.reportEveryMs`, as the real
+module does, for a face count the bench controls. The product code is not changed.
+
+Measured in the steady period (--seconds, after all N are connected and a short settling time):
+- server CPU: utime+stime of the server process and its children (/proc/<pid>/stat), as CPU seconds per
+  wall second (cores) and per student-minute;
+- server RSS (tests.support.browser.rss_mb): the peak of samples taken about once a second;
+- the teacher's lag: every --switch-every seconds all stubs switch from 1 face to 0 (and back) at a
+  moment the bench chooses (a flag set on each page with page.evaluate, ahead of time, so that all
+  switch together); the lag is from that moment (or from the last flag set, when setting them took
+  longer) to the teacher's "Face in view" metric showing the new count (0 or N). It includes the
+  figures' own cadence (0.5 s), the publisher's throttle (0.3 s) and the teacher's 2 s refresh.
+
+Chromium, its N+1 pages and Playwright run on the same 2-core machine and take their share: the server's
+CPU seconds are still its own, but a starved browser sends fewer figures (each line says how many each
+stub handed its page a second, against the 2 of the real module) and the teacher's page renders late, so
+the lag is an upper bound of the server's part. The last line is for the largest N that ran:
+`students=N server_cpu_cores=X rss_mb=Y teacher_lag_p95_s=Z`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.support.browser import chromium_with_camera, rss_mb, streamlit_server
+
+# Stands in for static/ondevice/camera.js: the same mount() contract, no camera, no models. The bench
+# steers it through window.__bench: `next = {at, faces}` switches the face count at `at` (Date.now()).
+STUB_CAMERA = """
+const BASE = [0.08, 0.02, 0.07, 0.35, 0.1, 0.08, 0.3];
+export function mount({ parentElement, data, setStateValue }) {
+  const bench = (window.__bench = window.__bench || { faces: 1, next: null, sent: 0 });
+  if (parentElement) parentElement.textContent = 'bench: stub camera';
+  const tick = () => {
+    const now = Date.now();
+    if (bench.next && now >= bench.next.at) {
+      bench.faces = bench.next.faces;
+      bench.next = null;
+    }
+    const faces = [];
+    for (let i = 0; i < bench.faces; i++) {
+      const p = BASE.map((b) => b * (0.5 + Math.random()));
+      const sum = p.reduce((a, b) => a + b, 0);
+      faces.push(p.map((v) => v / sum));
+    }
+    bench.sent += 1;
+    setStateValue('figures', { faces, skipped: 0, fps: 15, msMedian: 17, frames: 30, at: now });
+  };
+  const timer = setInterval(tick, data.reportEveryMs);
+  tick();
+  return () => clearInterval(timer);
+}
+"""
+FACES_IN_VIEW = re.compile(r"[1-9]\d* face\(s\) in view")
+# One round trip, no waiting: the teacher's view re-renders every 2 s, and a locator could wait on an
+# element that a re-render just replaced.
+READ_METRIC = """label => {
+  for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
+    const l = m.querySelector('[data-testid="stMetricLabel"]');
+    const v = m.querySelector('[data-testid="stMetricValue"]');
+    if (l && v && l.textContent.trim() === label) return v.textContent.trim();
+  }
+  return '';
+}"""
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime+stime of a process and its children (those alive now), from /proc."""
+    total, pids = 0, [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except FileNotFoundError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # fields from the 3rd (state) on; the name may hold spaces
+        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15
+        pids += [int(child) for child in children]
+    return total / TICKS
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / TICKS, sum(values) / TICKS
+
+
+def available_mb() -> float:
+    found = re.search(r"MemAvailable:\s+(\d+) kB", Path("/proc/meminfo").read_text())
+    return int(found.group(1)) / 1024 if found else float("nan")
+
+
+def metric(page, label: str) -> int | None:
+    text = page.evaluate(READ_METRIC, label)
+    return int(text) if text.isdigit() else None
+
+
+def wait_for_metric(page, label: str, expected: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while metric(page, label) != expected:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the teacher's {label!r} stayed at {metric(page, label)}, expected {expected}")
+        page.wait_for_timeout(250)
+
+
+def create_room(browser, url: str):
+    """The teacher's page with a new room (as tests/test_class_browser.py creates one); (page, code)."""
+    teacher = browser.new_context(viewport={"width": 1280, "height": 1400}).new_page()
+    teacher.goto(f"{url}/teach")
+    teacher.get_by_role("textbox", name="Class name").fill("Load test")
+    teacher.get_by_role("button", name="Create a class room").click()
+    teacher.wait_for_url(re.compile(r"room=[A-Z0-9]{6}"), timeout=60_000)
+    code = urllib.parse.parse_qs(urllib.parse.urlsplit(teacher.url).query)["room"][0]
+    wait_for_metric(teacher, "Connected", 0, timeout_s=60)
+    return teacher, code
+
+
+def serve_stub(route) -> None:
+    route.fulfill(status=200, content_type="text/javascript", body=STUB_CAMERA)
+
+
+def join(browser, url: str, code: str, names: list[str], timeout_ms: float = 180_000) -> list:
+    """Students join through the form with consent, one step at a time across the batch, so that the
+    browser works on all of them at once; each page's camera module is the stub."""
+    pages = []
+    for _ in names:
+        context = browser.new_context(viewport={"width": 1000, "height": 800})
+        context.route("**/ondevice/camera.js", serve_stub)
+        page = context.new_page()
+        page.goto(f"{url}/join?room={code}", wait_until="commit")
+        pages.append(page)
+    for page, name in zip(pages, names):
+        page.get_by_role("textbox", name="Display name (optional)").fill(name, timeout=timeout_ms)
+    for page in pages:
+        page.get_by_text("I agree to share my emotion figures").click(timeout=timeout_ms)
+    for page in pages:
+        page.get_by_role("button", name="Join the class").click(timeout=timeout_ms)
+    for page, name in zip(pages, names):
+        page.get_by_text(f"you are {name}").wait_for(timeout=timeout_ms)
+    for page in pages:
+        page.get_by_text(FACES_IN_VIEW).first.wait_for(timeout=timeout_ms)  # the stub is mounted and sending
+    return pages
+
+
+def sent(pages: list) -> int:
+    return sum(page.evaluate("window.__bench ? window.__bench.sent : 0") for page in pages)
+
+
+def p95(values: list[float]) -> float:
+    """Nearest rank: with fewer than 20 values, the largest."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def run_class(count: int, args: argparse.Namespace) -> dict:
+    with tempfile.TemporaryDirectory() as tmp, chromium_with_camera(Path(tmp)) as browser:
+        log = Path(tmp) / "streamlit.log"
+        with streamlit_server(log_path=log) as server:
+            started = time.monotonic()
+            teacher, code = create_room(browser, server.url)
+            idle_rss = rss_mb(server.pid)
+            students: list = []
+            while len(students) < count:
+                batch = min(args.batch, count - len(students))
+                names = [f"s{len(students) + i + 1:03d}" for i in range(batch)]
+                students += join(browser, server.url, code, names)
+            wait_for_metric(teacher, "Connected", count, timeout_s=60)
+            wait_for_metric(teacher, "Face in view", count, timeout_s=60)
+            joined_s = time.monotonic() - started
+            teacher.wait_for_timeout(args.settle * 1000)
+
+            cpu0, busy0, sent0, t0 = cpu_seconds(server.pid), machine_busy(), sent(students), time.monotonic()
+            rss = [rss_mb(server.pid)]
+            lags: list[float] = []
+            missed = 0
+            faces = 1
+            next_switch = t0 + 2.0
+            lead = 1.0 + 0.05 * count
+            while True:
+                now = time.monotonic()
+                if now - t0 >= args.seconds:
+                    break
+                if now < next_switch or next_switch + args.switch_every > t0 + args.seconds:
+                    teacher.wait_for_timeout(min(1000, max(50, (t0 + args.seconds - now) * 1000)))
+                    rss.append(rss_mb(server.pid))
+                    continue
+                faces = 1 - faces
+                at = time.time() + lead
+                set_started = time.time()
+                for page in students:
+                    page.evaluate("plan => { window.__bench.next = plan; }", {"at": at * 1000, "faces": faces})
+                set_took = time.time() - set_started
+                changed = max(at, time.time())
+                lead = max(1.0, 1.5 * set_took + 0.5)
+                expected = count * faces
+                deadline = changed + args.switch_every + 20
+                last_rss = time.monotonic()
+                while metric(teacher, "Face in view") != expected:
+                    if time.time() > deadline:
+                        missed += 1
+                        break
+                    teacher.wait_for_timeout(100)
+                    if time.monotonic() - last_rss >= 1:
+                        rss.append(rss_mb(server.pid))
+                        last_rss = time.monotonic()
+                else:
+                    lags.append(time.time() - changed)
+                next_switch = max(next_switch + args.switch_every, time.monotonic())
+            wall = time.monotonic() - t0
+            cpu = cpu_seconds(server.pid) - cpu0
+            busy1 = machine_busy()
+            handed = (sent(students) - sent0) / wall / count
+            connected_end = metric(teacher, "Connected")
+            rss.append(rss_mb(server.pid))
+            errors = sum(page.locator('[data-testid="stException"]').count() for page in (teacher, *students))
+            result = {
+                "students": count,
+                "cores": cpu / wall,
+                "per_student_minute": cpu / (count * wall / 60),
+                "rss": max(rss),
+                "rss_end": rss[-1],
+                "idle_rss": idle_rss,
+                "lags": lags,
+                "missed": missed,
+                "p95": p95(lags) if lags and not missed else float("inf"),
+                "sent_per_s": handed,
+                "machine_cores": (busy1[0] - busy0[0]) / (busy1[1] - busy0[1]) * (os.cpu_count() or 1),
+                "joined_s": joined_s,
+                "connected_end": connected_end,
+                "errors": errors,
+                "available_mb": available_mb(),
+                "wall": wall,
+            }
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, nargs="+", default=[1, 10, 50])
+    parser.add_argument("--seconds", type=float, default=60, help="the steady period measured at each count")
+    parser.add_argument("--switch-every", type=float, default=8, help="seconds between face-count switches")
+    parser.add_argument("--settle", type=float, default=5, help="seconds after all have joined before measuring")
+    parser.add_argument("--batch", type=int, default=10, help="students joining at once")
+    args = parser.parse_args()
+    results = []
+    for count in args.students:
+        r = run_class(count, args)
+        results.append(r)
+        lags = ", ".join(f"{lag:.1f}" for lag in r["lags"])
+        missed = f", {r['missed']} never shown" if r["missed"] else ""
+        print(
+            f"{count:>3} students: server CPU {r['cores']:.3f} cores, {r['per_student_minute']:.2f} CPU s per "
+            f"student-minute; RSS idle {r['idle_rss']:.0f} MB, peak {r['rss']:.0f} MB (end {r['rss_end']:.0f}); teacher lag "
+            f"p95 {r['p95']:.1f} s over {len(r['lags'])} switches [{lags}]{missed}; "
+            f"figures {r['sent_per_s']:.2f}/s per student; machine busy {r['machine_cores']:.2f} of {os.cpu_count()} cores; "
+            f"joined in {r['joined_s']:.0f} s; connected at the end {r['connected_end']}; page errors {r['errors']}; "
+            f"memory available {r['available_mb']:.0f} MB; steady {r['wall']:.0f} s",
+            flush=True,
+        )
+    first, last = results[0], results[-1]
+    if last["students"] > first["students"]:
+        # The teacher's page and an idle server cost the same at any count: what one more student adds.
+        added = (last["cores"] - first["cores"]) / (last["students"] - first["students"])
+        print(f"each student beyond {first['students']}: {added:.4f} cores, {added * 60:.2f} CPU s per student-minute")
+    print(
+        f"students={last['students']} server_cpu_cores={last['cores']:.3f} rss_mb={last['rss']:.0f} "
+        f"teacher_lag_p95_s={last['p95']:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

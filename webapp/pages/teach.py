@@ -9,7 +9,7 @@ from datetime import tzinfo
 import streamlit as st
 
 from emotion.classroom.analytics import Thresholds, connected, flags, mix_now, presence, roster, timeline
-from emotion.classroom.records import RoomData, RoomNotFound, RoomStore, StoreUnavailable
+from emotion.classroom.records import RoomNotFound, RoomStore, StoreUnavailable
 from emotion.classroom.reports import report_csv, report_html
 from webapp.charts import emotion_bars, timeline_chart
 from webapp.resources import shared_store
@@ -91,16 +91,12 @@ def report_section(store: RoomStore, code: str, thresholds: Thresholds, tz: tzin
     )
     html_column.download_button(
         "Summary page (HTML)",
-        data=summary_page(data, now, thresholds, tz).encode(),
+        data=report_html(data, now, thresholds, tz).encode(),
         file_name=f"class-{code}.html",
         mime="text/html",
         on_click="ignore",
     )
     st.caption(f"Figures up to {clock_time(now, tz)}. Press again for later figures.")
-
-
-def summary_page(data: RoomData, now: float, thresholds: Thresholds, tz: tzinfo) -> str:
-    return report_html(data, now, thresholds, tz)
 
 
 def create_form(store: RoomStore) -> None:

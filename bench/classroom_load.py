@@ -45,7 +45,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support.browser import chromium_with_camera, rss_mb, streamlit_server
+from tests.support.browser import chromium_with_camera, process_tree_files, rss_mb, streamlit_server
 
 # Stands in for static/ondevice/camera.js: the same mount() contract, no camera, no models. The bench
 # steers it through window.__bench: `next = {at, faces}` switches the face count at `at` (Date.now()).
@@ -90,17 +90,10 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 def cpu_seconds(pid: int) -> float:
     """utime+stime of a process and its children (those alive now), from /proc."""
-    total, pids = 0, [pid]
-    while pids:
-        current = pids.pop()
-        try:
-            stat = Path(f"/proc/{current}/stat").read_text()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except FileNotFoundError:
-            continue
+    total = 0
+    for stat in process_tree_files(pid, "stat"):
         fields = stat.rsplit(")", 1)[1].split()  # fields from the 3rd (state) on; the name may hold spaces
         total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15
-        pids += [int(child) for child in children]
     return total / TICKS
 
 

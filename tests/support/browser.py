@@ -266,17 +266,20 @@ def stream_figures(page) -> tuple[float | None, float | None, float | None]:
     return metric("Frames / s"), metric("Time per frame"), float(p95.group(1)) if p95 else None
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children, from /proc."""
-    total, pids = 0, [pid]
+def process_tree_files(pid: int, name: str) -> list[str]:
+    """/proc/<p>/<name> of a process and each of its descendants alive now (those gone meanwhile are skipped)."""
+    texts, pids = [], [pid]
     while pids:
         current = pids.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            texts.append(Path(f"/proc/{current}/{name}").read_text())
+            pids += [int(child) for child in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
         except FileNotFoundError:
             continue
-        found = re.search(r"VmRSS:\s+(\d+) kB", status)
-        total += int(found.group(1)) if found else 0
-        pids += [int(child) for child in children]
-    return total / 1024
+    return texts
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, from /proc."""
+    found = (re.search(r"VmRSS:\s+(\d+) kB", status) for status in process_tree_files(pid, "status"))
+    return sum(int(match.group(1)) for match in found if match) / 1024

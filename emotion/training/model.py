@@ -26,9 +26,14 @@ def vgg_block(x: keras.KerasTensor, filters: int, dropout: float) -> keras.Keras
 VGG_WIDTHS = (32, 64, 128, 256)  # the bundled model's blocks
 
 
-def build_vgg(widths: tuple[int, ...] = VGG_WIDTHS, dense_units: int = 256) -> keras.Model:
+def build_vgg(widths: tuple[int, ...] = VGG_WIDTHS, dense_units: int = 256, crop: int = 0) -> keras.Model:
+    """The VGG-block net; with `crop`, it reads only the central crop x crop pixels of each face."""
     inputs = keras.Input(INPUT_SHAPE, name="face")
     x = inputs
+    if crop:
+        if not 0 < crop <= INPUT_SIZE:
+            raise ValueError(f"crop must lie in 1..{INPUT_SIZE}, not {crop}")
+        x = layers.CenterCrop(crop, crop, name="centre_crop")(x)
     for i, filters in enumerate(widths):
         x = vgg_block(x, filters, dropout=0.1 + 0.05 * i)
     x = layers.Flatten()(x)

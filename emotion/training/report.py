@@ -221,6 +221,17 @@ def trials_not_kept(comparisons: dict, config: dict) -> str:
     return "\n".join(lines)
 
 
+def trained_on(config: dict) -> str:
+    """Where and with what a run trained; runs before the backend was recorded all used TensorFlow on the CPU."""
+    where = config.get("device", "cpu")
+    place = "on the CPU" if where == "cpu" else f"on an {where}"
+    backend = config.get("backend", "tensorflow")
+    version = config.get("backend_version", config.get("tensorflow"))
+    name = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}.get(backend, backend)
+    seconds = f"{config['median_epoch_seconds']:.0f} s per epoch, median{cores(config)}"
+    return f"{place} ({seconds}), {name} {version}, Keras {config['keras']}"
+
+
 def model_card(metrics: dict, config: dict, model_dir: Path, comparison: list[dict], comparisons: dict | None = None) -> str:
     """The card's text; `comparisons` is model/comparisons.json (figures the evaluation itself does not produce)."""
     comparisons = comparisons or {}
@@ -295,8 +306,7 @@ layer of 256 units with BatchNorm, ReLU and Dropout 0.5, and a softmax over 7 cl
 - On-the-fly augmentation: horizontal flip, rotation ±10°, zoom ±10%, shift ±10%, brightness ±0.15,
   contrast ±25%, random erasing of one patch in 30% of the faces.
 - Best epoch on PublicTest accuracy kept; early stopping patience {args["patience"]}; seed {args["seed"]}.
-- Trained on the CPU ({config["median_epoch_seconds"]:.0f} s per epoch, median{cores(config)}), TensorFlow
-  {config["tensorflow"]}, Keras {config["keras"]}. Re-running the same command after an interruption resumes.
+- Trained {trained_on(config)}. Re-running the same command after an interruption resumes.
 
 ![training curves](training_curves.png)
 {compare}

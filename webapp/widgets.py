@@ -158,9 +158,9 @@ def viewer_timezone() -> tzinfo:
         return ZoneInfo("UTC")
 
 
-def clock_time(epoch: float, tz: tzinfo | None = None) -> str:
-    """The time of day in the viewer's time zone, with the zone's name (14:05 CET)."""
-    return datetime.fromtimestamp(epoch, tz or viewer_timezone()).strftime("%H:%M %Z")
+def clock_time(epoch: float, tz: tzinfo | None = None, *, seconds: bool = False) -> str:
+    """The time of day in the viewer's time zone, with the zone's name (14:05 CET, or 14:05:09 CET)."""
+    return datetime.fromtimestamp(epoch, tz or viewer_timezone()).strftime("%H:%M:%S %Z" if seconds else "%H:%M %Z")
 
 
 def plain(text: str) -> str:

@@ -96,7 +96,7 @@ def report_section(store: RoomStore, code: str, thresholds: Thresholds, tz: tzin
         mime="text/html",
         on_click="ignore",
     )
-    st.caption(f"Figures up to {clock_time(now, tz)}. Press again for later figures.")
+    st.caption(f"Figures up to {clock_time(now, tz, seconds=True)}. Press again for later figures.")
 
 
 def create_form(store: RoomStore) -> None:

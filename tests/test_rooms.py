@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -56,6 +58,26 @@ def test_unknown_and_expired_rooms(store):
         store.join(room.code, "Ada", T0 + 61)
     with pytest.raises(RoomNotFound):
         store.data(room.code, T0 + 61)
+
+
+def test_an_expired_rooms_figures_go_with_no_call_to_the_store():
+    """A quiet server still deletes them: the memory store purges on a timer, not only on the next call."""
+    store = MemoryStore()
+    room = store.create_room("Short", 60, T0)
+    student = store.join(room.code, "Ada", T0)
+    store.publish(room.code, student.student_id, [probs(3)], T0 + 1)
+    clock = [T0 + 30.0]
+    stop = store.purge_periodically(interval_s=0.02, clock=lambda: clock[0])
+    try:
+        time.sleep(0.1)
+        assert len(store) == 1  # not yet expired
+        clock[0] = T0 + 61
+        deadline = time.monotonic() + 5
+        while len(store) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(store) == 0
+    finally:
+        stop.set()
 
 
 def test_names_anonymous_numbers_and_duplicates(store):

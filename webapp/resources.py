@@ -48,7 +48,11 @@ def models_or_stop() -> Models:
 def shared_store() -> RoomStore:
     """Rooms in Redis when REDIS_URL is set (several replicas), else in this process's memory."""
     url = os.environ.get("REDIS_URL") or secrets().get("REDIS_URL")
-    return RedisStore(url) if url else MemoryStore()
+    if url:
+        return RedisStore(url)  # Redis deletes an expired room's keys itself
+    store = MemoryStore()
+    store.purge_periodically()
+    return store
 
 
 def ice_servers_or_stop() -> list[dict]:

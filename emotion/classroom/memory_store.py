@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -39,9 +40,32 @@ class MemoryStore:
         self._intervals: dict[str, dict[tuple[str, float], Interval]] = {}
         self._numbers: dict[str, int] = {}
 
+    def __len__(self) -> int:
+        """Rooms kept, expired ones included until the next purge."""
+        return len(self._rooms)
+
     def _purge(self, now: float) -> None:
         for code in [code for code, room in self._rooms.items() if room.expires <= now]:
             del self._rooms[code], self._students[code], self._intervals[code], self._numbers[code]
+
+    def purge_expired(self, now: float) -> None:
+        """Delete every expired room and its figures (each call also does it, but a quiet server makes none)."""
+        with self._lock:
+            self._purge(now)
+
+    def purge_periodically(self, interval_s: float = 60.0, clock: Callable[[], float] = time.time) -> threading.Event:
+        """Purge expired rooms every `interval_s` seconds on a daemon thread; set the returned event to stop it.
+
+        A room's figures must go when it expires, not when the next student or teacher happens by.
+        """
+        stop = threading.Event()
+
+        def purge_until_stopped() -> None:
+            while not stop.wait(interval_s):
+                self.purge_expired(clock())
+
+        threading.Thread(target=purge_until_stopped, name="room-purger", daemon=True).start()
+        return stop
 
     def _live_room(self, code: str, now: float) -> Room:
         self._purge(now)

@@ -51,10 +51,15 @@ def write_image(out: Path, image: np.ndarray) -> None:
         raise ImageError(f"cannot write {out}: OpenCV could not write the file (is the folder writable, the disk not full?)")
 
 
-def video_frames(path: Path) -> Iterator[np.ndarray]:
+def open_video(path: Path) -> cv2.VideoCapture:
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
         raise ImageError(f"{path} could not be opened as a video")
+    return capture
+
+
+def video_frames(capture: cv2.VideoCapture) -> Iterator[np.ndarray]:
+    """The frames of an opened video, which is released when they end (or the loop stops)."""
     try:
         while True:
             ok, frame = capture.read()
@@ -66,11 +71,12 @@ def video_frames(path: Path) -> Iterator[np.ndarray]:
 
 
 def annotate_video(path: Path, out: Path | None, models: Models, settings: PipelineSettings) -> list[FrameAnalysis]:
-    fps = cv2.VideoCapture(str(path)).get(cv2.CAP_PROP_FPS) or 15.0
+    capture = open_video(path)
+    fps = capture.get(cv2.CAP_PROP_FPS) or 15.0
     tracker = FaceTracker()
     writer = None
     results = []
-    for frame in video_frames(path):
+    for frame in video_frames(capture):
         analysis = analyze_frame(frame, models, settings, tracker)
         if out is not None:
             if writer is None:

@@ -1,6 +1,6 @@
 """What a class of on-device students costs the server: CPU, memory, and how far behind the teacher's view is.
 
-    python bench/classroom_load.py [--students 1 10 50] [--seconds 60] [--switch-every 8] [--batch 10]
+    python bench/classroom_load.py [--students 1 10 50] [--seconds 60] [--switch-every 8] [--batch 10] [--redis]
 
 For each count N in --students: a fresh `streamlit run app.py` (tests.support.browser.streamlit_server),
 a teacher page that creates a room, and N students, each in its own browser context, who join through
@@ -27,7 +27,11 @@ Measured in the steady period (--seconds, after all N are connected and a short 
 Chromium, its N+1 pages and Playwright run on the same 2-core machine and take their share: the server's
 CPU seconds are still its own, but a starved browser sends fewer figures (each line says how many each
 stub handed its page a second, against the 2 of the real module) and the teacher's page renders late, so
-the lag is an upper bound of the server's part. The last line is for the largest N that ran:
+the lag is an upper bound of the server's part. --redis splits it: the rooms live in a real redis-server
+(REDIS_URL), and the bench also reads the room from the store itself, as the teacher's view does, so
+each switch has a store lag (the students' pages, their sessions and the publisher: figures in the
+store) beside the teacher lag (that, then the teacher's 2 s refresh and its page's rendering).
+The last line is for the largest N that ran:
 `students=N server_cpu_cores=X rss_mb=Y teacher_lag_p95_s=Z`.
 """
 
@@ -45,7 +49,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from emotion.classroom.analytics import Thresholds, connected
+from emotion.classroom.redis_store import RedisStore
 from tests.support.browser import chromium_with_camera, process_tree_files, rss_mb, streamlit_server
+from tests.support.redis_server import RedisProcess
 
 # Stands in for static/ondevice/camera.js: the same mount() contract, no camera, no models. The bench
 # steers it through window.__bench: `next = {at, faces}` switches the face count at `at` (Date.now()).
@@ -107,6 +114,12 @@ def machine_busy() -> tuple[float, float]:
 def available_mb() -> float:
     found = re.search(r"MemAvailable:\s+(\d+) kB", Path("/proc/meminfo").read_text())
     return int(found.group(1)) / 1024 if found else float("nan")
+
+
+def faces_in_store(store: RedisStore, code: str) -> int:
+    """The teacher's "Face in view", read from the store itself (webapp/pages/teach.py counts it so)."""
+    now = time.time()
+    return sum(1 for student in connected(store.data(code, now), now, Thresholds()) if student.faces)
 
 
 def metric(page, label: str) -> int | None:
@@ -174,82 +187,98 @@ def p95(values: list[float]) -> float:
 def run_class(count: int, args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as tmp, chromium_with_camera(Path(tmp)) as browser:
         log = Path(tmp) / "streamlit.log"
-        with streamlit_server(log_path=log) as server:
-            started = time.monotonic()
-            teacher, code = create_room(browser, server.url)
-            idle_rss = rss_mb(server.pid)
-            students: list = []
-            while len(students) < count:
-                batch = min(args.batch, count - len(students))
-                names = [f"s{len(students) + i + 1:03d}" for i in range(batch)]
-                students += join(browser, server.url, code, names)
-            wait_for_metric(teacher, "Connected", count, timeout_s=60)
-            wait_for_metric(teacher, "Face in view", count, timeout_s=60)
-            joined_s = time.monotonic() - started
-            teacher.wait_for_timeout(args.settle * 1000)
+        redis = RedisProcess(Path(tmp)).start() if args.redis else None
+        try:
+            return run_class_on(count, args, browser, log, redis)
+        finally:
+            if redis:
+                redis.stop()
 
-            cpu0, busy0, sent0, t0 = cpu_seconds(server.pid), machine_busy(), sent(students), time.monotonic()
-            rss = [rss_mb(server.pid)]
-            lags: list[float] = []
-            missed = 0
-            faces = 1
-            next_switch = t0 + 2.0
-            lead = 1.0 + 0.05 * count
-            while True:
-                now = time.monotonic()
-                if now - t0 >= args.seconds:
+
+def run_class_on(count: int, args: argparse.Namespace, browser, log: Path, redis: RedisProcess | None) -> dict:
+    store = RedisStore(redis.url) if redis else None
+    with streamlit_server({"REDIS_URL": redis.url} if redis else None, log_path=log) as server:
+        started = time.monotonic()
+        teacher, code = create_room(browser, server.url)
+        idle_rss = rss_mb(server.pid)
+        students: list = []
+        while len(students) < count:
+            batch = min(args.batch, count - len(students))
+            names = [f"s{len(students) + i + 1:03d}" for i in range(batch)]
+            students += join(browser, server.url, code, names)
+        wait_for_metric(teacher, "Connected", count, timeout_s=60)
+        wait_for_metric(teacher, "Face in view", count, timeout_s=60)
+        joined_s = time.monotonic() - started
+        teacher.wait_for_timeout(args.settle * 1000)
+
+        cpu0, busy0, sent0, t0 = cpu_seconds(server.pid), machine_busy(), sent(students), time.monotonic()
+        rss = [rss_mb(server.pid)]
+        lags: list[float] = []
+        store_lags: list[float] = []
+        missed = 0
+        faces = 1
+        next_switch = t0 + 2.0
+        lead = 1.0 + 0.05 * count
+        while True:
+            now = time.monotonic()
+            if now - t0 >= args.seconds:
+                break
+            if now < next_switch or next_switch + args.switch_every > t0 + args.seconds:
+                teacher.wait_for_timeout(min(1000, max(50, (t0 + args.seconds - now) * 1000)))
+                rss.append(rss_mb(server.pid))
+                continue
+            faces = 1 - faces
+            at = time.time() + lead
+            set_started = time.time()
+            for page in students:
+                page.evaluate("plan => { window.__bench.next = plan; }", {"at": at * 1000, "faces": faces})
+            set_took = time.time() - set_started
+            changed = max(at, time.time())
+            lead = max(1.0, 1.5 * set_took + 0.5)
+            expected = count * faces
+            deadline = changed + args.switch_every + 20
+            last_rss = time.monotonic()
+            in_store = store is None
+            while metric(teacher, "Face in view") != expected:
+                if not in_store and store is not None and faces_in_store(store, code) == expected:
+                    store_lags.append(time.time() - changed)
+                    in_store = True
+                if time.time() > deadline:
+                    missed += 1
                     break
-                if now < next_switch or next_switch + args.switch_every > t0 + args.seconds:
-                    teacher.wait_for_timeout(min(1000, max(50, (t0 + args.seconds - now) * 1000)))
+                teacher.wait_for_timeout(100 if in_store else 20)
+                if time.monotonic() - last_rss >= 1:
                     rss.append(rss_mb(server.pid))
-                    continue
-                faces = 1 - faces
-                at = time.time() + lead
-                set_started = time.time()
-                for page in students:
-                    page.evaluate("plan => { window.__bench.next = plan; }", {"at": at * 1000, "faces": faces})
-                set_took = time.time() - set_started
-                changed = max(at, time.time())
-                lead = max(1.0, 1.5 * set_took + 0.5)
-                expected = count * faces
-                deadline = changed + args.switch_every + 20
-                last_rss = time.monotonic()
-                while metric(teacher, "Face in view") != expected:
-                    if time.time() > deadline:
-                        missed += 1
-                        break
-                    teacher.wait_for_timeout(100)
-                    if time.monotonic() - last_rss >= 1:
-                        rss.append(rss_mb(server.pid))
-                        last_rss = time.monotonic()
-                else:
-                    lags.append(time.time() - changed)
-                next_switch = max(next_switch + args.switch_every, time.monotonic())
-            wall = time.monotonic() - t0
-            cpu = cpu_seconds(server.pid) - cpu0
-            busy1 = machine_busy()
-            handed = (sent(students) - sent0) / wall / count
-            connected_end = metric(teacher, "Connected")
-            rss.append(rss_mb(server.pid))
-            errors = sum(page.locator('[data-testid="stException"]').count() for page in (teacher, *students))
-            result = {
-                "students": count,
-                "cores": cpu / wall,
-                "per_student_minute": cpu / (count * wall / 60),
-                "rss": max(rss),
-                "rss_end": rss[-1],
-                "idle_rss": idle_rss,
-                "lags": lags,
-                "missed": missed,
-                "p95": p95(lags) if lags and not missed else float("inf"),
-                "sent_per_s": handed,
-                "machine_cores": (busy1[0] - busy0[0]) / (busy1[1] - busy0[1]) * (os.cpu_count() or 1),
-                "joined_s": joined_s,
-                "connected_end": connected_end,
-                "errors": errors,
-                "available_mb": available_mb(),
-                "wall": wall,
-            }
+                    last_rss = time.monotonic()
+            else:
+                lags.append(time.time() - changed)
+            next_switch = max(next_switch + args.switch_every, time.monotonic())
+        wall = time.monotonic() - t0
+        cpu = cpu_seconds(server.pid) - cpu0
+        busy1 = machine_busy()
+        handed = (sent(students) - sent0) / wall / count
+        connected_end = metric(teacher, "Connected")
+        rss.append(rss_mb(server.pid))
+        errors = sum(page.locator('[data-testid="stException"]').count() for page in (teacher, *students))
+        result = {
+            "students": count,
+            "cores": cpu / wall,
+            "per_student_minute": cpu / (count * wall / 60),
+            "rss": max(rss),
+            "rss_end": rss[-1],
+            "idle_rss": idle_rss,
+            "lags": lags,
+            "store_lags": store_lags,
+            "missed": missed,
+            "p95": p95(lags) if lags and not missed else float("inf"),
+            "sent_per_s": handed,
+            "machine_cores": (busy1[0] - busy0[0]) / (busy1[1] - busy0[1]) * (os.cpu_count() or 1),
+            "joined_s": joined_s,
+            "connected_end": connected_end,
+            "errors": errors,
+            "available_mb": available_mb(),
+            "wall": wall,
+        }
     return result
 
 
@@ -260,6 +289,7 @@ def main() -> None:
     parser.add_argument("--switch-every", type=float, default=8, help="seconds between face-count switches")
     parser.add_argument("--settle", type=float, default=5, help="seconds after all have joined before measuring")
     parser.add_argument("--batch", type=int, default=10, help="students joining at once")
+    parser.add_argument("--redis", action="store_true", help="rooms in a real redis-server, whose lag is read too")
     args = parser.parse_args()
     results = []
     for count in args.students:
@@ -267,6 +297,9 @@ def main() -> None:
         results.append(r)
         lags = ", ".join(f"{lag:.1f}" for lag in r["lags"])
         missed = f", {r['missed']} never shown" if r["missed"] else ""
+        if r["store_lags"]:
+            store_lags = ", ".join(f"{lag:.1f}" for lag in r["store_lags"])
+            missed += f"; in the store: p95 {p95(r['store_lags']):.1f} s [{store_lags}]"
         print(
             f"{count:>3} students: server CPU {r['cores']:.3f} cores, {r['per_student_minute']:.2f} CPU s per "
             f"student-minute; RSS idle {r['idle_rss']:.0f} MB, peak {r['rss']:.0f} MB (end {r['rss_end']:.0f}); teacher lag "

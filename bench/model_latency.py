@@ -25,9 +25,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from emotion.classifier import EmotionClassifier
-from emotion.training.artifacts import LATENCY_FILE as LATENCY_NAME
+from emotion.training.artifacts import LATENCY_FILE
 
-LATENCY_FILE = Path(__file__).resolve().parent.parent / "model" / LATENCY_NAME
+RECORDED = Path(__file__).resolve().parent.parent / "model" / LATENCY_FILE
 
 
 def per_face_ms(path: Path, repeats: int) -> tuple[float, float]:
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", action="append", default=[], metavar="NAME=FILE", help="a .tflite file to time")
     parser.add_argument("--members", type=Path, help="an ensemble .keras: time each of its nets alone")
     parser.add_argument("--repeats", type=int, default=1000)
-    parser.add_argument("--record", action="store_true", help=f"keep the figures in {LATENCY_FILE.name}")
+    parser.add_argument("--record", action="store_true", help=f"keep the figures in model/{LATENCY_FILE}")
     args = parser.parse_args(argv)
     files = {name: Path(path) for name, _, path in (entry.partition("=") for entry in args.model)}
     with tempfile.TemporaryDirectory() as folder:
@@ -76,10 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     cores = len(os.sched_getaffinity(0))
     print(f"one LiteRT thread, batch of one, {args.repeats} calls each; process allowed {cores} core(s)")
     if args.record:
-        recorded = json.loads(LATENCY_FILE.read_text()) if LATENCY_FILE.exists() else {}
+        recorded = json.loads(RECORDED.read_text()) if RECORDED.exists() else {}
         recorded.update({name: {**entry, "cores": cores} for name, entry in figures.items()})
-        LATENCY_FILE.write_text(json.dumps(recorded, indent=2) + "\n")
-        print(f"recorded in {LATENCY_FILE}")
+        RECORDED.write_text(json.dumps(recorded, indent=2) + "\n")
+        print(f"recorded in {RECORDED}")
     return 0
 
 

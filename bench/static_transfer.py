@@ -4,7 +4,8 @@
 
 Starts `streamlit run app.py`, asks for every file under static/litert, static/models and
 static/ondevice as a browser does (Accept-Encoding: gzip), and prints bytes on disk and bytes
-received per folder, with the caching headers the server sent. The figures go to static/README.md.
+received per folder, and the caching headers sent with the last file. static/README.md's table
+quotes its figures.
 """
 
 from __future__ import annotations

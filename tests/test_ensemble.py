@@ -73,6 +73,8 @@ def test_a_cropped_net_reads_48x48_faces_and_only_their_centre():
     assert np.allclose(net.predict(face, verbose=0), net.predict(border_changed, verbose=0))
     with pytest.raises(ValueError, match="crop"):
         build_vgg((4,), crop=60)
+    with pytest.raises(ValueError, match=r"16\.\.48 for 4 blocks"):
+        build_vgg((4, 4, 4, 4), crop=8)  # four halvings leave nothing of an 8x8 crop
 
 
 def small_members(count: int) -> list:
@@ -120,12 +122,13 @@ def test_the_ensemble_command_adds_a_net_to_an_ensemble_and_keeps_every_recipe(f
     first, grown = tmp_path / "first", tmp_path / "grown"
     runs = [str(tmp_path / f"run{i}" / artifacts.MODEL_FILE) for i in range(3)]
     assert ensemble.main(["--members", runs[0], runs[1], "--out", str(first)]) == 0
-    assert ensemble.main(["--members", str(first / artifacts.MODEL_FILE), runs[2], "--out", str(grown)]) == 0
+    assert ensemble.main(["--members", runs[2], str(first / artifacts.MODEL_FILE), "--out", str(grown)]) == 0
     assert "the mean of 3 nets" in capsys.readouterr().out
 
     config = json.loads((grown / artifacts.CONFIG_FILE).read_text())
     assert [m["name"] for m in config["members"]] == ["member_1", "member_2", "member_3"]
-    assert [m["config"]["arguments"]["seed"] for m in config["members"]] == [0, 1, 2]
+    assert [m["config"]["arguments"]["seed"] for m in config["members"]] == [2, 0, 1]
+    members = [members[2], members[0], members[1]]  # in the order given
     assert config["command"].startswith("python -m emotion.training.ensemble --members")
     expected = np.mean([m.predict(faces, verbose=0) for m in members], axis=0)
     served = EmotionClassifier(grown / artifacts.TFLITE_FILE).predict(faces)
@@ -133,6 +136,17 @@ def test_the_ensemble_command_adds_a_net_to_an_ensemble_and_keeps_every_recipe(f
 
     assert ensemble.main(["--members", str(tmp_path / "missing.keras")]) == 2
     assert "cannot read" in capsys.readouterr().err
+    (tmp_path / "run0" / artifacts.CONFIG_FILE).unlink()  # a net nobody can say how it was trained
+    assert ensemble.main(["--members", runs[0], runs[1], "--out", str(tmp_path / "refused")]) == 2
+    assert "nothing says how it was trained" in capsys.readouterr().err
+
+
+def test_crop_is_refused_for_a_net_without_vgg_blocks(tiny_fer_folder, capsys):
+    from emotion.training import train
+
+    with pytest.raises(SystemExit):
+        train.parse_args(["--data", str(tiny_fer_folder), "--arch", "convnet", "--crop", "40"])
+    assert "--crop is for --arch vgg" in capsys.readouterr().err
 
 
 def test_the_same_training_command_runs_on_jax(tiny_fer_folder, tmp_path):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -29,6 +31,8 @@ from emotion.classroom.records import (
     with_status,
 )
 
+LOGGER = logging.getLogger(__name__)
+
 
 class MemoryStore:
     """Rooms in this server process's memory: the default, for one machine."""
@@ -40,7 +44,7 @@ class MemoryStore:
         self._intervals: dict[str, dict[tuple[str, float], Interval]] = {}
         self._numbers: dict[str, int] = {}
 
-    def __len__(self) -> int:
+    def room_count(self) -> int:
         """Rooms kept, expired ones included until the next purge."""
         return len(self._rooms)
 
@@ -59,10 +63,18 @@ class MemoryStore:
         A room's figures must go when it expires, not when the next student or teacher happens by.
         """
         stop = threading.Event()
+        store = weakref.ref(self)  # the thread must not keep a store alive that the app has let go
 
         def purge_until_stopped() -> None:
             while not stop.wait(interval_s):
-                self.purge_expired(clock())
+                alive = store()
+                if alive is None:
+                    return
+                try:
+                    alive.purge_expired(clock())
+                except Exception:  # one failed purge must not end purging
+                    LOGGER.exception("purging expired class rooms failed; trying again in %s s", interval_s)
+                del alive
 
         threading.Thread(target=purge_until_stopped, name="room-purger", daemon=True).start()
         return stop

@@ -5,6 +5,7 @@ model         the networks (Keras)
 augmentation  random changes to training faces (keras.ops: TensorFlow here, JAX on an accelerator)
 train         `python -m emotion.training.train`: the training run, step by step
 ensemble      `python -m emotion.training.ensemble`: several nets averaged in one model
+reference     `python -m emotion.training.reference`: the fer package's model, to compare against
 export        `python -m emotion.training.export`: the .tflite file the app serves
 evaluate      `python -m emotion.training.evaluate`: a model file scored on a split
 metrics       the figures, from labels (numpy)

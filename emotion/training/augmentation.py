@@ -2,7 +2,8 @@
 
 Written in `keras.ops` and `keras.random` only, as a layer in front of the network during training,
 so that the same training runs on TensorFlow (this CPU) and on JAX (the accelerator machine), and
-is compiled into the training step on both. The layer is never part of a saved model.
+is compiled into the training step on both. Training checkpoints hold it (so it is registered for
+loading), but the model a run saves for serving is the network alone.
 """
 
 from __future__ import annotations

@@ -44,15 +44,27 @@ def build_ensemble(members: list[keras.Model]) -> keras.Model:
     return keras.Model(inputs, outputs, name=f"ensemble_of_{len(members)}")
 
 
+class MemberError(ValueError):
+    """A member file cannot join an ensemble: unreadable, or without the record of how it was trained."""
+
+
 def member_records(path: Path, model: keras.Model) -> list[dict]:
-    """What is known of each member in `path`: its source, and the config and log of the run that trained it."""
+    """What is known of each net in `path`: its source, and the config and log of the run that trained it.
+
+    The model card describes every net from these, so a net without its training_config.json is refused.
+    """
     config_path, log_path = path.parent / CONFIG_FILE, path.parent / LOG_FILE
-    config = json.loads(config_path.read_text()) if config_path.exists() else None
+    if not config_path.exists():
+        raise MemberError(f"{path}: no {CONFIG_FILE} beside it, so nothing says how it was trained")
+    config = json.loads(config_path.read_text())
     count = len(members_of(model))
-    if config and "members" in config and len(config["members"]) == count:
+    if "members" in config:
+        if len(config["members"]) != count:
+            raise MemberError(f"{config_path} describes {len(config['members'])} nets, but {path} holds {count}")
         return list(config["members"])
-    log = log_path.read_text() if log_path.exists() else ""
-    return [{"source": str(path), "config": config, "log": log} for _ in range(count)]
+    if count != 1:
+        raise MemberError(f"{config_path} describes one training run, but {path} holds {count} nets")
+    return [{"source": str(path), "config": config, "log": log_path.read_text() if log_path.exists() else ""}]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,26 +73,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("model"), help="folder for the ensemble, its export and config")
     args = parser.parse_args(argv)
     import emotion.training.model  # noqa: F401 - registers the custom layers a saved model may use
-    from emotion.training.export import export_tflite
+    from emotion.training.export import export_where_possible
 
     members: list[keras.Model] = []
     records: list[dict] = []
     for path in args.members:
         try:
             model = keras.models.load_model(path, compile=False)
+            records += member_records(path, model)
+        except MemberError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
         except (OSError, ValueError) as error:
             print(f"error: cannot read {path}: {error}", file=sys.stderr)
             return 2
         members += members_of(model)
-        records += member_records(path, model)
     ensemble = build_ensemble(members)
     config = {
         "command": shlex.join(["python", "-m", "emotion.training.ensemble", *(sys.argv[1:] if argv is None else argv)]),
-        "members": [{"name": f"{MEMBER_PREFIX}{i}", **record} for i, record in enumerate(records, start=1)],
+        "members": [{**record, "name": f"{MEMBER_PREFIX}{i}"} for i, record in enumerate(records, start=1)],
     }
     args.out.mkdir(parents=True, exist_ok=True)
     ensemble.save(args.out / MODEL_FILE)
-    export_tflite(ensemble, args.out / TFLITE_FILE)
+    export_where_possible(ensemble, args.out / TFLITE_FILE, args.out / MODEL_FILE)
     (args.out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
     (args.out / LOG_FILE).unlink(missing_ok=True)  # each member's log is in the config now
     print(f"wrote {args.out / MODEL_FILE} and {args.out / TFLITE_FILE}: the mean of {len(members)} nets")

@@ -38,6 +38,22 @@ def export_tflite(model: keras.Model, path: str | Path, *, quantize: bool = True
     return path
 
 
+def export_where_possible(model: keras.Model, path: Path, saved_as: Path) -> None:
+    """Keras exports .tflite from TensorFlow only: on JAX (the accelerator) say how to make it afterwards.
+
+    `saved_as` is the .keras file of `model`, which the export command then reads.
+    """
+    if keras.backend.backend() != "tensorflow":
+        path.unlink(missing_ok=True)  # an older export beside the new model would not match it
+        print(
+            f"the {keras.backend.backend()} backend does not export .tflite: make {path} on a machine with "
+            f"TensorFlow with `python -m emotion.training.export --model {saved_as}`",
+            flush=True,
+        )
+        return
+    export_tflite(model, path)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m emotion.training.export", description="Export a trained Keras model for LiteRT."

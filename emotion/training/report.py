@@ -244,7 +244,7 @@ def trained_on(config: dict) -> str:
     backend = config.get("backend", "tensorflow")
     version = config.get("backend_version", config.get("tensorflow"))
     name = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}.get(backend, backend)
-    seconds = f"{config['median_epoch_seconds']:.0f} s per epoch, median{cores(config)}"
+    seconds = f"{config['median_epoch_seconds']:.0f} s per epoch, median{cores(config) if where == 'cpu' else ''}"
     return f"{place} ({seconds}), {name} {version}, Keras {config['keras']}"
 
 
@@ -316,7 +316,7 @@ def side_by_side(metrics: dict, members: list[dict], model_dir: Path, latency: d
         name = f"{reference['name']} (`{reference['source']}`)"
         row = f"| {name} | {reference['parameters'] / 1e6:.2f} M | {headline(reference['metrics'])}"
         lines.append(f"{row} | {latency_cell(latency, reference['name'])} |")
-    cores = {entry.get("cores") for entry in latency.values()}
+    cores = {entry.get("cores") for entry in latency.values()} - {None}
     timing = (
         "ms a face: median of one LiteRT thread on a batch of one, int8 weights, "
         f"`bench/model_latency.py` on {cores.pop()} core(s) (model/latency.json)."

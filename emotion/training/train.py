@@ -40,7 +40,7 @@ from emotion.preprocess import EMOTIONS
 from emotion.training.artifacts import CONFIG_FILE, LOG_FILE, MODEL_FILE, TFLITE_FILE
 from emotion.training.augmentation import FaceAugmentation
 from emotion.training.data import DatasetError, Split, load_split
-from emotion.training.export import export_tflite
+from emotion.training.export import export_where_possible
 from emotion.training.model import ARCHITECTURES, INPUT_SHAPE, VGG_WIDTHS, build_vgg, with_flip_averaging
 
 
@@ -211,6 +211,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="per-epoch backup for resuming; removed when a run completes",
     )
     args = parser.parse_args(argv)
+    if args.crop and args.arch != "vgg":
+        parser.error("--crop is for --arch vgg")
     args.command = shlex.join(["python", "-m", "emotion.training.train", *(sys.argv[1:] if argv is None else argv)])
     return args
 
@@ -347,12 +349,18 @@ def choose_weights(
 
 
 def compute_device() -> str:
-    """What the training ran on: "cpu", or the accelerator's name (JAX on the device machine)."""
+    """What the training ran on: "cpu", or the accelerator's name."""
     if keras.backend.backend() == "jax":
         import jax
 
         device = jax.devices()[0]
         return "cpu" if device.platform == "cpu" else str(device.device_kind)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:
+            return str(tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU"))
     return "cpu"
 
 
@@ -392,16 +400,6 @@ def run_config(
     return config
 
 
-def export_where_possible(model: keras.Model, path: Path) -> None:
-    """Keras exports .tflite from TensorFlow only: on JAX (the accelerator) say how to make it afterwards."""
-    if keras.backend.backend() != "tensorflow":
-        path.unlink(missing_ok=True)  # an older export beside the new model would not match it
-        print(f"the {keras.backend.backend()} backend does not export .tflite: make {path} on a machine with TensorFlow "
-              f"with `python -m emotion.training.export --model {path.with_suffix('.keras')}`", flush=True)
-        return
-    export_tflite(model, path)
-
-
 def train(args: argparse.Namespace) -> dict:
     """One training run, start to end: data, model, fit, the weights to keep, the files in --out."""
     keras.utils.set_random_seed(args.seed)
@@ -434,7 +432,7 @@ def train(args: argparse.Namespace) -> dict:
     served = with_flip_averaging(kept) if args.flip_average else kept
     served.save(files.out / MODEL_FILE)
     raw_model_path.unlink()
-    export_where_possible(served, files.out / TFLITE_FILE)
+    export_where_possible(served, files.out / TFLITE_FILE, files.out / MODEL_FILE)
     val_accuracy = accuracy_on(served, val_split)
     config = run_config(args, files, history, seconds, val_accuracy, train_split, weights, averaged)
     (files.out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")

@@ -29,7 +29,7 @@ RULES: dict[str, tuple[set[str], set[str]]] = {
     "emotion.training": ({"emotion", "emotion.training"}, {"streamlit", "streamlit_webrtc", "redis", "aiortc", "av"}),
     "webapp": ({"emotion", "emotion.live", "emotion.classroom", "emotion.training.artifacts", "webapp"}, {"tensorflow", "keras"}),
     "tests.support": ({"emotion", "tests.support"}, set()),
-    "bench": ({"emotion", "emotion.live", "emotion.training", "tests.support", "bench"}, set()),
+    "bench": ({"emotion", "emotion.live", "emotion.classroom", "emotion.training", "tests.support", "bench"}, set()),
     "scripts": ({"scripts"}, HEAVY | {"numpy", "cv2", "ai_edge_litert"}),
 }
 PROJECT = ("emotion", "webapp", "tests", "bench", "scripts")

@@ -16,13 +16,13 @@ import pytest
 
 from emotion.classifier import EmotionClassifier
 from emotion.training import artifacts, ensemble
-from emotion.training.data import load_split
+from emotion.training.data import load_split, model_inputs
 
 
 @pytest.fixture(scope="module")
 def faces(tiny_fer_folder) -> np.ndarray:
     """Real faces as the network reads them: float32 (N, 48, 48, 1) in [0, 1]."""
-    return load_split(tiny_fer_folder, "train").images[..., None].astype(np.float32) / 255.0
+    return model_inputs(load_split(tiny_fer_folder, "train").images)
 
 
 def test_augmentation_keeps_shape_and_range_and_changes_only_training_faces(faces):

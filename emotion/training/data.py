@@ -43,6 +43,11 @@ class Split:
         return np.bincount(self.labels, minlength=len(EMOTIONS))
 
 
+def model_inputs(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 48, 48) faces as the network reads them: float32 (N, 48, 48, 1) in [0, 1]."""
+    return images[..., np.newaxis].astype(np.float32) / 255.0
+
+
 def load_split(path: str | Path, split: str) -> Split:
     """One split ("train", "val" or "test") of FER-2013 at `path`, in any supported format."""
     if split not in SPLITS:

@@ -17,14 +17,14 @@ from pathlib import Path
 import numpy as np
 
 from emotion.classifier import DEFAULT_MODEL, EmotionClassifier, ModelError
-from emotion.training.data import SPLITS, DatasetError, load_split
+from emotion.training.data import SPLITS, DatasetError, load_split, model_inputs
 from emotion.training.metrics import classification_metrics, format_report
 
 
 def predict_probabilities(model_path: str | Path, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Probabilities (N, 7) for uint8 48x48 images, from a .tflite or a .keras model."""
     model_path = Path(model_path)
-    inputs = images.astype(np.float32)[..., np.newaxis] / 255.0
+    inputs = model_inputs(images)
     if model_path.suffix == ".keras":
         if not model_path.is_file():
             raise ModelError(f"model file {model_path} not found")

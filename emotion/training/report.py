@@ -105,12 +105,16 @@ def headline(metrics: dict) -> str:
     return " | ".join(percent(metrics[key]) for key in keys)
 
 
-def parameter_count(model_file: Path) -> int:
+def load_keras(model_file: Path) -> Any:
     import keras
 
     import emotion.training.model  # noqa: F401 - registers the custom layers the saved model uses
 
-    return keras.models.load_model(model_file, compile=False).count_params()
+    return keras.models.load_model(model_file, compile=False)
+
+
+def parameter_count(model_file: Path) -> int:
+    return load_keras(model_file).count_params()
 
 
 def comparison_rows(runs: list[Path], data: Path) -> list[dict]:
@@ -268,13 +272,12 @@ def describe_net(config: dict | None) -> str:
     return f"{vgg_blocks(args.get('widths', VGG_WIDTHS))}{reads}"
 
 
-def scored_nets(model_file: Path, data: Path) -> list[dict]:
+def scored_nets(model: Any, data: Path) -> list[dict]:
     """Each net of an ensemble scored alone on PublicTest through the Keras path (nothing when it is one net)."""
-    import keras
 
     from emotion.training.ensemble import members_of
 
-    members = members_of(keras.models.load_model(model_file, compile=False))
+    members = members_of(model)
     if len(members) < 2:
         return []
     rows = []
@@ -299,14 +302,14 @@ def latency_cell(latency: dict, key: str) -> str:
     return f"{entry['median_ms']:.2f} ms" if entry else "not measured"
 
 
-def side_by_side(metrics: dict, members: list[dict], model_dir: Path, latency: dict) -> str:
+def side_by_side(metrics: dict, members: list[dict], latency: dict) -> str:
     """The served model, each of its nets, and the reference model: PublicTest figures, size and speed."""
     lines = [
         "| model | parameters | accuracy | balanced acc. | macro F1 | weighted F1 | ms a face |",
         "|---|---|---|---|---|---|---|",
     ]
     served = f"served `{TFLITE_FILE}`" + (f" (mean of {len(members)} nets)" if len(members) > 1 else "")
-    parameters = metrics.get("parameters") or parameter_count(model_dir / MODEL_FILE)
+    parameters = metrics["parameters"]
     lines.append(f"| {served} | {parameters / 1e6:.2f} M | {headline(metrics['tflite'])} | {latency_cell(latency, 'served')} |")
     for net in metrics.get("nets", []):
         row = f"| {net['name']} alone (Keras) | {net['parameters'] / 1e6:.2f} M | {headline(net['metrics'])}"
@@ -361,9 +364,9 @@ def what_it_is(members: list[dict]) -> str:
     )
 
 
-def architecture(members: list[dict], model_dir: Path) -> str:
+def architecture(members: list[dict], parameters: int) -> str:
     head = "a dense\nlayer of 256 units with BatchNorm, ReLU and Dropout 0.5, and a softmax over 7 classes"
-    total = f"{parameter_count(model_dir / MODEL_FILE) / 1e6:.2f} M parameters"
+    total = f"{parameters / 1e6:.2f} M parameters"
     if len(members) == 1:
         return f"{describe_net(members[0]['config'])}, {head}\n({total})."
     nets = "\n".join(f"- {member['name']}: {describe_net(member['config'])}." for member in members)
@@ -435,13 +438,13 @@ optimistic; the PrivateTest split is kept back as an independent holdout and is 
 
 ![confusion matrix](confusion_matrix.png)
 
-{side_by_side(metrics, members, model_dir, latency or {})}
+{side_by_side(metrics, members, latency or {})}
 ## Data
 FER-2013 (Kaggle image-folder layout): {sum(first["train_class_counts"])} training faces, per class
 {first["train_class_counts"]} in the order above; PublicTest for validation. {rarest_class(first["train_class_counts"])}
 
 ## Architecture
-{architecture(members, model_dir)}
+{architecture(members, metrics["parameters"])}
 {trials_not_kept(comparisons, first)}
 
 ## Recipe
@@ -482,9 +485,9 @@ def main(argv: list[str] | None = None) -> int:
             "split": "PublicTest",
             "keras": evaluate(model_dir / MODEL_FILE, args.data, VALIDATION_SPLIT),
             "tflite": evaluate(model_dir / TFLITE_FILE, args.data, VALIDATION_SPLIT),
-            "parameters": parameter_count(model_dir / MODEL_FILE),
-            "nets": scored_nets(model_dir / MODEL_FILE, args.data),
         }
+        served = load_keras(model_dir / MODEL_FILE)  # read once for its size and its nets
+        metrics.update(parameters=served.count_params(), nets=scored_nets(served, args.data))
         reference = reference_row(args.reference, args.data) if args.reference else earlier.get("reference")
         if reference:
             metrics["reference"] = reference

@@ -39,7 +39,7 @@ import numpy as np
 from emotion.preprocess import EMOTIONS
 from emotion.training.artifacts import CONFIG_FILE, LOG_FILE, MODEL_FILE, TFLITE_FILE
 from emotion.training.augmentation import FaceAugmentation
-from emotion.training.data import DatasetError, Split, load_split
+from emotion.training.data import DatasetError, Split, load_split, model_inputs
 from emotion.training.export import export_where_possible
 from emotion.training.model import ARCHITECTURES, INPUT_SHAPE, VGG_WIDTHS, build_vgg, with_flip_averaging
 
@@ -56,11 +56,6 @@ def class_weights(counts: np.ndarray) -> np.ndarray:
     """
     weights = 1.0 / np.sqrt(np.maximum(counts, 1))
     return weights / (weights * counts).sum() * counts.sum()
-
-
-def model_inputs(split: Split) -> np.ndarray:
-    """The split's faces as the network reads them: float32 (N, 48, 48, 1) in [0, 1]."""
-    return split.images[..., np.newaxis].astype(np.float32) / 255.0
 
 
 def one_hot(split: Split) -> np.ndarray:
@@ -152,7 +147,7 @@ def earlier_stage(init_model: str, record: Path) -> dict:
 
 
 def accuracy_on(model: keras.Model, split: Split) -> float:
-    predicted = np.argmax(model.predict(model_inputs(split), batch_size=256, verbose=0), axis=1)
+    predicted = np.argmax(model.predict(model_inputs(split.images), batch_size=256, verbose=0), axis=1)
     return float(np.mean(predicted == split.labels))
 
 
@@ -414,12 +409,12 @@ def train(args: argparse.Namespace) -> dict:
 
     started = time.perf_counter()
     history = trainer.fit(
-        model_inputs(train_split),
+        model_inputs(train_split.images),
         one_hot(train_split),
         sample_weight=weights[train_split.labels].astype(np.float32),
         batch_size=args.batch_size,
         shuffle=True,
-        validation_data=(model_inputs(val_split), one_hot(val_split)),
+        validation_data=(model_inputs(val_split.images), one_hot(val_split)),
         epochs=args.epochs,
         callbacks=training_callbacks(args, files, averager),
         verbose=2,

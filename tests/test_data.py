@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from emotion.preprocess import EMOTIONS, FOLDER_TO_INDEX, face_to_input
-from emotion.training.data import DatasetError, load_split
+from emotion.training.data import DatasetError, load_split, pack
 from tests.support.files import FER_CSV_HEAD, need
 
 PIXELS = " ".join(["128"] * 2304)
@@ -139,3 +139,32 @@ def test_face_to_input_is_48x48x1_in_unit_range():
     assert x.shape == (48, 48, 1) and x.dtype == np.float32
     assert x.min() == pytest.approx(1.0) and x.max() == pytest.approx(1.0)
     assert face_to_input(np.zeros((10, 10), np.uint8)).max() == 0.0
+
+
+@pytest.mark.parametrize("name", ["fer.npz", "fer.npz.xz"])
+def test_packed_arrays_load_as_the_source_did(tiny_fer_zip, tmp_path, name):
+    packed = pack(tiny_fer_zip, tmp_path / name, splits=("train", "val"))
+    for split in ("train", "val"):
+        original, loaded = load_split(tiny_fer_zip, split), load_split(packed, split)
+        assert np.array_equal(original.images, loaded.images) and np.array_equal(original.labels, loaded.labels)
+    with pytest.raises(DatasetError, match=r"fer.npz(.xz)?: no 'test' split in it \(it holds train_images"):
+        load_split(packed, "test")
+
+
+@pytest.mark.parametrize(
+    ("arrays", "message"),
+    [
+        ({"train_images": np.zeros((2, 48, 48), np.float32), "train_labels": np.zeros(2)}, "must be uint8"),
+        ({"train_images": np.zeros((2, 48, 48), np.uint8), "train_labels": np.array([0, 7])}, r"labels must lie in 0..6"),
+    ],
+)
+def test_packed_arrays_of_the_wrong_kind_are_refused(tmp_path, arrays, message):
+    np.savez(tmp_path / "fer.npz", **arrays)
+    with pytest.raises(DatasetError, match=message):
+        load_split(tmp_path / "fer.npz", "train")
+
+
+def test_a_broken_packed_file_says_so(tmp_path):
+    (tmp_path / "fer.npz.xz").write_bytes(b"not xz at all")
+    with pytest.raises(DatasetError, match="not a packed FER-2013 file"):
+        load_split(tmp_path / "fer.npz.xz", "train")

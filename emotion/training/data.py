@@ -1,4 +1,5 @@
-"""Loading FER-2013 in the formats users have: the Kaggle zip, its extracted folder, fer2013.csv.
+"""Loading FER-2013 in the formats users have: the Kaggle zip, its extracted folder, fer2013.csv,
+and the packed arrays (.npz, optionally xz-compressed) that `pack` writes for an accelerator machine.
 
 Every loader returns the same thing, a `Split` of uint8 48x48 grey images and FER-2013 labels,
 and every bad input raises `DatasetError` with a message that names the offending file or row.
@@ -7,11 +8,14 @@ and every bad input raises `DatasetError` with a message that names the offendin
 from __future__ import annotations
 
 import csv
+import io
+import lzma
 import sys
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import cv2
 import numpy as np
@@ -61,7 +65,30 @@ def load_split(path: str | Path, split: str) -> Split:
         return _load_zip(path, split)
     if path.suffix.lower() == ".csv":
         return _load_csv(path, split)
-    raise DatasetError(f"{path}: not a FER-2013 dataset; give the Kaggle .zip, its extracted folder, or fer2013.csv")
+    if path.name.lower().endswith((".npz", ".npz.xz")):
+        return _load_packed(path, split)
+    raise DatasetError(
+        f"{path}: not a FER-2013 dataset; give the Kaggle .zip, its extracted folder, fer2013.csv or a packed .npz"
+    )
+
+
+def pack(path: str | Path, out: str | Path, splits: Iterable[str] = SPLITS) -> Path:
+    """FER-2013 at `path` as one file of uint8 arrays: `<split>_images`, `<split>_labels` per split.
+
+    The accelerator machine takes the working tree with data at most 64 MiB: the Kaggle zip does not
+    fit beside the code, these arrays xz-compressed (`out` ending in .xz) do for train and val.
+    """
+    arrays: dict[str, Any] = {}
+    for split in splits:
+        loaded = load_split(path, split)
+        arrays[f"{split}_images"], arrays[f"{split}_labels"] = loaded.images, loaded.labels
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    data = buffer.getvalue()
+    out.write_bytes(lzma.compress(data) if out.suffix == ".xz" else data)
+    return out
 
 
 def decode_image(data: bytes, name: str) -> np.ndarray:
@@ -129,6 +156,27 @@ def _load_zip(path: Path, split: str) -> Split:
     if not images:
         raise DatasetError(f"{path}: no images under {FOLDER_NAME[split]}/<class>/ in the zip")
     return _stack(images, labels, f"{path}:{FOLDER_NAME[split]}/")
+
+
+def _load_packed(path: Path, split: str) -> Split:
+    try:
+        data = path.read_bytes()
+        if path.suffix.lower() == ".xz":
+            data = lzma.decompress(data)
+        with np.load(io.BytesIO(data), allow_pickle=False) as packed:
+            arrays = {name: packed[name] for name in packed.files}
+    except (lzma.LZMAError, OSError, ValueError, EOFError) as error:
+        raise DatasetError(f"{path}: not a packed FER-2013 file ({error})") from None
+    if f"{split}_images" not in arrays or f"{split}_labels" not in arrays:
+        raise DatasetError(f"{path}: no {split!r} split in it (it holds {', '.join(sorted(arrays))})")
+    images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+    if images.dtype != np.uint8 or images.shape[1:] != (INPUT_SIZE, INPUT_SIZE) or labels.shape != images.shape[:1]:
+        raise DatasetError(f"{path}: {split} images must be uint8 (N, 48, 48) with N labels")
+    if labels.size and not 0 <= labels.min() <= labels.max() < len(EMOTIONS):
+        raise DatasetError(f"{path}: {split} labels must lie in 0..{len(EMOTIONS) - 1}")
+    if not len(labels):
+        raise DatasetError(f"{path}: no images in the {split!r} split")
+    return Split(images, labels.astype(np.int64), f"{path}:{split}")
 
 
 def _csv_rows(path: Path) -> Iterable[tuple[int, dict[str, str]]]:

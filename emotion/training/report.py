@@ -152,9 +152,13 @@ def describe_stage(stage: dict, epochs: int, previous: dict | None) -> str:
         schedule = f"{warm_up} and held there"
     else:
         schedule = f"{warm_up} then cosine-decayed to 1% of it"
+    stopped = stage.get("stopped_at_deadline")
+    if stopped:
+        planned = stopped["epochs_planned"]
+        schedule += f", but stopped at the time budget after {epochs} of {planned} epochs ({stopped['kept']} kept)"
     if previous is None:
         return f"{epochs} epochs of batch {args['batch_size']}, {schedule}; label smoothing 0.1."
-    text = f"{epochs} more epochs from the previous stage's weights, {schedule}"
+    text = f"{epochs} more epochs of batch {args['batch_size']} from the previous stage's weights, {schedule}"
     average = stage.get("weight_average")
     if average:
         verdict = "kept" if average["kept"] else "not kept"
@@ -228,17 +232,49 @@ def trials_not_kept(comparisons: dict, config: dict) -> str:
         lines.append(
             f"Averaging each face's prediction with its mirror image's (`--flip-average`) was measured on {flip['run']} "
             f"and did not help ({percent(flip['val_accuracy_with'])} against {percent(flip['val_accuracy_without'])} on "
-            "PublicTest, at twice the inference cost), so the bundled model predicts once per face."
+            "PublicTest, at twice the inference cost), so each net predicts once per face."
         )
     if "weight_average" in trials:
         average = trials["weight_average"]
         lines.append(
             f"Weight averaging was tried as a third stage (`{average['arguments']}`): the mean of the last "
             f"{average['epochs_averaged']} epochs scored {percent(average['val_accuracy_of_mean'])} (the run's best single "
-            f"epoch {percent(average['best_epoch_val_accuracy'])}), below the {percent(config['best_val_accuracy'])} of the "
-            "net it started from, so it is not used."
+            f"epoch {percent(average['best_epoch_val_accuracy'])}), below the {percent(average['started_from_val_accuracy'])} "
+            "of the net it started from, so it is not used."
+        )
+    if "ensemble_with_a_30_epoch_net" in trials:
+        trial = trials["ensemble_with_a_30_epoch_net"]
+        lines.append(
+            f"Tried and not served: {trial['what']}. It scored {percent(trial['ensemble']['accuracy'])} (the 30-epoch net "
+            f"alone {percent(trial['net_alone']['accuracy'])}), below the {percent(trial['bundled_alone']['accuracy'])} of "
+            "the single net then served."
         )
     return "\n".join(lines)
+
+
+def accelerator_trial(comparisons: dict) -> str:
+    """The nets trained at once on an accelerator, each alone and averaged in several ways (model/comparisons.json)."""
+    trial = comparisons.get("accelerator_nets")
+    if not trial:
+        return ""
+    rows = [
+        f"| {net['net']} | `{net['arguments']}` | {net['stage_1_epochs']} | {percent(net['stage_1']['accuracy'])} "
+        f"| {percent(net['after_stage_2']['accuracy'])} | {percent(net['after_stage_2']['balanced_accuracy'])} |"
+        for net in trial["nets"]
+    ]
+    ensembles = [
+        f"| {name.replace('_', ' ')} | {', '.join(e['nets'])} | {percent(e['accuracy'])} | {percent(e['balanced_accuracy'])} |"
+        + (f" {e['note']} |" if "note" in e else " |")
+        for name, e in trial["ensembles"].items()
+    ]
+    return (
+        f"\n## The accelerator run\n\n{trial['what']}\n\n"
+        "| net | arguments | stage 1 epochs | stage 1 accuracy | after stage 2 | balanced |\n|---|---|---|---|---|---|\n"
+        + "\n".join(rows)
+        + "\n\n| averaged | nets | accuracy | balanced acc. | |\n|---|---|---|---|---|\n"
+        + "\n".join(ensembles)
+        + f"\n\nServed: {trial['served_rule']}.\n"
+    )
 
 
 def trained_on(config: dict) -> str:
@@ -370,7 +406,8 @@ def architecture(members: list[dict], parameters: int) -> str:
     if len(members) == 1:
         return f"{describe_net(members[0]['config'])}, {head}\n({total})."
     nets = "\n".join(f"- {member['name']}: {describe_net(member['config'])}." for member in members)
-    return f"Each net: VGG blocks, {head}; the nets differ in seed and framing ({total} in all):\n\n{nets}"
+    differ = "seed" if len({describe_net(member["config"]) for member in members}) == 1 else "seed and framing"
+    return f"Each net: VGG blocks, {head}; the nets differ in {differ} ({total} in all):\n\n{nets}"
 
 
 def model_card(
@@ -446,7 +483,7 @@ FER-2013 (Kaggle image-folder layout): {sum(first["train_class_counts"])} traini
 ## Architecture
 {architecture(members, metrics["parameters"])}
 {trials_not_kept(comparisons, first)}
-
+{accelerator_trial(comparisons)}
 ## Recipe
 {recipe_section(config, members)}
 ![training curves](training_curves.png)

@@ -18,7 +18,7 @@ def about_page() -> None:
     st.title("About")
     st.markdown(
         "Faces are found with OpenCV's Haar cascade, cropped to 48x48 grey levels and classified into seven "
-        "emotions by a VGG-style CNN trained on FER-2013, served through LiteRT. "
+        "emotions by three VGG-style CNNs trained on FER-2013 and averaged, served through LiteRT. "
         "It is a classroom aid to read the room, **never** a basis for grading or discipline: "
         "a face's expression is not a person's feeling, and the model errs (see below)."
     )

@@ -66,13 +66,39 @@ def test_a_run_stopped_at_the_deadline_keeps_its_best_epoch_and_says_so(tiny_fer
 
 
 def test_epochs_fit_the_time_left_after_the_first_compiling_epoch():
-    # 100 s left, 20 s kept free, the first epoch ends 30 s in, then 10 s an epoch: 1 + 5 epochs
-    assert accelerator.epochs_that_fit(10.0, 30.0, 100.0, max_epochs=50) == 6
-    assert accelerator.epochs_that_fit(10.0, 30.0, 100.0, max_epochs=4) == 4
-    assert accelerator.epochs_that_fit(10.0, 90.0, 100.0, max_epochs=50) == 0
+    # 130 s left, 50 s kept free (slack, keeping and archiving), the first epoch ends 30 s in, then
+    # 10 s an epoch: 1 + 5 epochs
+    assert accelerator.epochs_that_fit(10.0, 30.0, 130.0, max_epochs=50) == 6
+    assert accelerator.epochs_that_fit(10.0, 30.0, 130.0, max_epochs=4) == 4
+    assert accelerator.epochs_that_fit(10.0, 90.0, 130.0, max_epochs=50) == 0
 
 
 @pytest.mark.parametrize("text", ["bad name=--seed 1", "net=--epochs 5", "net=--out elsewhere"])
 def test_a_net_cannot_take_what_the_command_sets(text):
     with pytest.raises(argparse.ArgumentTypeError, match=r"NAME=ARGUMENTS|set by this command"):
         accelerator.parse_net(text)
+
+
+def test_a_stopped_fine_tuning_run_counts_only_its_own_epochs_and_names_its_start(tiny_fer_folder, tmp_path):
+    from emotion.training.model import build_vgg
+    from emotion.training.train import training_model
+
+    earlier, folder = tmp_path / "stage1", tmp_path / "stage2"
+    earlier.mkdir()
+    folder.mkdir()
+    header = "epoch,accuracy,epoch_seconds,loss,val_accuracy,val_loss\n"
+    (earlier / artifacts.LOG_FILE).write_text(header + "0,0.5,3.0,1.2,0.66,1.1\n")
+    (earlier / artifacts.CONFIG_FILE).write_text(json.dumps({"command": "stage 1", "best_val_accuracy": 0.66}))
+    build_vgg().save(earlier / artifacts.MODEL_FILE)
+    training_model(build_vgg(), seed=1).save(folder / ".vgg_best_raw.keras")
+    # train copies the earlier stage's log into the new one, then appends its own epochs
+    (folder / artifacts.LOG_FILE).write_text(header + "0,0.5,3.0,1.2,0.66,1.1\n0,0.6,5.0,1.0,0.61,1.0\n")
+    argv = ["--data", str(tiny_fer_folder), "--out", str(folder), "--epochs", "9", "--init", str(earlier / artifacts.MODEL_FILE)]
+    run = accelerator.Run("tuned", ["--init", str(earlier / artifacts.MODEL_FILE)])
+    assert accelerator.earlier_epochs(run) == 1
+    accelerator.keep_best_epoch(folder, argv, accelerator.earlier_epochs(run))
+
+    config = json.loads((folder / artifacts.CONFIG_FILE).read_text())
+    assert config["epochs_run"] == 2 and config["median_epoch_seconds"] == 5.0 and config["best_val_accuracy"] == 0.61
+    assert config["started_from"] == {"model": argv[-1], "config": {"command": "stage 1", "best_val_accuracy": 0.66}, "epochs": 1}
+    assert len(config["class_weights"]) == 7 and sum(config["train_class_counts"]) == 42

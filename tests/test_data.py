@@ -156,6 +156,7 @@ def test_packed_arrays_load_as_the_source_did(tiny_fer_zip, tmp_path, name):
     [
         ({"train_images": np.zeros((2, 48, 48), np.float32), "train_labels": np.zeros(2)}, "must be uint8"),
         ({"train_images": np.zeros((2, 48, 48), np.uint8), "train_labels": np.array([0, 7])}, r"labels must lie in 0..6"),
+        ({"train_images": np.zeros((2, 48, 48), np.uint8), "train_labels": np.array([0.0, 1.5])}, "must be integers"),
     ],
 )
 def test_packed_arrays_of_the_wrong_kind_are_refused(tmp_path, arrays, message):
@@ -164,7 +165,13 @@ def test_packed_arrays_of_the_wrong_kind_are_refused(tmp_path, arrays, message):
         load_split(tmp_path / "fer.npz", "train")
 
 
-def test_a_broken_packed_file_says_so(tmp_path):
-    (tmp_path / "fer.npz.xz").write_bytes(b"not xz at all")
+@pytest.mark.parametrize("name", ["fer.npz", "fer.npz.xz"])
+def test_a_broken_packed_file_says_so(tmp_path, name):
+    (tmp_path / name).write_bytes(b"neither zip nor xz")
     with pytest.raises(DatasetError, match="not a packed FER-2013 file"):
-        load_split(tmp_path / "fer.npz.xz", "train")
+        load_split(tmp_path / name, "train")
+
+
+def test_a_packed_file_needs_a_name_the_loader_recognises(tiny_fer_zip, tmp_path):
+    with pytest.raises(DatasetError, match=r"ends in .npz or .npz.xz"):
+        pack(tiny_fer_zip, tmp_path / "fer.bin")

@@ -7,13 +7,14 @@
         --budget 480 --net seed11="--seed 11" --net crop21="--crop 40 --seed 21" --archive $OUT
 
 An accelerator is lent for minutes and one small net leaves most of it idle, so the runs share it.
-All start together for a timing run, which measures each run's epoch once every run has compiled
-and trains (epochs timed while others still compile came out 40% short on an H200). Then all start
-again, each for as many epochs as the rest of the budget holds, since a cosine schedule must know
-its length. Each run is `emotion.training.train` in its own process and state folder. A run still
-going at the deadline is stopped: its best epoch so far is kept as its net, with a record saying
-so (`stopped_run_config`). `--archive` writes each run's folder as one .tar, since the device tool
-returns only a few files.
+All start together for a timing run, which measures each run's epoch by the clock once every run has
+compiled and trains: the first version of this command timed epochs while other runs still compiled,
+and on an H200 those came out 40% short, so its runs were stopped before their schedules ended. Then
+all start again, each for as many epochs as the rest of the budget holds, since a cosine schedule
+must know its length. Each run is `emotion.training.train` in its own process and state folder. A
+run still going at the deadline is stopped: its best epoch so far is kept as its net, with a record
+saying so (`stopped_run_config`). `--archive` writes each run's folder as one .tar, since the device
+tool returns only a few files.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import json
 import math
 import os
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -36,8 +38,10 @@ from emotion.training.artifacts import CONFIG_FILE, LOG_FILE, MODEL_FILE
 from emotion.training.data import SPLITS, DatasetError, pack
 
 RESERVED = {"--data", "--out", "--epochs", "--patience", "--state-dir"}  # set by this command for every run
+UNSUPPORTED = {"--flip-average", "--average-last"}  # a run stopped at the deadline could not apply them
 TIMING_RUN_EPOCHS = 10**6  # timing runs are stopped once timed, never finish on their own
-MARGIN_SECONDS = 20.0  # kept free at the end: the archive, and runs finishing a little late
+MARGIN_SECONDS = 20.0  # slack for epochs a little slower than timed and a run's own final save and score
+RESCUE_SECONDS = 30.0  # after the runs are stopped: keep their best epochs and archive them
 
 
 @dataclass
@@ -54,10 +58,20 @@ def parse_net(text: str) -> Run:
     if not name.isidentifier():
         raise argparse.ArgumentTypeError(f"{text!r}: give NAME=ARGUMENTS, NAME in letters, digits and _")
     split = shlex.split(arguments)
-    clash = RESERVED & {a.split("=")[0] for a in split}
-    if clash:
-        raise argparse.ArgumentTypeError(f"{name}: {', '.join(sorted(clash))} is set by this command, not per net")
+    given = {a.split("=")[0] for a in split}
+    if RESERVED & given:
+        raise argparse.ArgumentTypeError(f"{name}: {', '.join(sorted(RESERVED & given))} is set by this command, not per net")
+    if UNSUPPORTED & given:
+        raise argparse.ArgumentTypeError(f"{name}: {', '.join(sorted(UNSUPPORTED & given))} is not supported here")
     return Run(name, split)
+
+
+def earlier_epochs(run: Run) -> int:
+    """Rows of the --init model's log, which a fine-tuning run's log starts with (0 for a fresh run)."""
+    if "--init" not in run.arguments:
+        return 0
+    init = Path(run.arguments[run.arguments.index("--init") + 1])
+    return len(logged(init.parent, "epoch"))
 
 
 def unpacked(data: Path, work: Path) -> Path:
@@ -117,8 +131,9 @@ def wait_all(runs: list[Run], deadline: float) -> list[Run]:
     return stopped
 
 
-def epoch_seconds(folder: Path) -> list[float]:
-    return [float(s) for s in logged(folder, "epoch_seconds")]
+def epoch_seconds(folder: Path, skip: int = 0) -> list[float]:
+    """Each epoch's seconds in a run's log, leaving out the first `skip` rows (an --init model's own)."""
+    return [float(s) for s in logged(folder, "epoch_seconds")[skip:]]
 
 
 def logged(folder: Path, column: str) -> list[str]:
@@ -130,79 +145,99 @@ def logged(folder: Path, column: str) -> list[str]:
 
 
 def time_epochs(runs: list[Run], timing: Path, steady_epochs: int, deadline: float) -> dict[str, tuple[float, float]]:
-    """(seconds an epoch, seconds before the first epoch ends) of each run, all on the device at once.
+    """(seconds an epoch, seconds to the first epoch's end) of each run, all on the device at once.
 
-    Only epochs begun after every run finished its first (compiling) epoch count. A run whose timing
-    failed is left out, with the end of its output printed.
+    An epoch is timed by the clock between log rows (so the per-epoch saves count), over
+    `steady_epochs` epochs begun after every live run had finished its first, compiling epoch. A run
+    that fails, before or after, is left out with the end of its output printed.
     """
     started = time.monotonic()
-    first_epoch_end: dict[str, float] = {}
-    barrier: dict[str, int] | None = None
+    skip = {run.name: earlier_epochs(run) for run in runs}
+    seen: dict[str, list[float]] = {run.name: [] for run in runs}  # when each new log row appeared
+    barrier: dict[str, int] | None = None  # rows each run had when the last one finished compiling
     while time.monotonic() < deadline:
+        now = time.monotonic() - started
         for run in runs:
-            if run.name not in first_epoch_end and epoch_seconds(timing / run.name):
-                first_epoch_end[run.name] = time.monotonic() - started
-        alive = [run for run in runs if run.process and run.process.poll() is None]
-        if barrier is None and all(r.name in first_epoch_end for r in alive):
-            barrier = {run.name: len(epoch_seconds(timing / run.name)) for run in alive}
-        if barrier is not None and all(len(epoch_seconds(timing / n)) > b + steady_epochs for n, b in barrier.items()):
-            break
+            rows = len(epoch_seconds(timing / run.name, skip[run.name]))
+            seen[run.name] += [now] * (rows - len(seen[run.name]))
+        alive = {run.name for run in runs if run.process and run.process.poll() is None}
         if not alive:
             break
-        time.sleep(0.5)
+        if barrier is None and all(seen[name] for name in alive):
+            barrier = {name: len(seen[name]) for name in alive}
+        if barrier is not None and all(len(seen[n]) > barrier[n] + steady_epochs for n in alive & set(barrier)):
+            break
+        time.sleep(0.2)
     for run in runs:
         stop(run)
     timings = {}
     for run in runs:
-        steady = epoch_seconds(timing / run.name)[(barrier or {}).get(run.name, 10**9) + 1 :]
-        if run.name in first_epoch_end and steady:
-            timings[run.name] = (statistics.median(steady), first_epoch_end[run.name])
+        first = (barrier or {}).get(run.name)
+        times = seen[run.name]
+        if first is not None and len(times) > first + steady_epochs:
+            window = times[first : first + steady_epochs + 1]  # from the end of the epoch in progress at the barrier
+            timings[run.name] = ((window[-1] - window[0]) / steady_epochs, times[0])
         else:
             log = (timing / run.name / "process.log").read_text()[-3000:]
-            print(f"{run.name}: the timing run failed or had no steady epoch, left out:\n{log}", flush=True)
+            print(f"{run.name}: the timing run failed or timed no epoch, left out:\n{log}", flush=True)
     return timings
 
 
 def epochs_that_fit(epoch: float, first_epoch_end: float, seconds_left: float, max_epochs: int) -> int:
-    """Epochs that end before the deadline; the first also pays the start and the compilation."""
-    return max(min(math.floor((seconds_left - MARGIN_SECONDS - first_epoch_end) / epoch) + 1, max_epochs), 0)
+    """Epochs that end in time to keep and archive them; the first also pays the start and the compilation."""
+    usable = seconds_left - RESCUE_SECONDS - MARGIN_SECONDS - first_epoch_end
+    return max(min(math.floor(usable / epoch) + 1, max_epochs), 0)
 
 
-def stopped_run_config(folder: Path, argv: list[str], device: dict) -> dict:
-    """The record of a run stopped at the deadline, from its arguments and log, in training_config.json's form.
+def stopped_run_config(folder: Path, argv: list[str], device: dict, skip: int = 0) -> dict:
+    """The record of a run stopped at the deadline, from its arguments, data and log, as training_config.json.
 
-    `device` holds what the run's process would have recorded of its machine (backend, versions, device).
+    `device` holds what the run's process would have recorded of its machine (backend, versions,
+    device); `skip` is the --init model's own rows at the top of the log.
     """
-    from emotion.training.train import parse_args
+    from emotion.training.data import load_split
+    from emotion.training.train import class_weights, parse_args
 
     args = parse_args(argv)
-    seconds = epoch_seconds(folder)
-    return {
+    seconds = epoch_seconds(folder, skip)
+    counts = load_split(args.data, "train").class_counts()
+    config = {
         "command": args.command,
         "arguments": {k: v for k, v in vars(args).items() if k not in ("state_dir", "command")},
-        "epochs_run": len(seconds),
+        "epochs_run": len(seconds) + skip,
         "stopped_at_deadline": {"epochs_planned": args.epochs, "kept": "the best epoch by PublicTest accuracy"},
         "median_epoch_seconds": statistics.median(seconds) if seconds else None,
-        "best_val_accuracy": max((float(v) for v in logged(folder, "val_accuracy")), default=None),
+        "best_val_accuracy": max((float(v) for v in logged(folder, "val_accuracy")[skip:]), default=None),
+        "train_class_counts": counts.tolist(),
+        "class_weights": [round(float(w), 4) for w in class_weights(counts)],
         **device,
     }
+    if args.init:
+        init = Path(args.init).parent / CONFIG_FILE
+        earlier = json.loads(init.read_text()) if init.exists() else None
+        config["started_from"] = {"model": args.init, "config": earlier, "epochs": skip}
+    return config
 
 
-def keep_best_epoch(folder: Path, argv: list[str]) -> None:
-    """A stopped run's folder as a finished one's: its best checkpoint's net as the model, and its record."""
+def keep_best_epoch(folder: Path, argv: list[str], skip: int = 0) -> None:
+    """A stopped run's folder as a finished one's: its best checkpoint's net as the model, and its record.
+
+    A run stopped after saving its model but before its record gets the record only.
+    """
     import keras
 
     from emotion.training.train import compute_device
 
     checkpoints = list(folder.glob(".*_best_raw.keras"))
-    if not checkpoints:
-        return
-    import emotion.training.augmentation  # noqa: F401 - registers the layer the checkpoint holds
+    if checkpoints:
+        import emotion.training.augmentation  # noqa: F401 - registers the layer the checkpoint holds
 
-    trainer = keras.models.load_model(checkpoints[0], compile=False)
-    net = next(layer for layer in trainer.layers if isinstance(layer, keras.Model))
-    net.save(folder / MODEL_FILE)
-    checkpoints[0].unlink()  # with its optimizer state it is three times the net, too large to return
+        trainer = keras.models.load_model(checkpoints[0], compile=False)
+        net = next(layer for layer in trainer.layers if isinstance(layer, keras.Model))
+        net.save(folder / MODEL_FILE)
+        checkpoints[0].unlink()  # with its optimizer state it is three times the net, too large to return
+    elif not (folder / MODEL_FILE).exists() or (folder / CONFIG_FILE).exists():
+        return
     backend = keras.backend.backend()
     device = {
         "backend": backend,
@@ -211,7 +246,8 @@ def keep_best_epoch(folder: Path, argv: list[str]) -> None:
         "cpu_cores": os.cpu_count(),
         "device": compute_device(),
     }
-    (folder / CONFIG_FILE).write_text(json.dumps(stopped_run_config(folder, argv, device), indent=2) + "\n")
+    config = stopped_run_config(folder, argv, device, skip)
+    (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
 
 
 def archive(out: Path, runs: list[Run], folder: Path) -> None:
@@ -223,25 +259,20 @@ def archive(out: Path, runs: list[Run], folder: Path) -> None:
 
 def summary(out: Path, run: Run) -> dict:
     """What a run reached: its best PublicTest accuracy and epochs, and whether the deadline stopped it."""
-    config = json.loads((out / run.name / CONFIG_FILE).read_text()) if (out / run.name / CONFIG_FILE).exists() else {}
+    config_path = out / run.name / CONFIG_FILE
+    config = json.loads(config_path.read_text()) if config_path.exists() else {}
+    accuracy = config.get("best_val_accuracy")
     return {
         "net": run.name,
         "arguments": shlex.join(run.arguments),
-        "epochs": len(epoch_seconds(out / run.name)),
-        "val_accuracy": round(config["best_val_accuracy"], 4) if config.get("best_val_accuracy") else None,
+        "epochs": len(epoch_seconds(out / run.name, earlier_epochs(run))),
+        "val_accuracy": round(accuracy, 4) if accuracy is not None else None,
         "stopped_at_deadline": "stopped_at_deadline" in config,
     }
 
 
-def train_all(args: argparse.Namespace) -> list[dict]:
-    deadline = time.monotonic() + args.budget
-    work = Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
-    data = unpacked(Path(args.data), work)
-    runs: list[Run] = args.net
-
-    timing = work / "timing"
-    start_all(runs, data, timing, work, [TIMING_RUN_EPOCHS] * len(runs))
+def plan(runs: list[Run], timing: Path, args: argparse.Namespace, deadline: float) -> dict[str, int]:
+    """Epochs for each run that the timing run timed; the others are left out."""
     timings = time_epochs(runs, timing, args.timing_epochs, deadline)
     seconds_left = deadline - time.monotonic()
     epochs = {}
@@ -251,20 +282,42 @@ def train_all(args: argparse.Namespace) -> list[dict]:
             epochs[run.name] = epochs_that_fit(epoch, first_epoch_end, seconds_left, args.max_epochs)
             print(f"{run.name}: {epoch:.1f} s an epoch with every run at once, {first_epoch_end:.0f} s to the first "
                   f"epoch's end: {epochs[run.name]} epochs", flush=True)  # fmt: skip
-    runs = [run for run in runs if epochs.get(run.name)]
-    if not runs:
-        raise SystemExit("no run has a full epoch left in the budget after the timing run")
+    if not timings:
+        raise SystemExit("every timing run failed; their output is above")
+    return {name: count for name, count in epochs.items() if count}
 
+
+def train_all(args: argparse.Namespace) -> list[dict]:
+    deadline = time.monotonic() + args.budget
+    work = Path(args.work)
+    for leftover in ("timing", "state"):  # an earlier call's killed runs would otherwise be resumed
+        shutil.rmtree(work / leftover, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
+    data = unpacked(Path(args.data), work)
+    every_run: list[Run] = args.net
     out = Path(args.out)
-    start_all(runs, data, out, work, [epochs[run.name] for run in runs])
-    for run in wait_all(runs, deadline - MARGIN_SECONDS / 2):
-        keep_best_epoch(out / run.name, run.argv)
-    results = [summary(out, run) for run in runs]
-    for result in results:
-        print(json.dumps(result), flush=True)
-    if args.archive:
-        archive(out, runs, Path(args.archive))
-    return results
+    try:
+        start_all(every_run, data, work / "timing", work, [TIMING_RUN_EPOCHS] * len(every_run))
+        epochs = plan(every_run, work / "timing", args, deadline)
+        runs = [run for run in every_run if run.name in epochs]
+        if not runs:
+            raise SystemExit("no run has a full epoch left in the budget after the timing run")
+        start_all(runs, data, out, work, [epochs[run.name] for run in runs])
+        for run in wait_all(runs, deadline - RESCUE_SECONDS):
+            try:
+                keep_best_epoch(out / run.name, run.argv, earlier_epochs(run))
+            except (OSError, ValueError, KeyError) as error:  # a checkpoint cut short by the kill, say
+                print(f"{run.name}: its best epoch could not be kept: {error}", flush=True)
+        results = [summary(out, run) for run in runs]
+        for result in results:
+            print(json.dumps(result), flush=True)
+        return results
+    finally:
+        for run in every_run:
+            if run.process:
+                stop(run)
+        if args.archive:
+            archive(out, [run for run in every_run if (out / run.name).is_dir()], Path(args.archive))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -85,9 +85,11 @@ def pack(path: str | Path, out: str | Path, splits: Iterable[str] = SPLITS) -> P
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     out = Path(out)
+    if not out.name.lower().endswith((".npz", ".npz.xz")):
+        raise DatasetError(f"{out}: a packed file's name ends in .npz or .npz.xz, so that `train` recognises it")
     out.parent.mkdir(parents=True, exist_ok=True)
     data = buffer.getvalue()
-    out.write_bytes(lzma.compress(data) if out.suffix == ".xz" else data)
+    out.write_bytes(lzma.compress(data) if out.suffix.lower() == ".xz" else data)
     return out
 
 
@@ -165,13 +167,15 @@ def _load_packed(path: Path, split: str) -> Split:
             data = lzma.decompress(data)
         with np.load(io.BytesIO(data), allow_pickle=False) as packed:
             arrays = {name: packed[name] for name in packed.files}
-    except (lzma.LZMAError, OSError, ValueError, EOFError) as error:
+    except (lzma.LZMAError, zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
         raise DatasetError(f"{path}: not a packed FER-2013 file ({error})") from None
     if f"{split}_images" not in arrays or f"{split}_labels" not in arrays:
         raise DatasetError(f"{path}: no {split!r} split in it (it holds {', '.join(sorted(arrays))})")
     images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
     if images.dtype != np.uint8 or images.shape[1:] != (INPUT_SIZE, INPUT_SIZE) or labels.shape != images.shape[:1]:
         raise DatasetError(f"{path}: {split} images must be uint8 (N, 48, 48) with N labels")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise DatasetError(f"{path}: {split} labels must be integers, not {labels.dtype}")
     if labels.size and not 0 <= labels.min() <= labels.max() < len(EMOTIONS):
         raise DatasetError(f"{path}: {split} labels must lie in 0..{len(EMOTIONS) - 1}")
     if not len(labels):

@@ -152,7 +152,9 @@ def accuracy_on(model: keras.Model, split: Split) -> float:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m emotion.training.train", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m emotion.training.train", description=__doc__.splitlines()[0], allow_abbrev=False
+    )
     parser.add_argument("--data", required=True, help="fer2013.zip, its extracted folder, or fer2013.csv")
     parser.add_argument("--out", default="model", help="folder for the model, its export and the training log")
     parser.add_argument("--arch", choices=sorted(ARCHITECTURES), default="vgg")

@@ -22,7 +22,8 @@ Measured in the steady period (--seconds, after all N are connected and a short 
   moment the bench chooses (a flag set on each page with page.evaluate, ahead of time, so that all
   switch together); the lag is from that moment (or from the last flag set, when setting them took
   longer) to the teacher's "Face in view" metric showing the new count (0 or N). It includes the
-  figures' own cadence (0.5 s), the publisher's throttle (0.3 s) and the teacher's 2 s refresh.
+  figures' own cadence (0.5 s), the publisher's throttle (0.3 s) and the teacher's refresh of the
+  counts (every second; the charts every two).
 
 Chromium, its N+1 pages and Playwright run on the same 2-core machine and take their share: the server's
 CPU seconds are still its own, but a starved browser sends fewer figures (each line says how many each
@@ -30,7 +31,7 @@ stub handed its page a second, against the 2 of the real module) and the teacher
 the lag is an upper bound of the server's part. --redis splits it: the rooms live in a real redis-server
 (REDIS_URL), and the bench also reads the room from the store itself, as the teacher's view does, so
 each switch has a store lag (the students' pages, their sessions and the publisher: figures in the
-store) beside the teacher lag (that, then the teacher's 2 s refresh and its page's rendering).
+store) beside the teacher lag (that, then the teacher's refresh of the counts and its page's rendering).
 The last line is for the largest N that ran:
 `students=N server_cpu_cores=X rss_mb=Y teacher_lag_p95_s=Z`.
 """
@@ -82,7 +83,7 @@ export function mount({ parentElement, data, setStateValue }) {
 }
 """
 FACES_IN_VIEW = re.compile(r"[1-9]\d* face\(s\) in view")
-# One round trip, no waiting: the teacher's view re-renders every 2 s, and a locator could wait on an
+# One round trip, no waiting: the teacher's counts re-render every second, and a locator could wait on an
 # element that a re-render just replaced.
 READ_METRIC = """label => {
   for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {

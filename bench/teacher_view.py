@@ -3,8 +3,8 @@
     python bench/teacher_view.py [--students 50] [--minutes 10] [--repeats 30]
 
 Fills an in-memory room with --students students who each sent one face's figures twice a second for
---minutes, then times what the teacher page's 2 s fragment (webapp/pages/teach.py, room_view) computes
-on every refresh: the room read from the store, presence, flags, the mix now and its chart, the
+--minutes, then times what the teacher page's fragments (webapp/pages/teach.py: room_counts every second,
+room_charts every two) compute together: the room read from the store, presence, flags, the mix now and its chart, the
 per-minute timeline and its chart (as Vega-Lite specs, as Streamlit sends them) and the roster. Not
 timed: Streamlit's own work and the browser's rendering. Prints the median and p95 in ms.
 """
@@ -43,7 +43,7 @@ def filled_room(students: int, minutes: float) -> tuple[MemoryStore, str]:
 
 
 def refresh(store: MemoryStore, code: str, thresholds: Thresholds) -> None:
-    """What room_view computes before Streamlit draws it."""
+    """What room_counts and room_charts compute before Streamlit draws them."""
     now = time.time()
     data = store.data(code, now)
     [presence(student, now, thresholds) for student in data.students]

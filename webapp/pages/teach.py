@@ -9,7 +9,7 @@ from datetime import tzinfo
 import streamlit as st
 
 from emotion.classroom.analytics import Thresholds, connected, flags, mix_now, presence, roster, timeline
-from emotion.classroom.records import RoomNotFound, RoomStore, StoreUnavailable
+from emotion.classroom.records import RoomData, RoomNotFound, RoomStore, StoreUnavailable
 from emotion.classroom.reports import report_csv, report_html
 from webapp.charts import emotion_bars, timeline_chart
 from webapp.resources import shared_store
@@ -122,17 +122,34 @@ def page_url(page: str, params: dict[str, str]) -> str:
     return f"{base}/{page}{query}"
 
 
-@st.fragment(run_every=2.0)
-def room_view(store: RoomStore, code: str, thresholds: Thresholds, tz: tzinfo) -> None:
-    now = time.time()
+def room_data(store: RoomStore, code: str, *, say_why: bool) -> RoomData | None:
+    """The room's figures now, or None when the store or the room is gone (with a message if `say_why`)."""
     try:
-        data = store.data(code, now)
+        return store.data(code, time.time())
     except StoreUnavailable as error:
-        st.warning(f"{error} The view resumes by itself when it is back.")
-        return
+        if say_why:
+            st.warning(f"{error} The view resumes by itself when it is back.")
     except RoomNotFound as error:
-        st.error(str(error))
+        if say_why:
+            st.error(str(error))
+    return None
+
+
+def room_view(store: RoomStore, code: str, thresholds: Thresholds, tz: tzinfo) -> None:
+    """The counts and flags every second, the charts and the roster every two.
+
+    Apart, the counts a teacher glances at do not wait for the charts, which cost the most to send and to draw.
+    """
+    room_counts(store, code, thresholds)
+    room_charts(store, code, thresholds, tz)
+
+
+@st.fragment(run_every=1.0)
+def room_counts(store: RoomStore, code: str, thresholds: Thresholds) -> None:
+    data = room_data(store, code, say_why=True)
+    if data is None:
         return
+    now = time.time()
     states = [presence(s, now, thresholds) for s in data.students]
     online = connected(data, now, thresholds)
     with_face = sum(1 for s in online if s.faces)
@@ -143,6 +160,14 @@ def room_view(store: RoomStore, code: str, thresholds: Thresholds, tz: tzinfo) -
     cols[3].metric("Left or dropped", states.count("left") + states.count("dropped"))
     for flag in flags(data, now, thresholds):
         st.warning(flag.render(plain), icon=":material/notification_important:")
+
+
+@st.fragment(run_every=2.0)
+def room_charts(store: RoomStore, code: str, thresholds: Thresholds, tz: tzinfo) -> None:
+    data = room_data(store, code, say_why=False)  # the counts above say why
+    if data is None:
+        return
+    now = time.time()
     mix, line = st.columns([2, 3])
     with mix:
         st.markdown("**Emotion mix now**")

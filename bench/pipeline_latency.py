@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 
 from bench.frames import record, scenario_frames
+from emotion.classifier import DEFAULT_MODEL
 from emotion.detection import DETECTORS, DetectionSettings
 from emotion.detection.haar import HaarDetector, detection_scale
 from emotion.drawing import draw_face
@@ -74,6 +75,7 @@ def main() -> None:
     parser.add_argument("--scale-factor", type=float, default=DetectionSettings().scale_factor, help="default: the app's")
     parser.add_argument("--min-face", type=int, default=DetectionSettings().min_face)
     parser.add_argument("--keras-model", type=Path, default=KERAS_MODEL, help="the baseline's model (default: the bundled one)")
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="our pipeline's .tflite (default: the bundled)")
     parser.add_argument("--detector", nargs="+", choices=list(DETECTORS), default=["haar"], help="face finders, timed in one run")
     parser.add_argument("--record", action="store_true", help="keep the one-face figures for the help text")
     args = parser.parse_args()
@@ -81,7 +83,7 @@ def main() -> None:
     cores = len(os.sched_getaffinity(0))
     print(f"cores available: {cores}; repeats {args.repeats} (ours), {args.baseline_repeats} (baseline)")
     return_frame_buffers_to_the_system()  # as the server does (webapp.resources.shared_models)
-    models = load_models()
+    models = load_models(args.model)
     keras_model = None
     if not args.no_baseline:
         import keras
@@ -120,6 +122,7 @@ def main() -> None:
                 one_face[detector] = {"median_ms": round(ours[0], 1), "p95_ms": round(ours[1], 1), "cores": cores}
     if args.record:
         record("live_frame_one_face", one_face)
+
 
 if __name__ == "__main__":
     main()

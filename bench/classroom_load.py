@@ -50,7 +50,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from emotion.classroom.analytics import Thresholds, connected
+from emotion.classroom.analytics import Thresholds, connected, faces_in_view
 from emotion.classroom.redis_store import RedisStore
 from tests.support.browser import chromium_with_camera, process_tree_files, rss_mb, streamlit_server
 from tests.support.redis_server import RedisProcess
@@ -118,9 +118,9 @@ def available_mb() -> float:
 
 
 def faces_in_store(store: RedisStore, code: str) -> int:
-    """The teacher's "Face in view", read from the store itself (webapp/pages/teach.py counts it so)."""
+    """The teacher's "Face in view", counted as webapp/pages/teach.py does, from the store itself."""
     now = time.time()
-    return sum(1 for student in connected(store.data(code, now), now, Thresholds()) if student.faces)
+    return faces_in_view(connected(store.data(code, now), now, Thresholds()))
 
 
 def metric(page, label: str) -> int | None:

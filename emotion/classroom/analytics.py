@@ -62,6 +62,11 @@ def connected(data: RoomData, now: float, thresholds: Thresholds) -> list[Studen
     return [s for s in data.students if presence(s, now, thresholds) == "active"]
 
 
+def faces_in_view(students: list[Student]) -> int:
+    """How many of these students show a face: the teacher's "Face in view" for the connected ones."""
+    return sum(1 for s in students if s.faces)
+
+
 def mix_now(data: RoomData, now: float, thresholds: Thresholds) -> dict[str, float]:
     """The class's emotion mix now: each connected student with a face in view counts once."""
     mixes = [s.mix for s in connected(data, now, thresholds) if s.faces and s.mix is not None]

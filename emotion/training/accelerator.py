@@ -20,7 +20,6 @@ tool returns only a few files.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import os
@@ -34,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from emotion.training.artifacts import CONFIG_FILE, LOG_FILE, MODEL_FILE
+from emotion.training.artifacts import CONFIG_FILE, LOG_FILE, MODEL_FILE, read_log_column
 from emotion.training.data import SPLITS, DatasetError, pack
 
 RESERVED = {"--data", "--out", "--epochs", "--patience", "--state-dir"}  # set by this command for every run
@@ -137,11 +136,7 @@ def epoch_seconds(folder: Path, skip: int = 0) -> list[float]:
 
 
 def logged(folder: Path, column: str) -> list[str]:
-    log = folder / LOG_FILE
-    if not log.exists():
-        return []
-    with log.open() as handle:
-        return [row[column] for row in csv.DictReader(handle) if row.get(column)]
+    return read_log_column(folder / LOG_FILE, column)
 
 
 def time_epochs(runs: list[Run], timing: Path, steady_epochs: int, deadline: float) -> dict[str, tuple[float, float]]:
@@ -189,28 +184,28 @@ def epochs_that_fit(epoch: float, first_epoch_end: float, seconds_left: float, m
     return max(min(math.floor(usable / epoch) + 1, max_epochs), 0)
 
 
-def stopped_run_config(folder: Path, argv: list[str], device: dict, skip: int = 0) -> dict:
+def stopped_run_config(folder: Path, argv: list[str], skip: int = 0) -> dict:
     """The record of a run stopped at the deadline, from its arguments, data and log, as training_config.json.
 
-    `device` holds what the run's process would have recorded of its machine (backend, versions,
-    device); `skip` is the --init model's own rows at the top of the log.
+    `skip` is the --init model's own rows at the top of the log. The machine is this process's, which
+    runs where the run did.
     """
     from emotion.training.data import load_split
-    from emotion.training.train import class_weights, parse_args
+    from emotion.training.train import class_weights, machine_record, parse_args, recorded_arguments, recorded_class_weights
 
     args = parse_args(argv)
     seconds = epoch_seconds(folder, skip)
     counts = load_split(args.data, "train").class_counts()
     config = {
         "command": args.command,
-        "arguments": {k: v for k, v in vars(args).items() if k not in ("state_dir", "command")},
+        "arguments": recorded_arguments(args),
         "epochs_run": len(seconds) + skip,
         "stopped_at_deadline": {"epochs_planned": args.epochs, "kept": "the best epoch by PublicTest accuracy"},
         "median_epoch_seconds": statistics.median(seconds) if seconds else None,
         "best_val_accuracy": max((float(v) for v in logged(folder, "val_accuracy")[skip:]), default=None),
         "train_class_counts": counts.tolist(),
-        "class_weights": [round(float(w), 4) for w in class_weights(counts)],
-        **device,
+        "class_weights": recorded_class_weights(class_weights(counts)),
+        **machine_record(),
     }
     if args.init:
         init = Path(args.init).parent / CONFIG_FILE
@@ -224,12 +219,10 @@ def keep_best_epoch(folder: Path, argv: list[str], skip: int = 0) -> None:
 
     A run stopped after saving its model but before its record gets the record only.
     """
-    import keras
-
-    from emotion.training.train import compute_device
-
     checkpoints = list(folder.glob(".*_best_raw.keras"))
     if checkpoints:
+        import keras
+
         import emotion.training.augmentation  # noqa: F401 - registers the layer the checkpoint holds
 
         trainer = keras.models.load_model(checkpoints[0], compile=False)
@@ -238,15 +231,7 @@ def keep_best_epoch(folder: Path, argv: list[str], skip: int = 0) -> None:
         checkpoints[0].unlink()  # with its optimizer state it is three times the net, too large to return
     elif not (folder / MODEL_FILE).exists() or (folder / CONFIG_FILE).exists():
         return
-    backend = keras.backend.backend()
-    device = {
-        "backend": backend,
-        "backend_version": __import__(backend).__version__,
-        "keras": keras.__version__,
-        "cpu_cores": os.cpu_count(),
-        "device": compute_device(),
-    }
-    config = stopped_run_config(folder, argv, device, skip)
+    config = stopped_run_config(folder, argv, skip)
     (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
 
 

@@ -1,7 +1,13 @@
 """The files a training run writes to its --out folder (model/ for the bundled model).
 
-Kept apart from train.py so that what only reads them (the model card, the app) imports no TensorFlow.
+Kept apart from train.py so that what only reads them (the model card, the app, the accelerator
+driver) imports no TensorFlow or Keras.
 """
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
 
 MODEL_FILE = "emotion_cnn.keras"
 TFLITE_FILE = "emotion_cnn.tflite"
@@ -10,3 +16,11 @@ CONFIG_FILE = "training_config.json"
 METRICS_FILE = "metrics.json"
 COMPARISONS_FILE = "comparisons.json"  # figures the card quotes that evaluation does not produce
 LATENCY_FILE = "latency.json"  # ms a face of each model, recorded by bench/model_latency.py
+
+
+def read_log_column(log_path: Path, key: str) -> list[str]:
+    """One column of a run's training log, a value per epoch logged (none when there is no log yet)."""
+    if not log_path.exists():
+        return []
+    with log_path.open() as handle:
+        return [row[key] for row in csv.DictReader(handle) if row.get(key)]

@@ -165,13 +165,15 @@ def _load_packed(path: Path, split: str) -> Split:
         data = path.read_bytes()
         if path.suffix.lower() == ".xz":
             data = lzma.decompress(data)
+        wanted = (f"{split}_images", f"{split}_labels")
         with np.load(io.BytesIO(data), allow_pickle=False) as packed:
-            arrays = {name: packed[name] for name in packed.files}
+            held = sorted(packed.files)
+            arrays = [packed[name] for name in wanted] if set(wanted) <= set(held) else None  # this split only
     except (lzma.LZMAError, zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
         raise DatasetError(f"{path}: not a packed FER-2013 file ({error})") from None
-    if f"{split}_images" not in arrays or f"{split}_labels" not in arrays:
-        raise DatasetError(f"{path}: no {split!r} split in it (it holds {', '.join(sorted(arrays))})")
-    images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+    if arrays is None:
+        raise DatasetError(f"{path}: no {split!r} split in it (it holds {', '.join(held)})")
+    images, labels = arrays
     if images.dtype != np.uint8 or images.shape[1:] != (INPUT_SIZE, INPUT_SIZE) or labels.shape != images.shape[:1]:
         raise DatasetError(f"{path}: {split} images must be uint8 (N, 48, 48) with N labels")
     if not np.issubdtype(labels.dtype, np.integer):

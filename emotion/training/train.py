@@ -20,7 +20,6 @@ then makes with TensorFlow.
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib
 import json
 import os
@@ -37,7 +36,7 @@ import keras
 import numpy as np
 
 from emotion.preprocess import EMOTIONS
-from emotion.training.artifacts import CONFIG_FILE, LOG_FILE, MODEL_FILE, TFLITE_FILE
+from emotion.training.artifacts import CONFIG_FILE, LOG_FILE, MODEL_FILE, TFLITE_FILE, read_log_column
 from emotion.training.augmentation import FaceAugmentation
 from emotion.training.data import DatasetError, Split, load_split, model_inputs
 from emotion.training.export import export_where_possible
@@ -114,13 +113,6 @@ class WeightAverage(keras.callbacks.Callback):
         self.state_file.parent.mkdir(parents=True, exist_ok=True)
         arrays: dict[str, Any] = {f"w{i}": m for i, m in enumerate(self.mean)}
         np.savez(self.state_file, count=np.asarray(self.count), last_epoch=np.asarray(epoch), **arrays)
-
-
-def read_log_column(log_path: Path, key: str) -> list[str]:
-    if not log_path.exists():
-        return []
-    with log_path.open() as handle:
-        return [row[key] for row in csv.DictReader(handle) if row.get(key)]
 
 
 def best_logged(log_path: Path, key: str = "val_accuracy") -> float | None:
@@ -367,6 +359,26 @@ def compute_device() -> str:
     return "cpu"
 
 
+def recorded_arguments(args: argparse.Namespace) -> dict:
+    """The run's arguments as training_config.json keeps them (not where its backup went)."""
+    return {k: v for k, v in vars(args).items() if k not in ("state_dir", "command")}
+
+
+def recorded_class_weights(weights: np.ndarray) -> list[float]:
+    return [round(float(w), 4) for w in weights]
+
+
+def machine_record() -> dict:
+    """Where this process trains: backend and its version, Keras, CPU cores, device."""
+    return {
+        "backend": keras.backend.backend(),
+        "backend_version": importlib.import_module(keras.backend.backend()).__version__,
+        "keras": keras.__version__,
+        "cpu_cores": os.cpu_count(),
+        "device": compute_device(),
+    }
+
+
 def run_config(
     args: argparse.Namespace,
     files: RunFiles,
@@ -381,19 +393,15 @@ def run_config(
     logged_seconds = [float(s) for s in read_log_column(files.log, "epoch_seconds")]
     config = {
         "command": args.command,
-        "arguments": {k: v for k, v in vars(args).items() if k not in ("state_dir", "command")},
+        "arguments": recorded_arguments(args),
         "epochs_run": len(logged_seconds),  # over every process of a resumed run, and the --init run's
         "epochs_this_process": len(history.history.get("epoch_seconds", [])),
         "median_epoch_seconds": float(np.median(logged_seconds)) if logged_seconds else None,
         "train_seconds_this_process": round(seconds, 1),
         "best_val_accuracy": float(val_accuracy),
         "train_class_counts": train_split.class_counts().tolist(),
-        "class_weights": [round(float(w), 4) for w in weights],
-        "backend": keras.backend.backend(),
-        "backend_version": importlib.import_module(keras.backend.backend()).__version__,
-        "keras": keras.__version__,
-        "cpu_cores": os.cpu_count(),
-        "device": compute_device(),
+        "class_weights": recorded_class_weights(weights),
+        **machine_record(),
     }
     if averaged:
         config["weight_average"] = averaged

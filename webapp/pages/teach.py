@@ -8,7 +8,7 @@ from datetime import tzinfo
 
 import streamlit as st
 
-from emotion.classroom.analytics import Thresholds, connected, flags, mix_now, presence, roster, timeline
+from emotion.classroom.analytics import Thresholds, connected, faces_in_view, flags, mix_now, presence, roster, timeline
 from emotion.classroom.records import RoomData, RoomNotFound, RoomStore, StoreUnavailable
 from emotion.classroom.reports import report_csv, report_html
 from webapp.charts import emotion_bars, timeline_chart
@@ -152,10 +152,9 @@ def room_counts(store: RoomStore, code: str, thresholds: Thresholds) -> None:
     now = time.time()
     states = [presence(s, now, thresholds) for s in data.students]
     online = connected(data, now, thresholds)
-    with_face = sum(1 for s in online if s.faces)
     cols = st.columns(4)
     cols[0].metric("Connected", len(online))
-    cols[1].metric("Face in view", with_face)
+    cols[1].metric("Face in view", faces_in_view(online))
     cols[2].metric("Paused", states.count("paused"))
     cols[3].metric("Left or dropped", states.count("left") + states.count("dropped"))
     for flag in flags(data, now, thresholds):

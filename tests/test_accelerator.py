@@ -17,16 +17,27 @@ import keras
 import numpy as np
 import pytest
 
-from emotion.training import accelerator, artifacts
+from emotion.training import accelerator, artifacts, teacher
 from emotion.training.data import load_split, pack
+
+
+def made_up_teacher(data, folder):
+    """A teacher file for the tiny data with random answers: the driver passes it on, whatever it says."""
+    split = load_split(data, "train")
+    answers = np.random.default_rng(0).dirichlet(np.ones(7), len(split)).astype(np.float32)
+    path = folder / "teacher.npz"
+    teacher.save(path, teacher.Teacher(answers, teacher.fingerprint(split), "made up by the test"))
+    return path
 
 
 def test_nets_train_at_once_within_the_budget_and_come_back_archived(tiny_fer_folder, tmp_path):
     packed = pack(tiny_fer_folder, tmp_path / "fer.npz.xz", splits=("train", "val"))
     out, archive = tmp_path / "nets", tmp_path / "archive"
+    teacher_file = made_up_teacher(tiny_fer_folder, tmp_path)
     command = [sys.executable, "-m", "emotion.training.accelerator", "train", "--data", str(packed), "--out", str(out)]
     command += ["--work", str(tmp_path / "work"), "--budget", "300", "--max-epochs", "3", "--timing-epochs", "1"]
-    command += ["--archive", str(archive), "--net", "plain=--seed 1 --batch-size 16", "--net", "cropped=--crop 40 --seed 2"]
+    command += ["--archive", str(archive), "--net", "plain=--seed 1 --batch-size 16"]
+    command += ["--net", f"cropped=--crop 40 --seed 2 --teacher {teacher_file}"]
     env = {**os.environ, "KERAS_BACKEND": "jax"}
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
@@ -39,6 +50,7 @@ def test_nets_train_at_once_within_the_budget_and_come_back_archived(tiny_fer_fo
             tar.extractall(tmp_path / "back", filter="data")
         config = json.loads((tmp_path / "back" / name / artifacts.CONFIG_FILE).read_text())
         assert config["backend"] == "jax" and config["arguments"]["crop"] == crop and config["epochs_run"] == 3
+        assert ("teacher" in config) == (name == "cropped")
         assert (tmp_path / "back" / name / artifacts.MODEL_FILE).exists()
         assert not list((tmp_path / "back" / name).glob(".*_best_raw.keras"))
 
@@ -52,7 +64,9 @@ def test_a_run_stopped_at_the_deadline_keeps_its_best_epoch_and_says_so(tiny_fer
     (tmp_path / artifacts.LOG_FILE).write_text(
         "epoch,accuracy,epoch_seconds,loss,val_accuracy,val_loss\n0,0.2,9.0,2.0,0.31,1.9\n1,0.3,4.0,1.8,0.42,1.7\n"
     )
+    teacher_file = made_up_teacher(tiny_fer_folder, tmp_path)
     argv = ["--data", str(tiny_fer_folder), "--out", str(tmp_path), "--epochs", "40", "--seed", "7"]
+    argv += ["--teacher", str(teacher_file)]
     accelerator.keep_best_epoch(tmp_path, argv)
 
     kept = keras.models.load_model(tmp_path / artifacts.MODEL_FILE, compile=False)
@@ -62,7 +76,8 @@ def test_a_run_stopped_at_the_deadline_keeps_its_best_epoch_and_says_so(tiny_fer
     config = json.loads((tmp_path / artifacts.CONFIG_FILE).read_text())
     assert config["stopped_at_deadline"]["epochs_planned"] == 40 and config["epochs_run"] == 2
     assert config["best_val_accuracy"] == 0.42 and config["median_epoch_seconds"] == 6.5
-    assert config["arguments"]["seed"] == 7 and config["command"].endswith("--seed 7")
+    assert config["arguments"]["seed"] == 7 and config["command"].endswith(f"--seed 7 --teacher {teacher_file}")
+    assert config["teacher"]["command"] == "made up by the test"
 
 
 def test_epochs_fit_the_time_left_after_the_first_compiling_epoch():

@@ -191,11 +191,20 @@ def stopped_run_config(folder: Path, argv: list[str], skip: int = 0) -> dict:
     runs where the run did.
     """
     from emotion.training.data import load_split
-    from emotion.training.train import class_weights, machine_record, parse_args, recorded_arguments, recorded_class_weights
+    from emotion.training.teacher import load as load_teacher
+    from emotion.training.train import (
+        class_weights,
+        machine_record,
+        parse_args,
+        recorded_arguments,
+        recorded_class_weights,
+        teacher_record,
+    )
 
     args = parse_args(argv)
     seconds = epoch_seconds(folder, skip)
-    counts = load_split(args.data, "train").class_counts()
+    split = load_split(args.data, "train")
+    counts = split.class_counts()
     config = {
         "command": args.command,
         "arguments": recorded_arguments(args),
@@ -207,6 +216,8 @@ def stopped_run_config(folder: Path, argv: list[str], skip: int = 0) -> dict:
         "class_weights": recorded_class_weights(class_weights(counts)),
         **machine_record(),
     }
+    if args.teacher:
+        config["teacher"] = teacher_record(load_teacher(args.teacher, split))
     if args.init:
         init = Path(args.init).parent / CONFIG_FILE
         earlier = json.loads(init.read_text()) if init.exists() else None

@@ -11,6 +11,8 @@ a trained model for a second, shorter cosine cycle; the log then holds both stag
 `--schedule constant`): one model with the smoother optimum of several, at no cost in the app.
 `--crop 40` makes the network read the central 40x40 of each face (the shift augmentation makes that a
 random crop in training): cheaper a face, as Khaireddin & Chen 2021 trained theirs.
+`--teacher FILE` distils: each face's target mixes its label with a teacher's answer
+(`python -m emotion.training.teacher` writes the file from trained nets).
 
 Keras picks its backend from KERAS_BACKEND: with `jax` (the accelerator machine has no TensorFlow)
 the run writes the Keras model and skips the .tflite export, which `python -m emotion.training.export`
@@ -41,6 +43,8 @@ from emotion.training.augmentation import FaceAugmentation
 from emotion.training.data import DatasetError, Split, load_split, model_inputs
 from emotion.training.export import export_where_possible
 from emotion.training.model import ARCHITECTURES, INPUT_SHAPE, VGG_WIDTHS, build_vgg, with_flip_averaging
+from emotion.training.teacher import Teacher, TeacherError, distillation_targets, soften
+from emotion.training.teacher import load as load_teacher
 
 
 class InitModelError(ValueError):
@@ -59,6 +63,13 @@ def class_weights(counts: np.ndarray) -> np.ndarray:
 
 def one_hot(split: Split) -> np.ndarray:
     return keras.utils.to_categorical(split.labels, len(EMOTIONS)).astype(np.float32)
+
+
+def training_targets(split: Split, teacher: Teacher | None, weight: float, temperature: float) -> np.ndarray:
+    """One-hot labels, or with a teacher the mix of label and teacher's answer that distillation learns."""
+    if teacher is None:
+        return one_hot(split)
+    return distillation_targets(split.labels, soften(teacher.probabilities, temperature), weight)
 
 
 def training_model(net: keras.Model, seed: int) -> keras.Model:
@@ -196,6 +207,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="a trained .keras model of the same --arch to start from (a second, shorter cosine cycle fine-tunes it)",
     )
     parser.add_argument("--limit", type=int, default=0, help="train on a random N of the training images (smoke runs)")
+    parser.add_argument("--teacher", help="a teacher file (python -m emotion.training.teacher) to distil from")
+    parser.add_argument(
+        "--teacher-weight",
+        type=float,
+        default=0.5,
+        help="the teacher's share of each target, the label's the rest (with --teacher)",
+    )
+    parser.add_argument(
+        "--teacher-temperature",
+        type=float,
+        default=1.0,
+        help="above 1 softens the teacher's answers, so its second guesses weigh more (with --teacher)",
+    )
     parser.add_argument(
         "--flip-average",
         action="store_true",
@@ -209,23 +233,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.crop and args.arch != "vgg":
         parser.error("--crop is for --arch vgg")
+    if not 0.0 <= args.teacher_weight <= 1.0:
+        parser.error("--teacher-weight must lie in 0..1")
+    if args.teacher_temperature <= 0:
+        parser.error("--teacher-temperature must be positive")
     args.command = shlex.join(["python", "-m", "emotion.training.train", *(sys.argv[1:] if argv is None else argv)])
     return args
 
 
-def load_data(args: argparse.Namespace) -> tuple[Split, Split]:
-    """The training split (a random --limit of it for smoke runs) and PublicTest."""
+def load_data(args: argparse.Namespace) -> tuple[Split, Split, Teacher | None]:
+    """The training split (a random --limit of it for smoke runs), PublicTest, and the --teacher's answers."""
     train_split = load_split(args.data, "train")
     val_split = load_split(args.data, "val")
+    teacher = load_teacher(args.teacher, train_split) if args.teacher else None
     if args.limit:
         order = np.random.default_rng(args.seed).permutation(len(train_split))[: args.limit]
         train_split = Split(train_split.images[order], train_split.labels[order], train_split.source)
+        if teacher:
+            teacher = Teacher(teacher.probabilities[order], teacher.fingerprint, teacher.command)
     print(
         f"train {len(train_split)} images {train_split.class_counts().tolist()}; "
         f"val {len(val_split)} images {val_split.class_counts().tolist()}",
         flush=True,
     )
-    return train_split, val_split
+    return train_split, val_split, teacher
 
 
 def learning_rate_schedule(args: argparse.Namespace, steps_per_epoch: int) -> keras.optimizers.schedules.LearningRateSchedule:
@@ -368,6 +399,11 @@ def recorded_class_weights(weights: np.ndarray) -> list[float]:
     return [round(float(w), 4) for w in weights]
 
 
+def teacher_record(teacher: Teacher) -> dict:
+    """How the teacher file a run distilled from was made, and which faces it describes."""
+    return {"command": teacher.command, "fingerprint": teacher.fingerprint}
+
+
 def machine_record() -> dict:
     """Where this process trains: backend and its version, Keras, CPU cores, device."""
     return {
@@ -388,6 +424,7 @@ def run_config(
     train_split: Split,
     weights: np.ndarray,
     averaged: dict | None,
+    teacher: Teacher | None,
 ) -> dict:
     """What training_config.json records: the command, the arguments, timings, the score, the versions."""
     logged_seconds = [float(s) for s in read_log_column(files.log, "epoch_seconds")]
@@ -405,6 +442,8 @@ def run_config(
     }
     if averaged:
         config["weight_average"] = averaged
+    if teacher:
+        config["teacher"] = teacher_record(teacher)
     if files.started_from:
         earlier = files.started_from
         config["started_from"] = {"model": args.init, "config": earlier["config"], "epochs": earlier["epochs"]}
@@ -415,7 +454,7 @@ def train(args: argparse.Namespace) -> dict:
     """One training run, start to end: data, model, fit, the weights to keep, the files in --out."""
     keras.utils.set_random_seed(args.seed)
     files = prepare_run(args)
-    train_split, val_split = load_data(args)
+    train_split, val_split, teacher = load_data(args)
     weights = class_weights(train_split.class_counts())
     net = network(args)
     trainer = compiled_trainer(net, args, steps_per_epoch=int(np.ceil(len(train_split) / args.batch_size)))
@@ -426,7 +465,7 @@ def train(args: argparse.Namespace) -> dict:
     started = time.perf_counter()
     history = trainer.fit(
         model_inputs(train_split.images),
-        one_hot(train_split),
+        training_targets(train_split, teacher, args.teacher_weight, args.teacher_temperature),
         sample_weight=weights[train_split.labels].astype(np.float32),
         batch_size=args.batch_size,
         shuffle=True,
@@ -445,7 +484,7 @@ def train(args: argparse.Namespace) -> dict:
     raw_model_path.unlink()
     export_where_possible(served, files.out / TFLITE_FILE, files.out / MODEL_FILE)
     val_accuracy = accuracy_on(served, val_split)
-    config = run_config(args, files, history, seconds, val_accuracy, train_split, weights, averaged)
+    config = run_config(args, files, history, seconds, val_accuracy, train_split, weights, averaged, teacher)
     (files.out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
     print(json.dumps({"model": str(files.out / MODEL_FILE), "val_accuracy": round(float(val_accuracy), 4)}), flush=True)
     return config
@@ -455,7 +494,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         train(args)
-    except (DatasetError, InitModelError) as error:
+    except (DatasetError, InitModelError, TeacherError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -1,0 +1,94 @@
+"""Distillation: the teacher file, its checks against the data, and a short run that learns from it.
+
+The runs use the 42 real FER-2013 faces of the tiny fixtures and a net trained here for two epochs.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from emotion.training import artifacts, teacher, train
+from emotion.training.data import Split, load_split
+
+
+@pytest.fixture(scope="module")
+def teacher_net(tmp_path_factory, tiny_fer_folder):
+    out = tmp_path_factory.mktemp("teacher-net")
+    state = tmp_path_factory.mktemp("state")
+    args = ["--data", str(tiny_fer_folder), "--out", str(out), "--epochs", "1", "--batch-size", "16", "--state-dir", str(state)]
+    assert train.main(args) == 0
+    return out / artifacts.MODEL_FILE
+
+
+@pytest.fixture(scope="module")
+def teacher_file(tmp_path_factory, tiny_fer_folder, teacher_net):
+    out = tmp_path_factory.mktemp("teacher") / "teacher.npz"
+    code = teacher.main(["--data", str(tiny_fer_folder), "--models", str(teacher_net), str(teacher_net), "--out", str(out)])
+    assert code == 0
+    return out
+
+
+def test_soften_keeps_the_order_and_flattens_the_answers():
+    answers = np.array([[0.7, 0.2, 0.1, 0, 0, 0, 0]], np.float32)
+    assert np.allclose(teacher.soften(answers, 1.0), answers, atol=1e-6)
+    softer = teacher.soften(answers, 3.0)
+    assert np.isclose(softer.sum(), 1.0) and softer[0, 0] < 0.7 and softer[0, 0] > softer[0, 1] > softer[0, 2]
+    with pytest.raises(ValueError):
+        teacher.soften(answers, 0.0)
+
+
+def test_targets_mix_label_and_teacher_by_the_weight():
+    labels = np.array([3, 0])
+    answers = np.full((2, 7), 1 / 7, np.float32)
+    assert np.array_equal(teacher.distillation_targets(labels, answers, 0.0), np.eye(7, dtype=np.float32)[labels])
+    assert np.allclose(teacher.distillation_targets(labels, answers, 1.0), answers)
+    half = teacher.distillation_targets(labels, answers, 0.5)
+    assert np.allclose(half.sum(axis=1), 1.0) and np.isclose(half[0, 3], 0.5 + 0.5 / 7)
+    with pytest.raises(ValueError):
+        teacher.distillation_targets(labels, answers, 1.5)
+
+
+def test_teacher_file_holds_the_mean_answer_for_every_training_face(teacher_file, teacher_net, tiny_fer_folder):
+    from emotion.training import evaluate
+
+    split = load_split(tiny_fer_folder, "train")
+    loaded = teacher.load(teacher_file, split)
+    expected = evaluate.predict_probabilities(teacher_net, split.images)  # the mean of a net with itself
+    assert loaded.probabilities.shape == (len(split), 7)
+    assert np.allclose(loaded.probabilities, expected, atol=2e-3)  # stored as float16
+    assert loaded.command.startswith("python -m emotion.training.teacher")
+
+
+def test_teacher_file_is_refused_for_other_faces_or_another_order(teacher_file, tiny_fer_folder, tmp_path):
+    split = load_split(tiny_fer_folder, "train")
+    reordered = Split(split.images[::-1], split.labels[::-1], split.source)
+    with pytest.raises(teacher.TeacherError, match="other training faces"):
+        teacher.load(teacher_file, reordered)
+    fewer = Split(split.images[:-1], split.labels[:-1], split.source)
+    with pytest.raises(teacher.TeacherError, match="faces"):
+        teacher.load(teacher_file, fewer)
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not an npz")
+    with pytest.raises(teacher.TeacherError, match="not a teacher file"):
+        teacher.load(broken, split)
+
+
+def test_distilled_run_records_its_teacher_and_a_mismatch_is_a_plain_error(teacher_file, tiny_fer_folder, tmp_path, capsys):
+    out, state = tmp_path / "student", tmp_path / "state"
+    common = ["--out", str(out), "--epochs", "1", "--batch-size", "16", "--state-dir", str(state)]
+    distil = ["--teacher", str(teacher_file), "--teacher-weight", "0.7", "--teacher-temperature", "2"]
+    args = ["--data", str(tiny_fer_folder), *common, *distil]
+    assert train.main([*args, "--limit", "30"]) == 0
+    config = json.loads((out / artifacts.CONFIG_FILE).read_text())
+    assert config["arguments"]["teacher_weight"] == 0.7 and config["arguments"]["teacher_temperature"] == 2
+    assert config["teacher"]["command"].startswith("python -m emotion.training.teacher")
+    changed = tmp_path / "changed"
+    shutil.copytree(tiny_fer_folder, changed)
+    first, second = sorted((changed / "train").rglob("*.jpg"))[:2]
+    first.write_bytes(second.read_bytes())  # one face differs, so this teacher file does not describe the data
+    assert train.main(["--data", str(changed), *common, "--teacher", str(teacher_file)]) == 2
+    assert "other training faces" in capsys.readouterr().err

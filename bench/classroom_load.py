@@ -1,6 +1,7 @@
 """What a class of on-device students costs the server: CPU, memory, and how far behind the teacher's view is.
 
     python bench/classroom_load.py [--students 1 10 50] [--seconds 60] [--switch-every 8] [--batch 10] [--redis]
+        [--clients browser|protocol]
 
 For each count N in --students: a fresh `streamlit run app.py` (tests.support.browser.streamlit_server),
 a teacher page that creates a room, and N students, each in its own browser context, who join through
@@ -32,6 +33,11 @@ the lag is an upper bound of the server's part. --redis splits it: the rooms liv
 (REDIS_URL), and the bench also reads the room from the store itself, as the teacher's view does, so
 each switch has a store lag (the students' pages, their sessions and the publisher: figures in the
 store) beside the teacher lag (that, then the teacher's refresh of the counts and its page's rendering).
+`--clients protocol` (with --redis) takes the students' pages out of the browser: each is a client of
+bench/streamlit_client.py speaking Streamlit's own websocket messages, seated through the store as a
+reloaded student is, whose component state changes twice a second exactly as the stub's does, so the
+server does the same work while the machine carries one browser page, the teacher's. The bench's own
+CPU (those clients, Playwright) is printed beside the machine's.
 The last line is for the largest N that ran:
 `students=N server_cpu_cores=X rss_mb=Y teacher_lag_p95_s=Z`.
 """
@@ -50,6 +56,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.streamlit_client import FacePlan, StudentCrowd
 from emotion.classroom.analytics import Thresholds, connected, faces_in_view
 from emotion.classroom.redis_store import RedisStore
 from tests.support.browser import chromium_with_camera, process_tree_files, rss_mb, streamlit_server
@@ -175,8 +182,58 @@ def join(browser, url: str, code: str, names: list[str], timeout_ms: float = 180
     return pages
 
 
-def sent(pages: list) -> int:
-    return sum(page.evaluate("window.__bench ? window.__bench.sent : 0") for page in pages)
+class BrowserStudents:
+    """Students as browser pages (the stub camera's flag steers their face count)."""
+
+    def __init__(self, browser, url: str, code: str, count: int, batch: int) -> None:
+        self.pages: list = []
+        while len(self.pages) < count:
+            size = min(batch, count - len(self.pages))
+            names = [f"s{len(self.pages) + i + 1:03d}" for i in range(size)]
+            self.pages += join(browser, url, code, names)
+
+    def schedule(self, at: float, faces: int) -> None:
+        for page in self.pages:
+            page.evaluate("plan => { window.__bench.next = plan; }", {"at": at * 1000, "faces": faces})
+
+    def sent(self) -> int:
+        return sum(page.evaluate("window.__bench ? window.__bench.sent : 0") for page in self.pages)
+
+    def errors(self) -> int:
+        return sum(page.locator('[data-testid="stException"]').count() for page in self.pages)
+
+    def close(self) -> None:
+        pass
+
+
+class ProtocolStudents:
+    """Students as protocol clients (bench/streamlit_client.py), seated through the room's store."""
+
+    def __init__(self, store: RedisStore, url: str, code: str, count: int) -> None:
+        now = time.time()
+        seats = [store.join(code, f"s{i + 1:03d}", now).student_id for i in range(count)]
+        self.crowd = StudentCrowd(url, code, seats, FacePlan())
+        self.crowd.wait_mounted(timeout_s=60 + count)
+
+    def schedule(self, at: float, faces: int) -> None:
+        self.crowd.schedule(at, faces)
+
+    def sent(self) -> int:
+        return self.crowd.sent()
+
+    def errors(self) -> int:
+        for error in self.crowd.errors():
+            print(f"protocol student: {error}", flush=True)
+        return len(self.crowd.errors())
+
+    def close(self) -> None:
+        self.crowd.close()
+
+
+def own_cpu_seconds() -> float:
+    """This process's CPU seconds (the protocol students' work, and Playwright's side of the browser)."""
+    times = os.times()
+    return times.user + times.system
 
 
 def p95(values: list[float]) -> float:
@@ -202,17 +259,18 @@ def run_class_on(count: int, args: argparse.Namespace, browser, log: Path, redis
         started = time.monotonic()
         teacher, code = create_room(browser, server.url)
         idle_rss = rss_mb(server.pid)
-        students: list = []
-        while len(students) < count:
-            batch = min(args.batch, count - len(students))
-            names = [f"s{len(students) + i + 1:03d}" for i in range(batch)]
-            students += join(browser, server.url, code, names)
+        if args.clients == "protocol":
+            assert store is not None  # --clients protocol needs --redis: the bench seats the students in the store
+            students: BrowserStudents | ProtocolStudents = ProtocolStudents(store, server.url, code, count)
+        else:
+            students = BrowserStudents(browser, server.url, code, count, args.batch)
         wait_for_metric(teacher, "Connected", count, timeout_s=60)
         wait_for_metric(teacher, "Face in view", count, timeout_s=60)
         joined_s = time.monotonic() - started
         teacher.wait_for_timeout(args.settle * 1000)
 
-        cpu0, busy0, sent0, t0 = cpu_seconds(server.pid), machine_busy(), sent(students), time.monotonic()
+        cpu0, busy0, sent0, t0 = cpu_seconds(server.pid), machine_busy(), students.sent(), time.monotonic()
+        bench0 = own_cpu_seconds()
         rss = [rss_mb(server.pid)]
         lags: list[float] = []
         store_lags: list[float] = []
@@ -231,8 +289,7 @@ def run_class_on(count: int, args: argparse.Namespace, browser, log: Path, redis
             faces = 1 - faces
             at = time.time() + lead
             set_started = time.time()
-            for page in students:
-                page.evaluate("plan => { window.__bench.next = plan; }", {"at": at * 1000, "faces": faces})
+            students.schedule(at, faces)
             set_took = time.time() - set_started
             changed = max(at, time.time())
             lead = max(1.0, 1.5 * set_took + 0.5)
@@ -259,10 +316,12 @@ def run_class_on(count: int, args: argparse.Namespace, browser, log: Path, redis
         wall = time.monotonic() - t0
         cpu = cpu_seconds(server.pid) - cpu0
         busy1 = machine_busy()
-        handed = (sent(students) - sent0) / wall / count
+        handed = (students.sent() - sent0) / wall / count
+        bench_cores = (own_cpu_seconds() - bench0) / wall
         connected_end = metric(teacher, "Connected")
         rss.append(rss_mb(server.pid))
-        errors = sum(page.locator('[data-testid="stException"]').count() for page in (teacher, *students))
+        errors = teacher.locator('[data-testid="stException"]').count() + students.errors()
+        students.close()
         result = {
             "students": count,
             "cores": cpu / wall,
@@ -275,6 +334,7 @@ def run_class_on(count: int, args: argparse.Namespace, browser, log: Path, redis
             "missed": missed,
             "p95": p95(lags) if lags and not missed else float("inf"),
             "sent_per_s": handed,
+            "bench_cores": bench_cores,
             "machine_cores": (busy1[0] - busy0[0]) / (busy1[1] - busy0[1]) * (os.cpu_count() or 1),
             "joined_s": joined_s,
             "connected_end": connected_end,
@@ -293,7 +353,15 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=5, help="seconds after all have joined before measuring")
     parser.add_argument("--batch", type=int, default=10, help="students joining at once")
     parser.add_argument("--redis", action="store_true", help="rooms in a real redis-server, whose lag is read too")
+    parser.add_argument(
+        "--clients",
+        choices=["browser", "protocol"],
+        default="browser",
+        help="students as browser pages, or as protocol clients (bench/streamlit_client.py; needs --redis)",
+    )
     args = parser.parse_args()
+    if args.clients == "protocol" and not args.redis:
+        parser.error("--clients protocol needs --redis: the bench seats its students in the room's store")
     results = []
     for count in args.students:
         r = run_class(count, args)
@@ -308,7 +376,8 @@ def main() -> None:
             f"{count:>3} students: server CPU {r['cores']:.3f} cores, {r['per_student_minute']:.2f} CPU s per "
             f"student-minute; RSS idle {r['idle_rss']:.0f} MB, peak {r['rss']:.0f} MB (end {r['rss_end']:.0f}); teacher lag "
             f"p95 {r['p95']:.1f} s over {len(r['lags'])} switches [{lags}]{missed}; "
-            f"figures {r['sent_per_s']:.2f}/s per student; machine busy {r['machine_cores']:.2f} of {os.cpu_count()} cores; "
+            f"figures {r['sent_per_s']:.2f}/s per student; machine busy {r['machine_cores']:.2f} of {os.cpu_count()} cores "
+            f"(this bench {r['bench_cores']:.2f}); "
             f"joined in {r['joined_s']:.0f} s; connected at the end {r['connected_end']}; page errors {r['errors']}; "
             f"memory available {r['available_mb']:.0f} MB; steady {r['wall']:.0f} s",
             flush=True,

@@ -1,0 +1,170 @@
+"""On-device students without a browser: clients that speak Streamlit's own websocket protocol.
+
+A student's page on the on-device path does three things the server sees: it opens a session on the
+Join page, its camera component mounts, and twice a second the component's state changes to the
+newest figures, which reruns the `device_sharing` fragment (webapp/pages/join.py). A `DeviceStudent`
+does exactly that over /_stcore/stream with the protobuf messages Streamlit's frontend sends (BackMsg
+rerun_script with the component's JSON state and the fragment's id), so the server runs the same
+code as for a browser, while the machine is spared a browser page per student. It takes its seat as a
+reloaded student does (`?room=CODE&seat=ID`, the seat made in the room's store beforehand), so the
+join form is not replayed; tests/test_class_browser.py covers the form in a real browser.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import json
+import random
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+PAGE = "join"
+COMPONENT_KEY = "class_device"  # device_camera's key in webapp/pages/join.py
+REPORT_EVERY_S = 0.5  # emotion.live.device.REPORT_EVERY_MS
+BASE = (0.08, 0.02, 0.07, 0.35, 0.1, 0.08, 0.3)  # plausible probabilities, varied per face as the stub does
+
+
+@dataclass
+class FacePlan:
+    """How many faces every student reports, and a switch to another count at a chosen moment (time.time())."""
+
+    faces: int = 1
+    switch_at: float | None = None
+    switch_to: int = 0
+
+    def faces_now(self, now: float) -> int:
+        if self.switch_at is not None and now >= self.switch_at:
+            return self.switch_to
+        return self.faces
+
+    def schedule(self, at: float, faces: int) -> None:
+        """From `at` on, `faces` faces (the switch planned before is taken as done)."""
+        self.faces = self.faces_now(time.time())
+        self.switch_at = None
+        self.switch_to = faces
+        self.switch_at = at
+
+
+@dataclass
+class DeviceStudent:
+    base_url: str
+    code: str
+    seat: str
+    plan: FacePlan
+    sent: int = 0
+    errors: list[str] = field(default_factory=list)  # exceptions the server's runs put on the page
+    component_id: str | None = None
+    fragment_id: str = ""
+    page_script_hash: str = ""
+    mounted: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def query_string(self) -> str:
+        return urllib.parse.urlencode({"room": self.code, "seat": self.seat})
+
+    def rerun(self, state: dict | None = None) -> bytes:
+        message = BackMsg()
+        client = message.rerun_script
+        client.query_string = self.query_string
+        client.page_name = PAGE
+        client.page_script_hash = self.page_script_hash
+        if state is not None and self.component_id:
+            widget = WidgetState(id=self.component_id, json_value=json.dumps(state))
+            client.widget_states.widgets.append(widget)
+            client.fragment_id = self.fragment_id
+        return message.SerializeToString()
+
+    def read(self, raw: bytes) -> None:
+        message = ForwardMsg.FromString(raw)
+        kind = message.WhichOneof("type")
+        if kind == "navigation" and message.navigation.page_script_hash:
+            self.page_script_hash = message.navigation.page_script_hash
+        elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+            element = message.delta.new_element
+            which = element.WhichOneof("type")
+            if which == "bidi_component" and element.bidi_component.id.endswith(COMPONENT_KEY):
+                self.component_id = element.bidi_component.id
+                self.fragment_id = message.delta.fragment_id
+                self.mounted.set()
+            elif which == "exception":
+                self.errors.append(element.exception.message)
+
+    def figures(self) -> dict:
+        faces = []
+        for _ in range(self.plan.faces_now(time.time())):
+            p = [b * (0.5 + random.random()) for b in BASE]
+            faces.append([v / sum(p) for v in p])
+        return {"figures": {"faces": faces, "skipped": 0, "fps": 15, "msMedian": 17, "frames": 30, "at": time.time() * 1000}}
+
+    async def run(self, stop: asyncio.Event, mount_timeout_s: float = 120) -> None:
+        url = self.base_url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
+        async with websockets.connect(url, subprotocols=["streamlit"], max_size=None, open_timeout=60) as socket:  # type: ignore[list-item]
+
+            async def receive() -> None:
+                async for raw in socket:
+                    if isinstance(raw, bytes):
+                        self.read(raw)
+
+            reader = asyncio.create_task(receive())
+            await socket.send(self.rerun())
+            await asyncio.wait_for(self.mounted.wait(), mount_timeout_s)
+            await asyncio.sleep(random.random() * REPORT_EVERY_S)  # students' clocks are not in step
+            while not stop.is_set():
+                await socket.send(self.rerun(self.figures()))
+                self.sent += 1
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), REPORT_EVERY_S)
+            reader.cancel()
+
+
+class StudentCrowd:
+    """Many DeviceStudents on one event loop in a background thread."""
+
+    def __init__(self, base_url: str, code: str, seats: list[str], plan: FacePlan) -> None:
+        self.plan = plan
+        self.students = [DeviceStudent(base_url, code, seat, plan) for seat in seats]
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self._stop = asyncio.Event()
+        self.tasks = [asyncio.run_coroutine_threadsafe(self._run(s), self.loop) for s in self.students]
+
+    async def _run(self, student: DeviceStudent) -> None:
+        try:
+            await student.run(self._stop)
+        except Exception as error:  # a dropped or refused socket is the bench's finding, not its crash
+            student.errors.append(f"{type(error).__name__}: {error}")
+
+    def wait_mounted(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not all(s.mounted.is_set() or s.errors for s in self.students):
+            if time.monotonic() > deadline:
+                waiting = sum(not s.mounted.is_set() for s in self.students)
+                raise SystemExit(f"{waiting} protocol students never saw their camera component")
+            time.sleep(0.2)
+
+    def schedule(self, at: float, faces: int) -> None:
+        self.plan.schedule(at, faces)
+
+    def sent(self) -> int:
+        return sum(s.sent for s in self.students)
+
+    def errors(self) -> list[str]:
+        return [error for s in self.students for error in s.errors]
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self._stop.set)
+        for task in self.tasks:
+            with contextlib.suppress(concurrent.futures.TimeoutError):  # _run keeps every other error
+                task.result(timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)

@@ -4,8 +4,9 @@
 
 Fills an in-memory room with --students students who each sent one face's figures twice a second for
 --minutes, then times what the teacher page's fragments (webapp/pages/teach.py: room_counts every second,
-room_charts every two) compute together: the room read from the store, presence, flags, the mix now and its chart, the
-per-minute timeline and its chart (as Vega-Lite specs, as Streamlit sends them) and the roster. Not
+room_charts every two) compute together, with the page's own room_counts_now and room_charts_now: the
+room read from the store, presence, flags, the mix now and its chart, the per-minute timeline and its
+chart (as Vega-Lite specs, as Streamlit sends them) and the roster. Not
 timed: Streamlit's own work and the browser's rendering. Prints the median and p95 in ms.
 """
 
@@ -22,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
-from emotion.classroom.analytics import Thresholds, connected, flags, mix_now, presence, roster, timeline
+from emotion.classroom.analytics import Thresholds
 from emotion.classroom.memory_store import MemoryStore
-from webapp.charts import emotion_bars, timeline_chart
+from webapp.pages.teach import room_charts_now, room_counts_now
 
 FIGURES_EVERY_S = 0.5  # the on-device page's cadence
 
@@ -43,17 +44,14 @@ def filled_room(students: int, minutes: float) -> tuple[MemoryStore, str]:
 
 
 def refresh(store: MemoryStore, code: str, thresholds: Thresholds) -> None:
-    """What room_counts and room_charts compute before Streamlit draws them."""
+    """What room_counts and room_charts compute before Streamlit draws them: the page's own functions."""
     now = time.time()
     data = store.data(code, now)
-    [presence(student, now, thresholds) for student in data.students]
-    connected(data, now, thresholds)
-    flags(data, now, thresholds)
-    current = mix_now(data, now, thresholds)
-    if current:
-        emotion_bars(current).to_dict()
-    timeline_chart(timeline(data, until=now, tz=UTC)).to_dict()
-    roster(data, now, thresholds)
+    room_counts_now(data, now, thresholds)
+    charts = room_charts_now(data, now, thresholds, UTC)
+    for chart in (charts.mix, charts.history):
+        if chart is not None:
+            chart.to_dict()  # the Vega-Lite spec, as Streamlit sends it
 
 
 def main() -> None:

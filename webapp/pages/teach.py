@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import time
 import urllib.parse
+from dataclasses import dataclass
 from datetime import tzinfo
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
-from emotion.classroom.analytics import Thresholds, connected, faces_in_view, flags, mix_now, presence, roster, timeline
+from emotion.classroom.analytics import (
+    Flag,
+    Thresholds,
+    connected,
+    faces_in_view,
+    flags,
+    mix_now,
+    presence,
+    roster,
+    timeline,
+)
 from emotion.classroom.records import RoomData, RoomNotFound, RoomStore, StoreUnavailable
 from emotion.classroom.reports import report_csv, report_html
 from webapp.charts import emotion_bars, timeline_chart
@@ -144,20 +157,57 @@ def room_view(store: RoomStore, code: str, thresholds: Thresholds, tz: tzinfo) -
     room_charts(store, code, thresholds, tz)
 
 
+@dataclass(frozen=True)
+class Counts:
+    """What the counts fragment shows: the figures a teacher glances at, and the flags that hold now."""
+
+    connected: int
+    faces_in_view: int
+    paused: int
+    gone: int  # left or dropped
+    flags: list[Flag]
+
+
+def room_counts_now(data: RoomData, now: float, thresholds: Thresholds) -> Counts:
+    states = [presence(s, now, thresholds) for s in data.students]
+    online = connected(data, now, thresholds)
+    gone = states.count("left") + states.count("dropped")
+    return Counts(len(online), faces_in_view(online), states.count("paused"), gone, flags(data, now, thresholds))
+
+
+@dataclass(frozen=True)
+class Charts:
+    """What the charts fragment shows: the mix now, the lecture's timeline and the roster (None: nothing yet)."""
+
+    mix: alt.Chart | None
+    history: alt.Chart | None
+    roster: pd.DataFrame
+
+
+def room_charts_now(data: RoomData, now: float, thresholds: Thresholds, tz: tzinfo) -> Charts:
+    current = mix_now(data, now, thresholds)
+    history = timeline(data, until=now, tz=tz)
+    table = roster(data, now, thresholds)
+    table["student"] = table["student"].map(plain)
+    return Charts(
+        emotion_bars(current) if current else None,
+        None if history.empty else timeline_chart(history),
+        table.set_index("student"),
+    )
+
+
 @st.fragment(run_every=1.0)
 def room_counts(store: RoomStore, code: str, thresholds: Thresholds) -> None:
     data = room_data(store, code, say_why=True)
     if data is None:
         return
-    now = time.time()
-    states = [presence(s, now, thresholds) for s in data.students]
-    online = connected(data, now, thresholds)
+    counts = room_counts_now(data, time.time(), thresholds)
     cols = st.columns(4)
-    cols[0].metric("Connected", len(online))
-    cols[1].metric("Face in view", faces_in_view(online))
-    cols[2].metric("Paused", states.count("paused"))
-    cols[3].metric("Left or dropped", states.count("left") + states.count("dropped"))
-    for flag in flags(data, now, thresholds):
+    cols[0].metric("Connected", counts.connected)
+    cols[1].metric("Face in view", counts.faces_in_view)
+    cols[2].metric("Paused", counts.paused)
+    cols[3].metric("Left or dropped", counts.gone)
+    for flag in counts.flags:
         st.warning(flag.render(plain), icon=":material/notification_important:")
 
 
@@ -166,22 +216,18 @@ def room_charts(store: RoomStore, code: str, thresholds: Thresholds, tz: tzinfo)
     data = room_data(store, code, say_why=False)  # the counts above say why
     if data is None:
         return
-    now = time.time()
+    charts = room_charts_now(data, time.time(), thresholds, tz)
     mix, line = st.columns([2, 3])
     with mix:
         st.markdown("**Emotion mix now**")
-        current = mix_now(data, now, thresholds)
-        if current:
-            st.altair_chart(emotion_bars(current), width="stretch")
+        if charts.mix is not None:
+            st.altair_chart(charts.mix, width="stretch")
         else:
             st.info("No face in view yet.")
     with line:
         st.markdown("**Over the lecture (shares per minute)**")
-        history = timeline(data, until=now, tz=tz)
-        if history.empty:
-            st.info("The timeline fills in as students stream.")
+        if charts.history is not None:
+            st.altair_chart(charts.history, width="stretch")
         else:
-            st.altair_chart(timeline_chart(history), width="stretch")
-    table = roster(data, now, thresholds)
-    table["student"] = table["student"].map(plain)
-    st.table(table.set_index("student"))
+            st.info("The timeline fills in as students stream.")
+    st.table(charts.roster)

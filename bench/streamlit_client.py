@@ -33,25 +33,20 @@ REPORT_EVERY_S = 0.5  # emotion.live.device.REPORT_EVERY_MS
 BASE = (0.08, 0.02, 0.07, 0.35, 0.1, 0.08, 0.3)  # plausible probabilities, varied per face as the stub does
 
 
-@dataclass
 class FacePlan:
-    """How many faces every student reports, and a switch to another count at a chosen moment (time.time())."""
+    """How many faces every student reports: a count now, and a switch to another at a chosen moment."""
 
-    faces: int = 1
-    switch_at: float | None = None
-    switch_to: int = 0
+    def __init__(self, faces: int = 1) -> None:
+        # (count before, switch at time.time() or None, count after), replaced whole: the students' thread reads it
+        self._plan: tuple[int, float | None, int] = (faces, None, faces)
 
     def faces_now(self, now: float) -> int:
-        if self.switch_at is not None and now >= self.switch_at:
-            return self.switch_to
-        return self.faces
+        before, at, after = self._plan
+        return after if at is not None and now >= at else before
 
     def schedule(self, at: float, faces: int) -> None:
-        """From `at` on, `faces` faces (the switch planned before is taken as done)."""
-        self.faces = self.faces_now(time.time())
-        self.switch_at = None
-        self.switch_to = faces
-        self.switch_at = at
+        """From `at` on, `faces` faces; until then the count of now (a switch planned before and not yet due is dropped)."""
+        self._plan = (self.faces_now(time.time()), at, faces)
 
 
 @dataclass
@@ -108,22 +103,39 @@ class DeviceStudent:
     async def run(self, stop: asyncio.Event, mount_timeout_s: float = 120) -> None:
         url = self.base_url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
         async with websockets.connect(url, subprotocols=["streamlit"], max_size=None, open_timeout=60) as socket:  # type: ignore[list-item]
+            reader = asyncio.create_task(self._receive(socket))
+            try:
+                await socket.send(self.rerun())
+                await self._until_mounted(reader, stop, mount_timeout_s)
+                await asyncio.sleep(random.random() * REPORT_EVERY_S)  # students' clocks are not in step
+                while not stop.is_set():
+                    if reader.done():
+                        reader.result()  # raises what stopped it, if anything did
+                        raise ConnectionError("the server ended the session")
+                    await socket.send(self.rerun(self.figures()))
+                    self.sent += 1
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(stop.wait(), REPORT_EVERY_S)
+            finally:
+                reader.cancel()
+                await asyncio.gather(reader, return_exceptions=True)
 
-            async def receive() -> None:
-                async for raw in socket:
-                    if isinstance(raw, bytes):
-                        self.read(raw)
+    async def _receive(self, socket: websockets.ClientConnection) -> None:
+        async for raw in socket:
+            if isinstance(raw, bytes):
+                self.read(raw)
 
-            reader = asyncio.create_task(receive())
-            await socket.send(self.rerun())
-            await asyncio.wait_for(self.mounted.wait(), mount_timeout_s)
-            await asyncio.sleep(random.random() * REPORT_EVERY_S)  # students' clocks are not in step
-            while not stop.is_set():
-                await socket.send(self.rerun(self.figures()))
-                self.sent += 1
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), REPORT_EVERY_S)
-            reader.cancel()
+    async def _until_mounted(self, reader: asyncio.Task, stop: asyncio.Event, timeout_s: float) -> None:
+        """Until the camera component is on the page (or the bench stops); a dead reader or a timeout raises."""
+        waiters = [asyncio.create_task(self.mounted.wait()), asyncio.create_task(stop.wait())]
+        done, _ = await asyncio.wait([*waiters, reader], timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+        for waiter in waiters:
+            waiter.cancel()
+        if reader in done:
+            reader.result()
+            raise ConnectionError("the server ended the session before the camera component came")
+        if not done:
+            raise TimeoutError(f"no camera component on the page after {timeout_s:g} s")
 
 
 class StudentCrowd:
@@ -161,10 +173,14 @@ class StudentCrowd:
     def errors(self) -> list[str]:
         return [error for s in self.students for error in s.errors]
 
-    def close(self) -> None:
+    def close(self, timeout_s: float = 15) -> None:
+        """Stop every student (each ends within a report period) and the loop; stragglers are cancelled."""
         self.loop.call_soon_threadsafe(self._stop.set)
-        for task in self.tasks:
-            with contextlib.suppress(concurrent.futures.TimeoutError):  # _run keeps every other error
-                task.result(timeout=10)
+        _, pending = concurrent.futures.wait(self.tasks, timeout=timeout_s)
+        for task in pending:
+            task.cancel()
+        concurrent.futures.wait(pending, timeout=5)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
+        if not self.thread.is_alive():
+            self.loop.close()

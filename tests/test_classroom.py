@@ -254,3 +254,18 @@ def test_flag_history_lists_each_flag_with_the_time_its_condition_began(store):
         ("stuck", 150, "Ada: Sad for 2 min."),
     ]
     assert [f.kind for f in raised if not f.student] == ["class_negative"]
+
+
+def test_the_teacher_views_counts_and_charts_are_the_rooms_figures(lecture):
+    from webapp.pages.teach import room_charts_now, room_counts_now
+    from webapp.widgets import plain
+
+    store, room, published, end = lecture
+    data = store.data(room.code, end)
+    counts = room_counts_now(data, end, Thresholds())
+    assert counts.connected == len(STUDENT_PHOTOS) and counts.paused == counts.gone == 0
+    assert counts.faces_in_view == sum(1 for sent in published.values() if sent and sent[-1][1])  # students, not faces
+    assert counts.flags == flags(data, end, Thresholds())
+    charts = room_charts_now(data, end, Thresholds(), ZoneInfo("UTC"))
+    assert charts.mix is not None and charts.history is not None
+    assert sorted(charts.roster.index) == sorted(plain(name) for name in STUDENT_PHOTOS)  # shown as plain text

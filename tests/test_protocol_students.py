@@ -37,11 +37,16 @@ def test_protocol_students_share_figures_through_the_real_server(redis_process, 
         crowd = StudentCrowd(server.url, room.code, seats, FacePlan(faces=1))
         try:
             crowd.wait_mounted(timeout_s=60)
+            assert crowd.errors() == []
+            # each change reruns the sharing fragment only, as a page's does, not the whole page
+            assert all(s.fragment_id for s in crowd.students)
             wait_for_faces(store, room.code, 2)
             students = store.data(room.code, time.time()).students
             assert sorted(s.name for s in students) == ["Ana", "Ben"] and all(s.path == "device" for s in students)
             crowd.schedule(time.time() + 0.5, 0)
             wait_for_faces(store, room.code, 0)
+            now = time.time()  # still sending, with no face: not gone quiet
+            assert len(connected(store.data(room.code, now), now, Thresholds())) == 2
             assert crowd.sent() >= 4 and crowd.errors() == []
         finally:
             crowd.close()

@@ -1,6 +1,6 @@
 """Distillation: the teacher file, its checks against the data, and a short run that learns from it.
 
-The runs use the 42 real FER-2013 faces of the tiny fixtures and a net trained here for two epochs.
+The runs use the tiny fixtures' real FER-2013 faces; the teachers are two nets trained here for one epoch.
 """
 
 from __future__ import annotations
@@ -16,18 +16,21 @@ from emotion.training.data import Split, load_split
 
 
 @pytest.fixture(scope="module")
-def teacher_net(tmp_path_factory, tiny_fer_folder):
-    out = tmp_path_factory.mktemp("teacher-net")
-    state = tmp_path_factory.mktemp("state")
-    args = ["--data", str(tiny_fer_folder), "--out", str(out), "--epochs", "1", "--batch-size", "16", "--state-dir", str(state)]
-    assert train.main(args) == 0
-    return out / artifacts.MODEL_FILE
+def teacher_nets(tmp_path_factory, tiny_fer_folder):
+    nets = []
+    for seed in ("1", "2"):
+        out = tmp_path_factory.mktemp("teacher-net")
+        state = tmp_path_factory.mktemp("state")
+        args = ["--data", str(tiny_fer_folder), "--out", str(out), "--epochs", "1", "--batch-size", "16", "--seed", seed]
+        assert train.main([*args, "--state-dir", str(state)]) == 0
+        nets.append(out / artifacts.MODEL_FILE)
+    return nets
 
 
 @pytest.fixture(scope="module")
-def teacher_file(tmp_path_factory, tiny_fer_folder, teacher_net):
+def teacher_file(tmp_path_factory, tiny_fer_folder, teacher_nets):
     out = tmp_path_factory.mktemp("teacher") / "teacher.npz"
-    code = teacher.main(["--data", str(tiny_fer_folder), "--models", str(teacher_net), str(teacher_net), "--out", str(out)])
+    code = teacher.main(["--data", str(tiny_fer_folder), "--models", *map(str, teacher_nets), "--out", str(out)])
     assert code == 0
     return out
 
@@ -52,12 +55,14 @@ def test_targets_mix_label_and_teacher_by_the_weight():
         teacher.distillation_targets(labels, answers, 1.5)
 
 
-def test_teacher_file_holds_the_mean_answer_for_every_training_face(teacher_file, teacher_net, tiny_fer_folder):
+def test_teacher_file_holds_the_mean_answer_for_every_training_face(teacher_file, teacher_nets, tiny_fer_folder):
     from emotion.training import evaluate
 
     split = load_split(tiny_fer_folder, "train")
     loaded = teacher.load(teacher_file, split)
-    expected = evaluate.predict_probabilities(teacher_net, split.images)  # the mean of a net with itself
+    answers = [evaluate.predict_probabilities(net, split.images) for net in teacher_nets]
+    assert not np.allclose(answers[0], answers[1], atol=1e-2)  # two different nets, so a mean is a mean
+    expected = (answers[0] + answers[1]) / 2
     assert loaded.probabilities.shape == (len(split), 7)
     assert np.allclose(loaded.probabilities, expected, atol=2e-3)  # stored as float16
     assert loaded.command.startswith("python -m emotion.training.teacher")
@@ -71,10 +76,26 @@ def test_teacher_file_is_refused_for_other_faces_or_another_order(teacher_file, 
     fewer = Split(split.images[:-1], split.labels[:-1], split.source)
     with pytest.raises(teacher.TeacherError, match="faces"):
         teacher.load(teacher_file, fewer)
-    broken = tmp_path / "broken.npz"
-    broken.write_bytes(b"not an npz")
-    with pytest.raises(teacher.TeacherError, match="not a teacher file"):
-        teacher.load(broken, split)
+    for name, content in (("broken.npz", b"not an npz"), ("empty.npz", b""), ("cut.npz", teacher_file.read_bytes()[:200])):
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(teacher.TeacherError, match="not a teacher file"):
+            teacher.load(tmp_path / name, split)
+
+
+def test_a_limited_run_keeps_each_face_with_its_own_teacher_answer(teacher_file, tiny_fer_folder):
+    args = train.parse_args(["--data", str(tiny_fer_folder), "--limit", "20", "--teacher", str(teacher_file)])
+    train_split, _, limited = train.load_data(args)
+    full = load_split(tiny_fer_folder, "train")
+    answers = teacher.load(teacher_file, full).probabilities
+    assert limited is not None and len(limited.probabilities) == len(train_split) == 20
+    for image, answer in zip(train_split.images, limited.probabilities):
+        index = next(i for i, face in enumerate(full.images) if np.array_equal(face, image))
+        assert np.allclose(answer, answers[index])
+
+
+def test_teacher_settings_without_a_teacher_are_refused(tiny_fer_folder):
+    with pytest.raises(SystemExit):
+        train.parse_args(["--data", str(tiny_fer_folder), "--teacher-weight", "0.3"])
 
 
 def test_distilled_run_records_its_teacher_and_a_mismatch_is_a_plain_error(teacher_file, tiny_fer_folder, tmp_path, capsys):

@@ -145,6 +145,20 @@ def vgg_blocks(widths: list[int]) -> str:
     return f"{counts.get(len(widths), len(widths))} VGG blocks (two Conv3x3-BatchNorm-ReLU, MaxPool, Dropout) of {listed} filters"
 
 
+def distillation(stage: dict) -> str:
+    """How a distilled stage's targets were made (empty for a stage trained on the labels alone)."""
+    teacher = stage.get("teacher")
+    if not teacher:
+        return ""
+    args = stage["arguments"]
+    weight, temperature = args["teacher_weight"], args["teacher_temperature"]
+    softened = f", softened at temperature {temperature:g}" if temperature != 1 else ""
+    return (
+        f" Distilled: each target was {1 - weight:g} the label and {weight:g} the teacher's answer{softened}"
+        f" (label smoothing 0.1 on top); the teacher file came from `{teacher['command']}`."
+    )
+
+
 def describe_stage(stage: dict, epochs: int, previous: dict | None) -> str:
     args = stage["arguments"]
     warm_up = f"AdamW (weight decay {args['weight_decay']}), learning rate warmed up over 2 epochs to {args['lr']}"
@@ -157,7 +171,7 @@ def describe_stage(stage: dict, epochs: int, previous: dict | None) -> str:
         planned = stopped["epochs_planned"]
         schedule += f", but stopped at the time budget after {epochs} of {planned} epochs ({stopped['kept']} kept)"
     if previous is None:
-        return f"{epochs} epochs of batch {args['batch_size']}, {schedule}; label smoothing 0.1."
+        return f"{epochs} epochs of batch {args['batch_size']}, {schedule}; label smoothing 0.1." + distillation(stage)
     text = f"{epochs} more epochs of batch {args['batch_size']} from the previous stage's weights, {schedule}"
     average = stage.get("weight_average")
     if average:
@@ -167,7 +181,7 @@ def describe_stage(stage: dict, epochs: int, previous: dict | None) -> str:
             f" against {percent(average['best_epoch_val_accuracy'])} for the best single epoch ({verdict})"
         )
     before, after = percent(previous["best_val_accuracy"]), percent(stage["best_val_accuracy"])
-    return f"{text}. PublicTest accuracy went from {before} to {after}."
+    return f"{text}. PublicTest accuracy went from {before} to {after}." + distillation(stage)
 
 
 OLD_TRAIN_COMMAND = "python -m emotion.train "  # before the layered package (emotion.training)

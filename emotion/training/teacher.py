@@ -8,7 +8,8 @@ FER-2013's labels are noisy and many faces mix two emotions; the mean answer of 
 nets says so, where a one-hot label cannot. A net trained towards it (Hinton et al. 2015) learns
 from the ensemble at the cost of one net. The answers are worked out once, on the unaugmented
 faces, so the run needs neither the teacher's weights nor its compute (a student may soften them with a
-temperature, as Hinton et al. do, when it loads them); the file also holds a
+temperature when it loads them: softened targets only, not Hinton et al.'s loss at a matched
+temperature); the file also holds a
 fingerprint of the faces and labels, so that it is never paired with other data or another order.
 """
 
@@ -18,6 +19,7 @@ import argparse
 import hashlib
 import shlex
 import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,7 +49,7 @@ def fingerprint(split: Split) -> str:
 
 
 def soften(probabilities: np.ndarray, temperature: float) -> np.ndarray:
-    """softmax(logits / T) from softmax outputs: p ** (1 / T), renormalised."""
+    """p ** (1 / T), renormalised: for one net's softmax output, softmax(logits / T)."""
     if temperature <= 0:
         raise ValueError(f"temperature must be positive, not {temperature}")
     powered = np.power(np.clip(probabilities, 1e-12, 1.0), 1.0 / temperature)
@@ -55,7 +57,8 @@ def soften(probabilities: np.ndarray, temperature: float) -> np.ndarray:
 
 
 def distillation_targets(labels: np.ndarray, teacher: np.ndarray, weight: float) -> np.ndarray:
-    """What a student learns towards: (1 - weight) of the one-hot label and `weight` of the teacher's answer."""
+    """(1 - weight) of the one-hot label and `weight` of the teacher's answer: the targets the loss sees
+    (training's label smoothing applies on top, as it does to plain labels)."""
     if not 0.0 <= weight <= 1.0:
         raise ValueError(f"the teacher's weight must lie in 0..1, not {weight}")
     one_hot = np.eye(len(EMOTIONS), dtype=np.float32)[labels]
@@ -81,7 +84,7 @@ def load(path: str | Path, split: Split) -> Teacher:
             probabilities = saved["probabilities"].astype(np.float32)
             recorded = str(saved["fingerprint"])
             command = str(saved["command"])
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
         raise TeacherError(f"{path} is not a teacher file written by this command: {error}") from None
     if probabilities.shape != (len(split), len(EMOTIONS)):
         raise TeacherError(

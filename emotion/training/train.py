@@ -65,10 +65,11 @@ def one_hot(split: Split) -> np.ndarray:
     return keras.utils.to_categorical(split.labels, len(EMOTIONS)).astype(np.float32)
 
 
-def training_targets(split: Split, teacher: Teacher | None, weight: float, temperature: float) -> np.ndarray:
-    """One-hot labels, or with a teacher the mix of label and teacher's answer that distillation learns."""
+def training_targets(split: Split, teacher: Teacher | None, weight: float | None, temperature: float | None) -> np.ndarray:
+    """One-hot labels, or with a teacher the mix of label and teacher's answer (label smoothing applies to both)."""
     if teacher is None:
         return one_hot(split)
+    assert weight is not None and temperature is not None  # parse_args sets both with --teacher
     return distillation_targets(split.labels, soften(teacher.probabilities, temperature), weight)
 
 
@@ -211,14 +212,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--teacher-weight",
         type=float,
-        default=0.5,
-        help="the teacher's share of each target, the label's the rest (with --teacher)",
+        help="the teacher's share of each target, the label's the rest (with --teacher; default 0.5)",
     )
     parser.add_argument(
         "--teacher-temperature",
         type=float,
-        default=1.0,
-        help="above 1 softens the teacher's answers, so its second guesses weigh more (with --teacher)",
+        help="above 1 softens the teacher's answers, so its second guesses weigh more (with --teacher; default 1)",
     )
     parser.add_argument(
         "--flip-average",
@@ -233,10 +232,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.crop and args.arch != "vgg":
         parser.error("--crop is for --arch vgg")
-    if not 0.0 <= args.teacher_weight <= 1.0:
-        parser.error("--teacher-weight must lie in 0..1")
-    if args.teacher_temperature <= 0:
-        parser.error("--teacher-temperature must be positive")
+    if args.teacher is None:
+        if args.teacher_weight is not None or args.teacher_temperature is not None:
+            parser.error("--teacher-weight and --teacher-temperature are for --teacher")
+    else:
+        args.teacher_weight = 0.5 if args.teacher_weight is None else args.teacher_weight
+        args.teacher_temperature = 1.0 if args.teacher_temperature is None else args.teacher_temperature
+        if not 0.0 <= args.teacher_weight <= 1.0:
+            parser.error("--teacher-weight must lie in 0..1")
+        if args.teacher_temperature <= 0:
+            parser.error("--teacher-temperature must be positive")
     args.command = shlex.join(["python", "-m", "emotion.training.train", *(sys.argv[1:] if argv is None else argv)])
     return args
 

@@ -169,6 +169,7 @@ class Counts:
 
 
 def room_counts_now(data: RoomData, now: float, thresholds: Thresholds) -> Counts:
+    """A pure function of the room's figures, so that bench/teacher_view.py times exactly this."""
     states = [presence(s, now, thresholds) for s in data.students]
     online = connected(data, now, thresholds)
     gone = states.count("left") + states.count("dropped")
@@ -185,6 +186,7 @@ class Charts:
 
 
 def room_charts_now(data: RoomData, now: float, thresholds: Thresholds, tz: tzinfo) -> Charts:
+    """A pure function of the room's figures (names made plain text), timed by bench/teacher_view.py as is."""
     current = mix_now(data, now, thresholds)
     history = timeline(data, until=now, tz=tz)
     table = roster(data, now, thresholds)

@@ -1,6 +1,6 @@
 """Distillation: the teacher file, its checks against the data, and a short run that learns from it.
 
-The runs use the tiny fixtures' real FER-2013 faces; the teachers are two nets trained here for one epoch.
+The runs use the tiny fixtures' real FER-2013 faces; the teachers are two untrained nets of the served architecture.
 """
 
 from __future__ import annotations
@@ -16,14 +16,18 @@ from emotion.training.data import Split, load_split
 
 
 @pytest.fixture(scope="module")
-def teacher_nets(tmp_path_factory, tiny_fer_folder):
+def teacher_nets(tmp_path_factory):
+    """Two nets of the served architecture, untrained: what the teacher file holds is their mean, whatever they say."""
+    import keras
+
+    from emotion.training.model import build_vgg
+
     nets = []
-    for seed in ("1", "2"):
-        out = tmp_path_factory.mktemp("teacher-net")
-        state = tmp_path_factory.mktemp("state")
-        args = ["--data", str(tiny_fer_folder), "--out", str(out), "--epochs", "1", "--batch-size", "16", "--seed", seed]
-        assert train.main([*args, "--state-dir", str(state)]) == 0
-        nets.append(out / artifacts.MODEL_FILE)
+    for seed in (1, 2):
+        keras.utils.set_random_seed(seed)
+        path = tmp_path_factory.mktemp("teacher-net") / artifacts.MODEL_FILE
+        build_vgg().save(path)
+        nets.append(path)
     return nets
 
 

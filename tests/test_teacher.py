@@ -117,3 +117,22 @@ def test_distilled_run_records_its_teacher_and_a_mismatch_is_a_plain_error(teach
     first.write_bytes(second.read_bytes())  # one face differs, so this teacher file does not describe the data
     assert train.main(["--data", str(changed), *common, "--teacher", str(teacher_file)]) == 2
     assert "other training faces" in capsys.readouterr().err
+
+
+def test_the_model_card_says_how_a_distilled_stage_was_taught():
+    from emotion.training import report
+
+    args = {"batch_size": 128, "lr": 3e-4, "weight_decay": 1e-4, "teacher_weight": 0.7, "teacher_temperature": 2.0}
+    first = {"command": "train a", "arguments": {**args, "lr": 1e-3}, "best_val_accuracy": 0.69, "epochs_run": 100}
+    distilled = {
+        "command": "train b --teacher t.npz",
+        "arguments": args,
+        "best_val_accuracy": 0.7,
+        "epochs_run": 110,
+        "teacher": {"command": "python -m emotion.training.teacher --models a b", "fingerprint": "f"},
+        "started_from": {"config": first, "epochs": 100},
+    }
+    recipe = report.recipe_commands(distilled)
+    assert "Distilled: each target was 0.3 the label and 0.7 the teacher's answer, softened at temperature 2" in recipe
+    assert "`python -m emotion.training.teacher --models a b`" in recipe
+    assert recipe.count("Distilled") == 1  # the first stage learned from the labels alone

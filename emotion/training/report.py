@@ -263,6 +263,20 @@ def trials_not_kept(comparisons: dict, config: dict) -> str:
             f"alone {percent(trial['net_alone']['accuracy'])}), below the {percent(trial['bundled_alone']['accuracy'])} of "
             "the single net then served."
         )
+    if "flip_average_on_the_ensemble" in trials:
+        trial = trials["flip_average_on_the_ensemble"]
+        lines.append(
+            f"Tried and not served: {trial['what']}. It scored {percent(trial['with']['accuracy'])} against "
+            f"{percent(trial['without']['accuracy'])} without the mirror images."
+        )
+    if "distillation_fine_tune" in trials:
+        trial = trials["distillation_fine_tune"]
+        lines.append(
+            f"Tried and not served: {trial['what']}. The net alone went from {percent(trial['net_before']['accuracy'])} "
+            f"to {percent(trial['net_after']['accuracy'])}, but the three-net mean with it scored "
+            f"{percent(trial['with_the_distilled_net']['accuracy'])} against {percent(trial['served_three']['accuracy'])}: "
+            "pulled towards a teacher that holds the other two nets, it errs more like them."
+        )
     return "\n".join(lines)
 
 
@@ -322,8 +336,11 @@ def describe_net(config: dict | None) -> str:
     return f"{vgg_blocks(args.get('widths', VGG_WIDTHS))}{reads}"
 
 
-def scored_nets(model: Any, data: Path) -> list[dict]:
-    """Each net of an ensemble scored alone on PublicTest through the Keras path (nothing when it is one net)."""
+def scored_nets(model: Any, data: Path, source: Path) -> list[dict]:
+    """Each net of an ensemble scored alone on PublicTest through the Keras path (nothing when it is one net).
+
+    Each is saved alone to be scored; its record names it inside `source`, not by that passing file.
+    """
 
     from emotion.training.ensemble import members_of
 
@@ -335,7 +352,7 @@ def scored_nets(model: Any, data: Path) -> list[dict]:
         for member in members:
             path = Path(folder) / f"{member.name}.keras"
             member.save(path)
-            scores = evaluate(path, data, VALIDATION_SPLIT)
+            scores = {**evaluate(path, data, VALIDATION_SPLIT), "model": f"{source}:{member.name}"}
             rows.append({"name": member.name, "parameters": member.count_params(), "metrics": scores})
     return rows
 
@@ -538,7 +555,7 @@ def main(argv: list[str] | None = None) -> int:
             "tflite": evaluate(model_dir / TFLITE_FILE, args.data, VALIDATION_SPLIT),
         }
         served = load_keras(model_dir / MODEL_FILE)  # read once for its size and its nets
-        metrics.update(parameters=served.count_params(), nets=scored_nets(served, args.data))
+        metrics.update(parameters=served.count_params(), nets=scored_nets(served, args.data, model_dir / MODEL_FILE))
         reference = reference_row(args.reference, args.data) if args.reference else earlier.get("reference")
         if reference:
             metrics["reference"] = reference

@@ -144,7 +144,8 @@ def earlier_stage(init_model: str, record: Path) -> dict:
     folder = Path(init_model).parent
     log = (folder / LOG_FILE).read_text() if (folder / LOG_FILE).exists() else ""
     config = json.loads((folder / CONFIG_FILE).read_text()) if (folder / CONFIG_FILE).exists() else None
-    stage = {"config": config, "log": log, "epochs": max(len(log.splitlines()) - 1, 0)}
+    epochs = len(read_log_column(folder / LOG_FILE, "epoch"))  # the log's rows, as the accelerator driver counts them
+    stage = {"config": config, "log": log, "epochs": epochs}
     record.parent.mkdir(parents=True, exist_ok=True)
     record.write_text(json.dumps(stage))
     return stage

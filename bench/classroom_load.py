@@ -222,9 +222,10 @@ class ProtocolStudents:
         return self.crowd.sent()
 
     def errors(self) -> int:
-        for error in self.crowd.errors():
+        errors = self.crowd.errors()
+        for error in errors:
             print(f"protocol student: {error}", flush=True)
-        return len(self.crowd.errors())
+        return len(errors)
 
     def close(self) -> None:
         self.crowd.close()
@@ -265,86 +266,100 @@ def run_class_on(count: int, args: argparse.Namespace, browser, log: Path, redis
         else:
             students = BrowserStudents(browser, server.url, code, count, args.batch)
         try:
-            wait_for_metric(teacher, "Connected", count, timeout_s=60)
-            wait_for_metric(teacher, "Face in view", count, timeout_s=60)
-            joined_s = time.monotonic() - started
-            teacher.wait_for_timeout(args.settle * 1000)
-
-            cpu0, busy0, sent0, t0 = cpu_seconds(server.pid), machine_busy(), students.sent(), time.monotonic()
-            bench0 = own_cpu_seconds()
-            rss = [rss_mb(server.pid)]
-            lags: list[float] = []
-            store_lags: list[float] = []
-            missed = 0
-            faces = 1
-            next_switch = t0 + 2.0
-            lead = 1.0 + 0.05 * count
-            while True:
-                now = time.monotonic()
-                if now - t0 >= args.seconds:
-                    break
-                if now < next_switch or next_switch + args.switch_every > t0 + args.seconds:
-                    teacher.wait_for_timeout(min(1000, max(50, (t0 + args.seconds - now) * 1000)))
-                    rss.append(rss_mb(server.pid))
-                    continue
-                faces = 1 - faces
-                at = time.time() + lead
-                set_started = time.time()
-                students.schedule(at, faces)
-                set_took = time.time() - set_started
-                changed = max(at, time.time())
-                lead = max(1.0, 1.5 * set_took + 0.5)
-                expected = count * faces
-                deadline = changed + args.switch_every + 20
-                last_rss = time.monotonic()
-                in_store = store is None
-                while True:
-                    # The store first: it holds the new count no later than the teacher's view shows it.
-                    if not in_store and store is not None and faces_in_store(store, code) == expected:
-                        store_lags.append(time.time() - changed)
-                        in_store = True
-                    if metric(teacher, "Face in view") == expected:
-                        lags.append(time.time() - changed)
-                        break
-                    if time.time() > deadline:
-                        missed += 1
-                        break
-                    teacher.wait_for_timeout(100 if in_store else 20)
-                    if time.monotonic() - last_rss >= 1:
-                        rss.append(rss_mb(server.pid))
-                        last_rss = time.monotonic()
-                next_switch = max(next_switch + args.switch_every, time.monotonic())
-            wall = time.monotonic() - t0
-            cpu = cpu_seconds(server.pid) - cpu0
-            busy1 = machine_busy()
-            handed = (students.sent() - sent0) / wall / count
-            bench_cores = (own_cpu_seconds() - bench0) / wall
-            connected_end = metric(teacher, "Connected")
-            rss.append(rss_mb(server.pid))
-            errors = teacher.locator('[data-testid="stException"]').count() + students.errors()
-            result = {
-                "students": count,
-                "cores": cpu / wall,
-                "per_student_minute": cpu / (count * wall / 60),
-                "rss": max(rss),
-                "rss_end": rss[-1],
-                "idle_rss": idle_rss,
-                "lags": lags,
-                "store_lags": store_lags,
-                "missed": missed,
-                "p95": p95(lags) if lags and not missed else float("inf"),
-                "sent_per_s": handed,
-                "bench_cores": bench_cores,
-                "machine_cores": (busy1[0] - busy0[0]) / (busy1[1] - busy0[1]) * (os.cpu_count() or 1),
-                "joined_s": joined_s,
-                "connected_end": connected_end,
-                "errors": errors,
-                "available_mb": available_mb(),
-                "wall": wall,
-            }
+            return measure_class(count, args, server.pid, teacher, code, store, students, started, idle_rss)
         finally:
             students.close()
-    return result
+
+
+def measure_class(
+    count: int,
+    args: argparse.Namespace,
+    pid: int,
+    teacher,
+    code: str,
+    store: RedisStore | None,
+    students: BrowserStudents | ProtocolStudents,
+    started: float,
+    idle_rss: float,
+) -> dict:
+    """The steady period with every student in: the server's CPU and RSS, and each switch's lags."""
+    wait_for_metric(teacher, "Connected", count, timeout_s=60)
+    wait_for_metric(teacher, "Face in view", count, timeout_s=60)
+    joined_s = time.monotonic() - started
+    teacher.wait_for_timeout(args.settle * 1000)
+
+    cpu0, busy0, sent0, t0 = cpu_seconds(pid), machine_busy(), students.sent(), time.monotonic()
+    bench0 = own_cpu_seconds()
+    rss = [rss_mb(pid)]
+    lags: list[float] = []
+    store_lags: list[float] = []
+    missed = 0
+    faces = 1
+    next_switch = t0 + 2.0
+    lead = 1.0 + 0.05 * count
+    while True:
+        now = time.monotonic()
+        if now - t0 >= args.seconds:
+            break
+        if now < next_switch or next_switch + args.switch_every > t0 + args.seconds:
+            teacher.wait_for_timeout(min(1000, max(50, (t0 + args.seconds - now) * 1000)))
+            rss.append(rss_mb(pid))
+            continue
+        faces = 1 - faces
+        at = time.time() + lead
+        set_started = time.time()
+        students.schedule(at, faces)
+        set_took = time.time() - set_started
+        changed = max(at, time.time())
+        lead = max(1.0, 1.5 * set_took + 0.5)
+        expected = count * faces
+        deadline = changed + args.switch_every + 20
+        last_rss = time.monotonic()
+        in_store = store is None
+        while True:
+            # The store first: it holds the new count no later than the teacher's view shows it.
+            if not in_store and store is not None and faces_in_store(store, code) == expected:
+                store_lags.append(time.time() - changed)
+                in_store = True
+            if metric(teacher, "Face in view") == expected:
+                lags.append(time.time() - changed)
+                break
+            if time.time() > deadline:
+                missed += 1
+                break
+            teacher.wait_for_timeout(100 if in_store else 20)
+            if time.monotonic() - last_rss >= 1:
+                rss.append(rss_mb(pid))
+                last_rss = time.monotonic()
+        next_switch = max(next_switch + args.switch_every, time.monotonic())
+    wall = time.monotonic() - t0
+    cpu = cpu_seconds(pid) - cpu0
+    busy1 = machine_busy()
+    handed = (students.sent() - sent0) / wall / count
+    bench_cores = (own_cpu_seconds() - bench0) / wall
+    connected_end = metric(teacher, "Connected")
+    rss.append(rss_mb(pid))
+    errors = teacher.locator('[data-testid="stException"]').count() + students.errors()
+    return {
+        "students": count,
+        "cores": cpu / wall,
+        "per_student_minute": cpu / (count * wall / 60),
+        "rss": max(rss),
+        "rss_end": rss[-1],
+        "idle_rss": idle_rss,
+        "lags": lags,
+        "store_lags": store_lags,
+        "missed": missed,
+        "p95": p95(lags) if lags and not missed else float("inf"),
+        "sent_per_s": handed,
+        "bench_cores": bench_cores,
+        "machine_cores": (busy1[0] - busy0[0]) / (busy1[1] - busy0[1]) * (os.cpu_count() or 1),
+        "joined_s": joined_s,
+        "connected_end": connected_end,
+        "errors": errors,
+        "available_mb": available_mb(),
+        "wall": wall,
+    }
 
 
 def main() -> None:

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import time
 
+from bench.classroom_load import faces_in_store
 from bench.streamlit_client import FacePlan, StudentCrowd
-from emotion.classroom.analytics import Thresholds, connected, faces_in_view
+from emotion.classroom.analytics import Thresholds, connected
 from emotion.classroom.redis_store import RedisStore
 from tests.support.browser import streamlit_server
-
-
-def faces_in_store(store: RedisStore, code: str) -> int:
-    now = time.time()
-    return faces_in_view(connected(store.data(code, now), now, Thresholds()))
 
 
 def wait_for_faces(store: RedisStore, code: str, expected: int, timeout_s: float = 20) -> float:

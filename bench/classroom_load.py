@@ -45,6 +45,7 @@ The last line is for the largest N that ran:
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import re
@@ -56,7 +57,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.streamlit_client import FacePlan, StudentCrowd
+from bench.streamlit_client import PLAUSIBLE_FACE, FacePlan, StudentCrowd
 from emotion.classroom.analytics import Thresholds, connected, faces_in_view
 from emotion.classroom.redis_store import RedisStore
 from tests.support.browser import chromium_with_camera, process_tree_files, rss_mb, streamlit_server
@@ -65,7 +66,7 @@ from tests.support.redis_server import RedisProcess
 # Stands in for static/ondevice/camera.js: the same mount() contract, no camera, no models. The bench
 # steers it through window.__bench: `next = {at, faces}` switches the face count at `at` (Date.now()).
 STUB_CAMERA = """
-const BASE = [0.08, 0.02, 0.07, 0.35, 0.1, 0.08, 0.3];
+const BASE = __BASE__;
 export function mount({ parentElement, data, setStateValue }) {
   const bench = (window.__bench = window.__bench || { faces: 1, next: null, sent: 0 });
   if (parentElement) parentElement.textContent = 'bench: stub camera';
@@ -88,7 +89,7 @@ export function mount({ parentElement, data, setStateValue }) {
   tick();
   return () => clearInterval(timer);
 }
-"""
+""".replace("__BASE__", json.dumps(list(PLAUSIBLE_FACE)))
 FACES_IN_VIEW = re.compile(r"[1-9]\d* face\(s\) in view")
 # One round trip, no waiting: the teacher's counts re-render every second, and a locator could wait on an
 # element that a re-render just replaced.

@@ -30,7 +30,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 PAGE = "join"
 COMPONENT_KEY = "class_device"  # device_camera's key in webapp/pages/join.py
 REPORT_EVERY_S = 0.5  # emotion.live.device.REPORT_EVERY_MS
-BASE = (0.08, 0.02, 0.07, 0.35, 0.1, 0.08, 0.3)  # plausible probabilities, varied per face as the stub does
+PLAUSIBLE_FACE = (0.08, 0.02, 0.07, 0.35, 0.1, 0.08, 0.3)  # probabilities, varied per face here and in classroom_load's stub
 
 
 class FacePlan:
@@ -96,7 +96,7 @@ class DeviceStudent:
     def figures(self) -> dict:
         faces = []
         for _ in range(self.plan.faces_now(time.time())):
-            p = [b * (0.5 + random.random()) for b in BASE]
+            p = [b * (0.5 + random.random()) for b in PLAUSIBLE_FACE]
             faces.append([v / sum(p) for v in p])
         return {"figures": {"faces": faces, "skipped": 0, "fps": 15, "msMedian": 17, "frames": 30, "at": time.time() * 1000}}
 

@@ -7,6 +7,7 @@ driver) imports no TensorFlow or Keras.
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 MODEL_FILE = "emotion_cnn.keras"
@@ -18,9 +19,11 @@ COMPARISONS_FILE = "comparisons.json"  # figures the card quotes that evaluation
 LATENCY_FILE = "latency.json"  # ms a face of each model, recorded by bench/model_latency.py
 
 
+def log_column(log_text: str, key: str) -> list[str]:
+    """One column of a training log's text, a value per epoch logged."""
+    return [row[key] for row in csv.DictReader(io.StringIO(log_text)) if row.get(key)]
+
+
 def read_log_column(log_path: Path, key: str) -> list[str]:
-    """One column of a run's training log, a value per epoch logged (none when there is no log yet)."""
-    if not log_path.exists():
-        return []
-    with log_path.open() as handle:
-        return [row[key] for row in csv.DictReader(handle) if row.get(key)]
+    """One column of a run's training log (none when there is no log yet)."""
+    return log_column(log_path.read_text(), key) if log_path.exists() else []

@@ -46,6 +46,10 @@ class Split:
     def class_counts(self) -> np.ndarray:
         return np.bincount(self.labels, minlength=len(EMOTIONS))
 
+    def one_hot(self) -> np.ndarray:
+        """float32 (N, 7): the labels as the loss reads them."""
+        return np.eye(len(EMOTIONS), dtype=np.float32)[self.labels]
+
 
 def model_inputs(images: np.ndarray) -> np.ndarray:
     """uint8 (N, 48, 48) faces as the network reads them: float32 (N, 48, 48, 1) in [0, 1]."""

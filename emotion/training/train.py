@@ -37,8 +37,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
 import numpy as np
 
-from emotion.preprocess import EMOTIONS
-from emotion.training.artifacts import CONFIG_FILE, LOG_FILE, MODEL_FILE, TFLITE_FILE, read_log_column
+from emotion.training.artifacts import CONFIG_FILE, LOG_FILE, MODEL_FILE, TFLITE_FILE, log_column, read_log_column
 from emotion.training.augmentation import FaceAugmentation
 from emotion.training.data import DatasetError, Split, load_split, model_inputs
 from emotion.training.export import export_where_possible
@@ -61,16 +60,12 @@ def class_weights(counts: np.ndarray) -> np.ndarray:
     return weights / (weights * counts).sum() * counts.sum()
 
 
-def one_hot(split: Split) -> np.ndarray:
-    return keras.utils.to_categorical(split.labels, len(EMOTIONS)).astype(np.float32)
-
-
 def training_targets(split: Split, teacher: Teacher | None, weight: float | None, temperature: float | None) -> np.ndarray:
     """One-hot labels, or with a teacher the mix of label and teacher's answer (label smoothing applies to both)."""
     if teacher is None:
-        return one_hot(split)
+        return split.one_hot()
     assert weight is not None and temperature is not None  # parse_args sets both with --teacher
-    return distillation_targets(split.labels, soften(teacher.probabilities, temperature), weight)
+    return distillation_targets(split, soften(teacher.probabilities, temperature), weight)
 
 
 def training_model(net: keras.Model, seed: int) -> keras.Model:
@@ -144,7 +139,7 @@ def earlier_stage(init_model: str, record: Path) -> dict:
     folder = Path(init_model).parent
     log = (folder / LOG_FILE).read_text() if (folder / LOG_FILE).exists() else ""
     config = json.loads((folder / CONFIG_FILE).read_text()) if (folder / CONFIG_FILE).exists() else None
-    epochs = len(read_log_column(folder / LOG_FILE, "epoch"))  # the log's rows, as the accelerator driver counts them
+    epochs = len(log_column(log, "epoch"))  # the log's rows, as the accelerator driver counts them
     stage = {"config": config, "log": log, "epochs": epochs}
     record.parent.mkdir(parents=True, exist_ok=True)
     record.write_text(json.dumps(stage))
@@ -475,7 +470,7 @@ def train(args: argparse.Namespace) -> dict:
         sample_weight=weights[train_split.labels].astype(np.float32),
         batch_size=args.batch_size,
         shuffle=True,
-        validation_data=(model_inputs(val_split.images), one_hot(val_split)),
+        validation_data=(model_inputs(val_split.images), val_split.one_hot()),
         epochs=args.epochs,
         callbacks=training_callbacks(args, files, averager),
         verbose=2,

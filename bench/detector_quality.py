@@ -4,7 +4,7 @@
     python bench/detector_quality.py --record   # also keep it in model/detectors/measured.json (the app's help text)
 
 Each detector runs as the app runs it on a photo (the Photo page's settings: no downscaled copy but
-each detector's own), at each minimum face size given (the Photo page's default is 40 px). Per
+each detector's own), at each minimum face size given (the Photo page's default is webapp.widgets.PHOTO_MIN_FACE). Per
 detector and size: photos counted exactly right, the total
 absolute error, and false faces on the photo of dogs (no human face). Then how each neural
 detector's boxes sit against the cascade's on the faces both find (median width and height ratio,
@@ -26,11 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 
 from bench.frames import photo, record
-from emotion.detection import DETECTORS, DetectionSettings, load_detectors
+from emotion.detection import DETECTORS, load_detectors
 from tests.support.files import FACES
+from webapp.widgets import photo_settings
 
 NO_FACE_PHOTO = "dlib_dogs.jpg"
-PHOTO_SETTINGS = DetectionSettings(scale_factor=1.1, min_neighbors=5, min_face=40, detect_width=None)  # as webapp.widgets
+PHOTO_SETTINGS = photo_settings().detection  # the Photo page's search
 
 
 def true_counts() -> dict[str, int]:

@@ -195,3 +195,14 @@ def test_command_line_detector_choice(detector, count):
         check=True,
     )
     assert len(json.loads(result.stdout)["faces"]) == count
+
+
+def test_the_face_finder_help_quotes_what_was_measured_at_the_photo_pages_own_minimum_face():
+    from webapp.widgets import PHOTO_MIN_FACE, detector_help, photo_settings
+
+    assert photo_settings().detection.min_face == PHOTO_MIN_FACE
+    recorded = json.loads((DETECTOR_DIR / "measured.json").read_text())["photo_faces"]
+    assert all(f"min_face_{PHOTO_MIN_FACE}" in recorded[name] for name in DETECTORS), "re-record bench/detector_quality.py"
+    at = {f"min_face_{PHOTO_MIN_FACE}": {"photos": 15, "exactly_right": 11}, "min_face_999": {"photos": 15, "exactly_right": 3}}
+    shown = detector_help({"photo_faces": {name: at for name in DETECTORS}})
+    assert shown.count("11 of 15") == len(DETECTORS) and "3 of 15" not in shown

@@ -4,9 +4,10 @@
     python bench/detector_quality.py --record   # also keep it in model/detectors/measured.json (the app's help text)
 
 Each detector runs as the app runs it on a photo (the Photo page's settings: no downscaled copy but
-each detector's own), at each minimum face size given (the Photo page's default is webapp.widgets.PHOTO_MIN_FACE). Per
-detector and size: photos counted exactly right, the total
-absolute error, and false faces on the photo of dogs (no human face). Then how each neural
+each detector's own), at each minimum face size given (the Photo page's default is
+webapp.widgets.PHOTO_MIN_FACE). Per detector and size: photos counted exactly right, the total
+absolute error, false faces on the photo of dogs (no human face), and the seconds the search took
+for all the photos (what a smaller minimum face costs). Then how each neural
 detector's boxes sit against the cascade's on the faces both find (median width and height ratio,
 centre offset as a share of the height): the emotion CNN was trained on crops framed like the
 cascade's, so emotion.detection's BoxFit maps each detector's boxes onto that framing. The ratios
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -62,20 +64,23 @@ def main() -> None:
     detectors = load_detectors()
     photos = {name: photo(name) for name in truth}
     print(f"{len(truth)} photos, {sum(truth.values())} visible faces\n")
-    print(f"{'detector':<16}{'min face':>9}{'exactly right':>15}{'abs error':>11}{'false (dogs)':>14}   faces found per photo")
+    columns = f"{'detector':<16}{'min face':>9}{'exactly right':>15}{'abs error':>11}{'false (dogs)':>14}{'seconds':>9}"
+    print(f"{columns}   faces found per photo")
     quality: dict[str, dict] = {}
     found = {}
     for min_face in args.min_face:
         for name in DETECTORS:
             settings = replace(PHOTO_SETTINGS, detector=name, min_face=min_face)
+            start = time.perf_counter()
             found[name] = {p: detectors[name].detect(image, settings) for p, image in photos.items()}
+            seconds = time.perf_counter() - start
             counts = {p: len(boxes) for p, boxes in found[name].items()}
             exact = sum(counts[p] == n for p, n in truth.items())
             error = sum(abs(counts[p] - n) for p, n in truth.items())
             false_faces = counts[NO_FACE_PHOTO]
             row = {"photos": len(truth), "exactly_right": exact, "absolute_error": error, "false_on_dogs": false_faces}
             quality.setdefault(name, {})[f"min_face_{min_face}"] = row
-            print(f"{name:<16}{min_face:>9}{exact:>15}{error:>11}{false_faces:>14}   {list(counts.values())}")
+            print(f"{name:<16}{min_face:>9}{exact:>15}{error:>11}{false_faces:>14}{seconds:>9.2f}   {list(counts.values())}")
     print(f"\nboxes against the cascade's (minimum face {args.min_face[-1]} px; median over faces both find):")
     print(f"{'detector':<16}{'width':>8}{'height':>8}{'down':>8}")
     for name in DETECTORS:

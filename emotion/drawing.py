@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -20,67 +23,138 @@ EMOTION_COLOURS: dict[str, tuple[int, int, int]] = {
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
+Rect = tuple[int, int, int, int]  # x, y, width, height
+
+
 def _band_size(text: str, scale: float) -> tuple[int, int]:
-    """The width and height of the band _text_box draws for `text`."""
+    """The width and height of the band a text is drawn on."""
     (width, height), baseline = cv2.getTextSize(text, FONT, scale, max(1, round(scale * 2)))
     pad = max(2, round(4 * scale))
     return width + 2 * pad, height + baseline + 2 * pad
 
 
-def _text_box(
-    image: np.ndarray, text: str, x: int, y: int, colour: tuple[int, int, int], scale: float, *, above: bool = False
-) -> int:
-    """Draw `text` on a filled `colour` band whose top-left is (x, y), or, with `above`, whose bottom
-    edge is at y where the frame has room above it; returns the band's height."""
-    thickness = max(1, round(scale * 2))
-    (width, height), baseline = cv2.getTextSize(text, FONT, scale, thickness)
-    pad = max(2, round(4 * scale))
-    band = height + baseline + 2 * pad
+def _band_at(shape: tuple[int, ...], text: str, x: int, y: int, scale: float, *, above: bool = False) -> Rect:
+    """The band for `text` with its top-left at (x, y), or, with `above`, its bottom edge at y where the
+    frame has room above it; moved inside the frame where it would stick out."""
+    width, band = _band_size(text, scale)
     if above and y >= band:
         y -= band
-    x = int(np.clip(x, 0, max(0, image.shape[1] - width - 2 * pad)))
-    y = int(np.clip(y, 0, max(0, image.shape[0] - band)))
-    cv2.rectangle(image, (x, y), (x + width + 2 * pad, y + band), colour, cv2.FILLED)
+    x = int(np.clip(x, 0, max(0, shape[1] - width)))
+    y = int(np.clip(y, 0, max(0, shape[0] - band)))
+    return x, y, width, band
+
+
+def _paint_band(image: np.ndarray, text: str, rect: Rect, colour: tuple[int, int, int], scale: float) -> None:
+    x, y, width, band = rect
+    thickness = max(1, round(scale * 2))
+    (_, height), _ = cv2.getTextSize(text, FONT, scale, thickness)
+    pad = max(2, round(4 * scale))
+    cv2.rectangle(image, (x, y), (x + width, y + band), colour, cv2.FILLED)
     cv2.putText(image, text, (x + pad, y + pad + height), FONT, scale, (255, 255, 255), thickness, cv2.LINE_AA)
-    return band
+
+
+def _overlap(a: Rect, b: Rect) -> int:
+    width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    height = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return max(0, width) * max(0, height)
+
+
+def _covered(place: Rect, bands: list[Rect], boxes: list[Rect]) -> tuple[int, int]:
+    """How much of the bands already drawn, then of other faces' boxes, a number band there would hide."""
+    return sum(_overlap(place, band) for band in bands), sum(_overlap(place, box) for box in boxes)
+
+
+def _number_places(shape: tuple[int, ...], box: Rect, size: tuple[int, int], label: Rect) -> list[Rect]:
+    """Where a face's number may go, best first: beside the box's top corner (left, then right), beside
+    its bottom corner, then inside the box (under the label where the label is inside too)."""
+    x, y, w, h = box
+    width, band = size
+    inside_top = y if label[1] + label[3] <= y else label[1] + label[3]
+    corners = [(x - width, y), (x + w, y), (x - width, y + h - band), (x + w, y + h - band), (x, inside_top)]
+    fits = [(left, top) for left, top in corners if 0 <= left <= shape[1] - width and 0 <= top <= shape[0] - band]
+    if not fits:  # a frame smaller than the band: as far inside as it goes
+        fits = [(int(np.clip(x, 0, max(0, shape[1] - width))), int(np.clip(inside_top, 0, max(0, shape[0] - band))))]
+    return [(left, top, width, band) for left, top in fits]
+
+
+@dataclass(frozen=True)
+class Band:
+    """A filled band of white text: a face's label, one of its scores, or its number."""
+
+    text: str
+    rect: Rect
+    colour: tuple[int, int, int]
+    scale: float
+    kind: str  # "label", "score" or "number"
+
+
+def face_bands(
+    shape: tuple[int, ...],
+    faces: Sequence[tuple[Rect, np.ndarray]],
+    *,
+    show_probabilities: bool = False,
+    numbers: Sequence[int] | None = None,
+) -> list[Band]:
+    """Where each face's label (above its box, or inside where there is no room), scores (under it) and
+    number go in a frame of `shape`, in drawing order.
+
+    The numbers come last, each where it covers no other band and no other face's box (the least of
+    them where every place is taken), so that in a crowd no number is hidden and a table of the faces
+    can name them.
+    """
+    boxes: list[Rect] = [(int(x), int(y), int(w), int(h)) for (x, y, w, h), _ in faces]
+    bands: list[Band] = []
+    labels: list[Rect] = []
+    for (x, y, w, h), (_, probabilities) in zip(boxes, faces):
+        best = int(np.argmax(probabilities))
+        scale = box_scale(w)
+        text = f"{EMOTIONS[best]} {probabilities[best]:.0%}"
+        labels.append(_band_at(shape, text, x, y, scale, above=True))
+        bands.append(Band(text, labels[-1], EMOTION_COLOURS[EMOTIONS[best]], scale, "label"))
+        if show_probabilities:
+            top = y + h + 2
+            for index in np.argsort(-probabilities):
+                score = f"{EMOTIONS[index]} {probabilities[index]:.0%}"
+                row = _band_at(shape, score, x, top, scale * 0.7)
+                bands.append(Band(score, row, EMOTION_COLOURS[EMOTIONS[index]], scale * 0.7, "score"))
+                top += row[3]
+    for i, number in enumerate(numbers or []):
+        tag, scale, label = str(number), box_scale(boxes[i][2]), labels[i]
+        taken = [band.rect for band in bands]
+        places = _number_places(shape, boxes[i], _band_size(tag, scale), label)
+        place = min(places, key=lambda rect: _covered(rect, taken, boxes[:i] + boxes[i + 1 :]))  # the first free one
+        colour = EMOTION_COLOURS[EMOTIONS[int(np.argmax(faces[i][1]))]]
+        bands.append(Band(tag, place, colour, scale, "number"))
+    return bands
+
+
+def box_scale(width: int) -> float:
+    """The text size for a box `width` pixels wide: readable on small faces, not huge on large ones."""
+    return float(np.clip(width / 160, 0.45, 1.6))
+
+
+def draw_faces(
+    image: np.ndarray,
+    faces: Sequence[tuple[Rect, np.ndarray]],
+    *,
+    show_probabilities: bool = False,
+    numbers: Sequence[int] | None = None,
+) -> None:
+    """Box each face and label it with its most likely emotion (optionally every score, and a number), in place."""
+    for (x, y, w, h), probabilities in faces:
+        colour = EMOTION_COLOURS[EMOTIONS[int(np.argmax(probabilities))]]
+        cv2.rectangle(image, (int(x), int(y)), (int(x + w), int(y + h)), colour, max(2, round(box_scale(w) * 3)))
+    for band in face_bands(image.shape, faces, show_probabilities=show_probabilities, numbers=numbers):
+        _paint_band(image, band.text, band.rect, band.colour, band.scale)
 
 
 def draw_face(
     image: np.ndarray,
-    box: tuple[int, int, int, int],
+    box: Rect,
     probabilities: np.ndarray,
     *,
     show_probabilities: bool = False,
     number: int | None = None,
 ) -> None:
-    """Box the face and label it with its most likely emotion (and optionally every score), in place.
-
-    With `number`, a small band beside the box's top corner carries it: left of the box where the
-    frame has room, else right of it, else just inside; a table of the faces can then name them.
-    """
-    x, y, w, h = (int(v) for v in box)
-    best = int(np.argmax(probabilities))
-    label = EMOTIONS[best]
-    colour = EMOTION_COLOURS[label]
-    scale = float(np.clip(w / 160, 0.45, 1.6))
-    cv2.rectangle(image, (x, y), (x + w, y + h), colour, max(2, round(scale * 3)))
-    text = f"{label} {probabilities[best]:.0%}"
-    label_band = _text_box(image, text, x, y, colour, scale, above=True)  # above the box, or inside where no room
-    if number is not None:
-        tag = str(number)
-        width, _ = _band_size(tag, scale)
-        top = y
-        if x >= width:
-            left = x - width
-        elif x + w + width <= image.shape[1]:
-            left = x + w
-        else:  # inside the box, under the label where the label is inside too
-            left = x
-            top = y if y >= label_band else y + label_band
-        _text_box(image, tag, left, top, colour, scale)
-    if show_probabilities:
-        row_scale = scale * 0.7
-        top = y + h + 2
-        for index in np.argsort(-probabilities):
-            name = EMOTIONS[index]
-            top += _text_box(image, f"{name} {probabilities[index]:.0%}", x, top, EMOTION_COLOURS[name], row_scale)
+    """draw_faces for a single face."""
+    draw_faces(image, [(box, probabilities)], show_probabilities=show_probabilities, numbers=None if number is None else [number])

@@ -15,7 +15,7 @@ import numpy as np
 from emotion.classifier import DEFAULT_MODEL, EmotionClassifier
 from emotion.detection import DETECTOR_DIR, DetectionSettings, FaceDetector, load_detectors
 from emotion.detection.haar import DEFAULT_CASCADE
-from emotion.drawing import draw_face
+from emotion.drawing import draw_faces
 from emotion.preprocess import EMOTIONS, face_to_input, to_bgr, to_gray
 from emotion.tracking import FaceTracker
 
@@ -120,12 +120,10 @@ def analyze_frame(
     drawn = settings.draw and bool(faces)
     if drawn:
         image = frame if draw_in_place and frame.ndim == 3 and frame.shape[2] == 3 else to_bgr(frame)
-        for number, face in enumerate(faces, start=1):
-            draw_face(
-                image,
-                face.box,
-                face.probabilities,
-                show_probabilities=settings.show_probabilities,
-                number=number if settings.number_faces else None,
-            )
+        draw_faces(
+            image,
+            [(face.box, face.probabilities) for face in faces],
+            show_probabilities=settings.show_probabilities,
+            numbers=range(1, len(faces) + 1) if settings.number_faces else None,
+        )
     return FrameAnalysis(image, faces, skipped, drawn)

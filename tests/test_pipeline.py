@@ -97,6 +97,38 @@ def test_a_number_goes_right_of_a_box_at_the_left_edge_and_under_the_label_in_a_
     assert len(rows) > 100 and rows.min() >= label_height and columns.max() < 80  # under the label, at the left
 
 
+def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
+    return max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])) * max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+
+
+def test_in_a_crowd_no_number_hides_a_label_a_score_or_another_number(models):
+    """Finding: in group photos a face's number lay under a neighbour's label, drawn after it."""
+    from emotion.drawing import face_bands
+
+    crowd = read_photo("dlib_bald_guys.jpg")
+    faces = [(face.box, face.probabilities) for face in analyze_frame(crowd, models, FULL_RES).faces]
+    assert len(faces) > 20
+    for show_probabilities in (False, True):
+        bands = face_bands(crowd.shape, faces, show_probabilities=show_probabilities, numbers=range(1, len(faces) + 1))
+        numbers = [band for band in bands if band.kind == "number"]
+        assert [band.text for band in numbers] == [str(n) for n in range(1, len(faces) + 1)]
+        assert all(bands.index(band) >= len(bands) - len(numbers) for band in numbers), "numbers are drawn last"
+        hidden = [(n.text, other.text) for n in numbers for other in bands if other is not n and overlap(n.rect, other.rect)]
+        assert not hidden, f"numbers over other bands: {hidden}"
+
+
+def test_a_number_moves_off_a_neighbours_label_to_the_other_side_of_its_box():
+    from emotion.drawing import _band_size, box_scale, face_bands
+
+    happy = np.eye(7)[3]
+    band = _band_size("Happy 100%", box_scale(100))[1]
+    # B's label sits where A's number would go first (left of A's top corner).
+    a, b = (200, 100, 100, 100), (150, 100 + band + 5, 100, 100)
+    bands = face_bands((400, 500, 3), [(a, happy), (b, happy)], numbers=[1, 2])
+    first = next(band for band in bands if band.text == "1")
+    assert first.rect[0] == a[0] + a[2] and first.rect[1] == a[1], "A's number is not right of its top corner"
+
+
 def test_no_face_gives_no_result_and_an_unchanged_frame(models):
     tiny_crowd = cv2.resize(read_photo("dlib_bald_guys.jpg"), (200, 156), interpolation=cv2.INTER_AREA)
     analysis = analyze_frame(tiny_crowd, models, FULL_RES)  # faces of ~8 pixels: below the minimum size

@@ -46,9 +46,10 @@ class Split:
     def class_counts(self) -> np.ndarray:
         return np.bincount(self.labels, minlength=len(EMOTIONS))
 
-    def one_hot(self) -> np.ndarray:
-        """float32 (N, 7): the labels as the loss reads them."""
-        return np.eye(len(EMOTIONS), dtype=np.float32)[self.labels]
+
+def one_hot(labels: np.ndarray) -> np.ndarray:
+    """FER-2013 indices as the loss reads them: float32 (N, 7)."""
+    return np.eye(len(EMOTIONS), dtype=np.float32)[labels]
 
 
 def model_inputs(images: np.ndarray) -> np.ndarray:

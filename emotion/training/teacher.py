@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from emotion.preprocess import EMOTIONS
-from emotion.training.data import DatasetError, Split, load_split, model_inputs
+from emotion.training.data import DatasetError, Split, load_split, model_inputs, one_hot
 
 
 class TeacherError(ValueError):
@@ -56,12 +56,12 @@ def soften(probabilities: np.ndarray, temperature: float) -> np.ndarray:
     return (powered / powered.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
-def distillation_targets(split: Split, teacher: np.ndarray, weight: float) -> np.ndarray:
+def distillation_targets(labels: np.ndarray, teacher: np.ndarray, weight: float) -> np.ndarray:
     """(1 - weight) of the one-hot label and `weight` of the teacher's answer: the targets the loss sees
     (training's label smoothing applies on top, as it does to plain labels)."""
     if not 0.0 <= weight <= 1.0:
         raise ValueError(f"the teacher's weight must lie in 0..1, not {weight}")
-    return (1.0 - weight) * split.one_hot() + weight * teacher.astype(np.float32)
+    return (1.0 - weight) * one_hot(labels) + weight * teacher.astype(np.float32)
 
 
 def save(path: Path, teacher: Teacher) -> None:

@@ -39,7 +39,7 @@ import numpy as np
 
 from emotion.training.artifacts import CONFIG_FILE, LOG_FILE, MODEL_FILE, TFLITE_FILE, log_column, read_log_column
 from emotion.training.augmentation import FaceAugmentation
-from emotion.training.data import DatasetError, Split, load_split, model_inputs
+from emotion.training.data import DatasetError, Split, load_split, model_inputs, one_hot
 from emotion.training.export import export_where_possible
 from emotion.training.model import ARCHITECTURES, INPUT_SHAPE, VGG_WIDTHS, build_vgg, with_flip_averaging
 from emotion.training.teacher import Teacher, TeacherError, distillation_targets, soften
@@ -63,9 +63,9 @@ def class_weights(counts: np.ndarray) -> np.ndarray:
 def training_targets(split: Split, teacher: Teacher | None, weight: float | None, temperature: float | None) -> np.ndarray:
     """One-hot labels, or with a teacher the mix of label and teacher's answer (label smoothing applies to both)."""
     if teacher is None:
-        return split.one_hot()
+        return one_hot(split.labels)
     assert weight is not None and temperature is not None  # parse_args sets both with --teacher
-    return distillation_targets(split, soften(teacher.probabilities, temperature), weight)
+    return distillation_targets(split.labels, soften(teacher.probabilities, temperature), weight)
 
 
 def training_model(net: keras.Model, seed: int) -> keras.Model:
@@ -470,7 +470,7 @@ def train(args: argparse.Namespace) -> dict:
         sample_weight=weights[train_split.labels].astype(np.float32),
         batch_size=args.batch_size,
         shuffle=True,
-        validation_data=(model_inputs(val_split.images), val_split.one_hot()),
+        validation_data=(model_inputs(val_split.images), one_hot(val_split.labels)),
         epochs=args.epochs,
         callbacks=training_callbacks(args, files, averager),
         verbose=2,

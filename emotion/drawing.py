@@ -26,11 +26,22 @@ FONT = cv2.FONT_HERSHEY_SIMPLEX
 Rect = tuple[int, int, int, int]  # x, y, width, height
 
 
+def _text_metrics(text: str, scale: float) -> tuple[int, int, int, int, int]:
+    """The text's width, height and baseline, the stroke thickness and the band's padding."""
+    thickness = max(1, round(scale * 2))
+    (width, height), baseline = cv2.getTextSize(text, FONT, scale, thickness)
+    return width, height, baseline, thickness, max(2, round(4 * scale))
+
+
 def _band_size(text: str, scale: float) -> tuple[int, int]:
     """The width and height of the band a text is drawn on."""
-    (width, height), baseline = cv2.getTextSize(text, FONT, scale, max(1, round(scale * 2)))
-    pad = max(2, round(4 * scale))
+    width, height, baseline, _, pad = _text_metrics(text, scale)
     return width + 2 * pad, height + baseline + 2 * pad
+
+
+def _colour(probabilities: np.ndarray) -> tuple[int, int, int]:
+    """The colour of the face's most likely emotion."""
+    return EMOTION_COLOURS[EMOTIONS[int(np.argmax(probabilities))]]
 
 
 def _band_at(shape: tuple[int, ...], text: str, x: int, y: int, scale: float, *, above: bool = False) -> Rect:
@@ -45,15 +56,15 @@ def _band_at(shape: tuple[int, ...], text: str, x: int, y: int, scale: float, *,
 
 
 def _paint_band(image: np.ndarray, text: str, rect: Rect, colour: tuple[int, int, int], scale: float) -> None:
+    """Fill exactly the rect's pixels (cv2.rectangle's corners are inclusive) and write the text on it."""
     x, y, width, band = rect
-    thickness = max(1, round(scale * 2))
-    (_, height), _ = cv2.getTextSize(text, FONT, scale, thickness)
-    pad = max(2, round(4 * scale))
-    cv2.rectangle(image, (x, y), (x + width, y + band), colour, cv2.FILLED)
+    _, height, _, thickness, pad = _text_metrics(text, scale)
+    cv2.rectangle(image, (x, y), (x + width - 1, y + band - 1), colour, cv2.FILLED)
     cv2.putText(image, text, (x + pad, y + pad + height), FONT, scale, (255, 255, 255), thickness, cv2.LINE_AA)
 
 
 def _overlap(a: Rect, b: Rect) -> int:
+    """Pixels two rects share."""
     width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
     height = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
     return max(0, width) * max(0, height)
@@ -110,7 +121,7 @@ def face_bands(
         scale = box_scale(w)
         text = f"{EMOTIONS[best]} {probabilities[best]:.0%}"
         labels.append(_band_at(shape, text, x, y, scale, above=True))
-        bands.append(Band(text, labels[-1], EMOTION_COLOURS[EMOTIONS[best]], scale, "label"))
+        bands.append(Band(text, labels[-1], _colour(probabilities), scale, "label"))
         if show_probabilities:
             top = y + h + 2
             for index in np.argsort(-probabilities):
@@ -118,13 +129,16 @@ def face_bands(
                 row = _band_at(shape, score, x, top, scale * 0.7)
                 bands.append(Band(score, row, EMOTION_COLOURS[EMOTIONS[index]], scale * 0.7, "score"))
                 top += row[3]
-    for i, number in enumerate(numbers or []):
-        tag, scale, label = str(number), box_scale(boxes[i][2]), labels[i]
+    if numbers is None:
+        return bands
+    if len(numbers) != len(faces):
+        raise ValueError(f"{len(numbers)} numbers for {len(faces)} faces")
+    for i, number in enumerate(numbers):
+        tag, scale = str(number), box_scale(boxes[i][2])
         taken = [band.rect for band in bands]
-        places = _number_places(shape, boxes[i], _band_size(tag, scale), label)
+        places = _number_places(shape, boxes[i], _band_size(tag, scale), labels[i])
         place = min(places, key=lambda rect: _covered(rect, taken, boxes[:i] + boxes[i + 1 :]))  # the first free one
-        colour = EMOTION_COLOURS[EMOTIONS[int(np.argmax(faces[i][1]))]]
-        bands.append(Band(tag, place, colour, scale, "number"))
+        bands.append(Band(tag, place, _colour(faces[i][1]), scale, "number"))
     return bands
 
 
@@ -142,8 +156,7 @@ def draw_faces(
 ) -> None:
     """Box each face and label it with its most likely emotion (optionally every score, and a number), in place."""
     for (x, y, w, h), probabilities in faces:
-        colour = EMOTION_COLOURS[EMOTIONS[int(np.argmax(probabilities))]]
-        cv2.rectangle(image, (int(x), int(y)), (int(x + w), int(y + h)), colour, max(2, round(box_scale(w) * 3)))
+        cv2.rectangle(image, (int(x), int(y)), (int(x + w), int(y + h)), _colour(probabilities), max(2, round(box_scale(w) * 3)))
     for band in face_bands(image.shape, faces, show_probabilities=show_probabilities, numbers=numbers):
         _paint_band(image, band.text, band.rect, band.colour, band.scale)
 

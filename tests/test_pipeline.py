@@ -103,7 +103,7 @@ def overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> int:
 
 def test_in_a_crowd_no_number_hides_a_label_a_score_or_another_number(models):
     """Finding: in group photos a face's number lay under a neighbour's label, drawn after it."""
-    from emotion.drawing import face_bands
+    from emotion.drawing import draw_faces, face_bands
 
     crowd = read_photo("dlib_bald_guys.jpg")
     faces = [(face.box, face.probabilities) for face in analyze_frame(crowd, models, FULL_RES).faces]
@@ -115,18 +115,26 @@ def test_in_a_crowd_no_number_hides_a_label_a_score_or_another_number(models):
         assert all(bands.index(band) >= len(bands) - len(numbers) for band in numbers), "numbers are drawn last"
         hidden = [(n.text, other.text) for n in numbers for other in bands if other is not n and overlap(n.rect, other.rect)]
         assert not hidden, f"numbers over other bands: {hidden}"
+        numbered, plain = crowd.copy(), crowd.copy()
+        draw_faces(numbered, faces, show_probabilities=show_probabilities, numbers=range(1, len(faces) + 1))
+        draw_faces(plain, faces, show_probabilities=show_probabilities)
+        for band in bands[: len(bands) - len(numbers)]:
+            x, y, w, h = band.rect
+            assert np.array_equal(numbered[y : y + h, x : x + w], plain[y : y + h, x : x + w]), f"a number painted on {band.text}"
 
 
-def test_a_number_moves_off_a_neighbours_label_to_the_other_side_of_its_box():
+def test_a_number_moves_off_a_neighbours_label_or_box_to_the_other_side_of_its_box():
     from emotion.drawing import _band_size, box_scale, face_bands
 
     happy = np.eye(7)[3]
     band = _band_size("Happy 100%", box_scale(100))[1]
-    # B's label sits where A's number would go first (left of A's top corner).
-    a, b = (200, 100, 100, 100), (150, 100 + band + 5, 100, 100)
-    bands = face_bands((400, 500, 3), [(a, happy), (b, happy)], numbers=[1, 2])
-    first = next(band for band in bands if band.text == "1")
-    assert first.rect[0] == a[0] + a[2] and first.rect[1] == a[1], "A's number is not right of its top corner"
+    a = (200, 100, 100, 100)
+    for neighbour in ((150, 100 + band + 5, 100, 100), (95, 100, 100, 100)):  # its label, then its box, left of A's top
+        bands = face_bands((400, 500, 3), [(a, happy), (neighbour, happy)], numbers=[1, 2])
+        first = next(band for band in bands if band.text == "1")
+        assert first.rect[:2] == (a[0] + a[2], a[1]), f"A's number is not right of its top corner beside {neighbour}"
+    with pytest.raises(ValueError):
+        face_bands((400, 500, 3), [(a, happy)], numbers=[1, 2])
 
 
 def test_no_face_gives_no_result_and_an_unchanged_frame(models):

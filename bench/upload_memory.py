@@ -41,8 +41,9 @@ data = Path(sys.argv[1]).read_bytes()
 before = status_mb("VmRSS")
 started = time.perf_counter()
 image = read_image(data, "upload.png")
-# The Photo page's settings (webapp/widgets.py sidebar_settings(live=False)).
-settings = PipelineSettings(DetectionSettings(scale_factor=1.1, min_face=40, detect_width=None), max_faces=50)
+# The Photo page's settings (webapp/widgets.py photo_settings; not imported, so that Streamlit's own
+# memory stays out of the figure).
+settings = PipelineSettings(DetectionSettings(scale_factor=1.1, min_face=30, detect_width=None), max_faces=50, number_faces=True)
 analysis = analyze_frame(image, models, settings)
 print(before, status_mb("VmHWM"), time.perf_counter() - started, image.shape[1], image.shape[0])
 """

@@ -198,9 +198,8 @@ def test_command_line_detector_choice(detector, count):
 
 
 def test_the_face_finder_help_quotes_what_was_measured_at_the_photo_pages_own_minimum_face():
-    from webapp.widgets import PHOTO_MIN_FACE, detector_help, photo_settings
+    from webapp.widgets import PHOTO_MIN_FACE, detector_help
 
-    assert photo_settings().detection.min_face == PHOTO_MIN_FACE
     recorded = json.loads((DETECTOR_DIR / "measured.json").read_text())["photo_faces"]
     assert all(f"min_face_{PHOTO_MIN_FACE}" in recorded[name] for name in DETECTORS), "re-record bench/detector_quality.py"
     at = {f"min_face_{PHOTO_MIN_FACE}": {"photos": 15, "exactly_right": 11}, "min_face_999": {"photos": 15, "exactly_right": 3}}

@@ -12,7 +12,7 @@ import streamlit as st
 from emotion.detection import DETECTORS, MEASURED_FIGURES, DetectionSettings, default_detector
 from emotion.pipeline import PipelineSettings
 
-PHOTO_MIN_FACE = 30  # photos: small faces in groups; every face finder counts more photos right than at 40 px (bench/README.md)
+PHOTO_MIN_FACE = 30  # small faces in groups: every face finder counts at least as many photos right as at 40 px (bench/README.md)
 SCALE_FACTORS = {"fast": 1.3, "balanced": 1.2, "thorough": 1.1}  # Haar pyramid step for live video
 ROOM_HOURS = (1, 2, 3, 4, 6, 8, 12)  # how long a teacher can keep a class room open
 PRIVACY_NOTE = (

@@ -88,6 +88,17 @@ def per_minute(series: list[tuple[float, float]]) -> list[int]:
     return [round(statistics.median(values)) for _, values in sorted(minutes.items())]
 
 
+def settled_census(pid: int, log_path: Path, within_s: float, polls: int = 3, every_s: float = 3.0) -> tuple[Counter, int]:
+    """The thread census once it has stayed the same for `polls` dumps in a row (the dropped streams'
+    threads have ended), or as it is after `within_s` seconds."""
+    deadline = time.monotonic() + within_s
+    censuses = [thread_census(pid, log_path)]
+    while time.monotonic() < deadline and (len(censuses) < polls or any(c != censuses[-1] for c in censuses[-polls:])):
+        time.sleep(every_s)
+        censuses.append(thread_census(pid, log_path))
+    return censuses[-1]
+
+
 def open_streams(browser, url: str, count: int) -> list:
     """Streams opened one after another, each once its first frame is processed (as students arrive).
 
@@ -115,9 +126,8 @@ def soak(streams: int, minutes: float, rss_growth_mb: float, release_s: float, s
             warm = open_streams(browser, server.url, streams)
             for page in warm:
                 page.context.close()
-            time.sleep(release_s)
+            base_busy, base_native = settled_census(server.pid, log_path, release_s)
             base_threads, base_rss = thread_count(server.pid), rss_mb(server.pid)
-            base_busy, base_native = thread_census(server.pid, log_path)
             pages = open_streams(browser, server.url, streams)
             started = time.monotonic()
             end = started + minutes * 60

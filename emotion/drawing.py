@@ -70,9 +70,17 @@ def _overlap(a: Rect, b: Rect) -> int:
     return max(0, width) * max(0, height)
 
 
-def _covered(place: Rect, bands: list[Rect], boxes: list[Rect]) -> tuple[int, int]:
-    """How much of the bands already drawn, then of other faces' boxes, a number band there would hide."""
-    return sum(_overlap(place, band) for band in bands), sum(_overlap(place, box) for box in boxes)
+def _covered(place: Rect, *layers: list[Rect]) -> tuple[int, ...]:
+    """How much of each layer of rects, most important first, a band there would hide."""
+    return tuple(sum(_overlap(place, rect) for rect in layer) for layer in layers)
+
+
+def _label_places(shape: tuple[int, ...], text: str, box: Rect, scale: float) -> list[Rect]:
+    """Where a face's label may go, best first: above the box (inside it where the frame has no room
+    above), inside the box at its top, under the box."""
+    x, y, _, h = box
+    above = _band_at(shape, text, x, y, scale, above=True)
+    return [above, _band_at(shape, text, x, y, scale), _band_at(shape, text, x, y + h, scale)]
 
 
 def _number_places(shape: tuple[int, ...], box: Rect, size: tuple[int, int], label: Rect) -> list[Rect]:
@@ -80,7 +88,7 @@ def _number_places(shape: tuple[int, ...], box: Rect, size: tuple[int, int], lab
     its bottom corner, then inside the box (under the label where the label is inside too)."""
     x, y, w, h = box
     width, band = size
-    inside_top = y if label[1] + label[3] <= y else label[1] + label[3]
+    inside_top = label[1] + label[3] if label[1] <= y < label[1] + label[3] else y  # under a label inside the box
     corners = [(x - width, y), (x + w, y), (x - width, y + h - band), (x + w, y + h - band), (x, inside_top)]
     fits = [(left, top) for left, top in corners if 0 <= left <= shape[1] - width and 0 <= top <= shape[0] - band]
     if not fits:  # a frame smaller than the band: as far inside as it goes
@@ -106,12 +114,14 @@ def face_bands(
     show_probabilities: bool = False,
     numbers: Sequence[int] | None = None,
 ) -> list[Band]:
-    """Where each face's label (above its box, or inside where there is no room), scores (under it) and
-    number go in a frame of `shape`, in drawing order.
+    """Where each face's label, scores (under its box) and number go in a frame of `shape`, in drawing order.
 
-    The numbers come last, each where it covers no other band and no other face's box (the least of
-    them where every place is taken), so that in a crowd no number is hidden and a table of the faces
-    can name them.
+    A label goes above its box; where the frame has no room there, or an earlier face's label or
+    scores lie there, inside the box at its top, else under the box, its scores then under it (the
+    least covered of these where all are taken). The pipeline lists the largest faces first, so they
+    keep the usual place. The numbers come last, each where it covers no label, number, score or other face's box (where
+    every place is taken, the one covering the fewest labels and numbers, then scores, then boxes), so
+    that in a crowd no number is hidden and a table of the faces can name them.
     """
     boxes: list[Rect] = [(int(x), int(y), int(w), int(h)) for (x, y, w, h), _ in faces]
     bands: list[Band] = []
@@ -120,10 +130,12 @@ def face_bands(
         best = int(np.argmax(probabilities))
         scale = box_scale(w)
         text = f"{EMOTIONS[best]} {probabilities[best]:.0%}"
-        labels.append(_band_at(shape, text, x, y, scale, above=True))
+        taken = [band.rect for band in bands]
+        places = _label_places(shape, text, (x, y, w, h), scale)
+        labels.append(min(places, key=lambda rect: _covered(rect, taken)))  # the first free one
         bands.append(Band(text, labels[-1], _colour(probabilities), scale, "label"))
         if show_probabilities:
-            top = y + h + 2
+            top = max(y + h + 2, labels[-1][1] + labels[-1][3])  # under the box, and its label where that went under it too
             for index in np.argsort(-probabilities):
                 score = f"{EMOTIONS[index]} {probabilities[index]:.0%}"
                 row = _band_at(shape, score, x, top, scale * 0.7)
@@ -135,9 +147,10 @@ def face_bands(
         raise ValueError(f"{len(numbers)} numbers for {len(faces)} faces")
     for i, number in enumerate(numbers):
         tag, scale = str(number), box_scale(boxes[i][2])
-        taken = [band.rect for band in bands]
+        named = [band.rect for band in bands if band.kind != "score"]  # labels and numbers
+        scores = [band.rect for band in bands if band.kind == "score"]
         places = _number_places(shape, boxes[i], _band_size(tag, scale), labels[i])
-        place = min(places, key=lambda rect: _covered(rect, taken, boxes[:i] + boxes[i + 1 :]))  # the first free one
+        place = min(places, key=lambda rect: _covered(rect, named, scores, boxes[:i] + boxes[i + 1 :]))  # the first free one
         bands.append(Band(tag, place, _colour(faces[i][1]), scale, "number"))
     return bands
 

@@ -18,7 +18,7 @@ from emotion import PipelineSettings, analyze_frame
 from emotion.classifier import EmotionClassifier
 from emotion.detection import DETECTOR_DIR, DetectionSettings
 from emotion.detection.blazeface import SHORT_RANGE
-from emotion.drawing import EMOTION_COLOURS
+from emotion.drawing import EMOTION_COLOURS, face_bands
 from emotion.ondevice import STATIC_DIR, browser_settings
 from emotion.pipeline import crop_faces
 from emotion.preprocess import to_gray
@@ -284,6 +284,24 @@ def test_the_browser_draws_a_face_in_the_apps_colours(ondevice):
     }""")
     angry = list(reversed(EMOTION_COLOURS["Angry"]))
     assert pixels == {"edge": angry, "inside": [0, 0, 0], "band": angry}  # box, untouched face, label band above
+
+
+@pytest.mark.browser
+def test_the_browser_moves_a_label_off_a_neighbours_as_python_does(ondevice):
+    """Two faces side by side: the second face's label would go where the first's lies, so it goes inside its box."""
+    pixels = ondevice.evaluate("""() => {
+      const context = new OffscreenCanvas(400, 300).getContext('2d');
+      const face = (box, label) => ({ box, label, confidence: 0.9, probabilities: [0, 0, 0, 0.9, 0, 0.1, 0] });
+      M.drawFaces(context, [face([100, 100, 80, 80], 'Happy'), face([150, 110, 80, 80], 'Surprise')], settings);
+      const at = (x, y) => Array.from(context.getImageData(x, y, 1, 1).data.slice(0, 3));
+      return { first: at(101, 95), second: at(151, 112), aboveSecond: at(155, 105) };
+    }""")
+    happy, surprise = (list(reversed(EMOTION_COLOURS[name])) for name in ("Happy", "Surprise"))
+    assert pixels["first"] == happy and pixels["second"] == surprise and pixels["aboveSecond"] == [0, 0, 0]
+    happy_face = np.array([0, 0, 0, 0.9, 0, 0.1, 0])
+    side_by_side = [((100, 100, 80, 80), happy_face), ((150, 110, 80, 80), happy_face)]
+    labels = [band.rect for band in face_bands((300, 400, 3), side_by_side)]
+    assert labels[0][1] + labels[0][3] == 100 and labels[1][:2] == (150, 110)  # Python: above the first box, inside the second
 
 
 def within(page, script: str, arg, seconds: float = 20) -> tuple[str, float]:

@@ -77,10 +77,13 @@ def _covered(place: Rect, *layers: list[Rect]) -> tuple[int, ...]:
 
 def _label_places(shape: tuple[int, ...], text: str, box: Rect, scale: float) -> list[Rect]:
     """Where a face's label may go, best first: above the box (inside it where the frame has no room
-    above), inside the box at its top, under the box."""
+    above), inside the box at its top, under the box where the frame has room."""
     x, y, _, h = box
-    above = _band_at(shape, text, x, y, scale, above=True)
-    return [above, _band_at(shape, text, x, y, scale), _band_at(shape, text, x, y + h, scale)]
+    places = [_band_at(shape, text, x, y, scale, above=True), _band_at(shape, text, x, y, scale)]
+    under = _band_at(shape, text, x, y + h, scale)
+    if under[1] == y + h:  # not where the frame's bottom pushed it back onto the box (and its scores would cover it)
+        places.append(under)
+    return places
 
 
 def _number_places(shape: tuple[int, ...], box: Rect, size: tuple[int, int], label: Rect) -> list[Rect]:
@@ -116,26 +119,28 @@ def face_bands(
 ) -> list[Band]:
     """Where each face's label, scores (under its box) and number go in a frame of `shape`, in drawing order.
 
-    A label goes above its box; where the frame has no room there, or an earlier face's label or
-    scores lie there, inside the box at its top, else under the box, its scores then under it (the
-    least covered of these where all are taken). The pipeline lists the largest faces first, so they
-    keep the usual place. The numbers come last, each where it covers no label, number, score or other face's box (where
+    Labels are laid out from the left: each goes above its box; where the frame has no room there,
+    or a label or scores placed before lie there, inside the box at its top, else under the box, its
+    scores then under it (the least covered of these where all are taken). Faces jitter in size from
+    frame to frame but seldom swap sides, so in video the same neighbour keeps the usual place. Score
+    rows are not moved: a face's scores can still run over the label of a face below it.
+    The numbers come last, each where it covers no label, number, score or other face's box (where
     every place is taken, the one covering the fewest labels and numbers, then scores, then boxes), so
     that in a crowd no number is hidden and a table of the faces can name them.
     """
     boxes: list[Rect] = [(int(x), int(y), int(w), int(h)) for (x, y, w, h), _ in faces]
     bands: list[Band] = []
-    labels: list[Rect] = []
-    for (x, y, w, h), (_, probabilities) in zip(boxes, faces):
+    labels: dict[int, Rect] = {}
+    for i in sorted(range(len(boxes)), key=lambda i: boxes[i][:2]):
+        (x, y, w, h), probabilities = boxes[i], faces[i][1]
         best = int(np.argmax(probabilities))
         scale = box_scale(w)
         text = f"{EMOTIONS[best]} {probabilities[best]:.0%}"
         taken = [band.rect for band in bands]
-        places = _label_places(shape, text, (x, y, w, h), scale)
-        labels.append(min(places, key=lambda rect: _covered(rect, taken)))  # the first free one
-        bands.append(Band(text, labels[-1], _colour(probabilities), scale, "label"))
+        labels[i] = min(_label_places(shape, text, boxes[i], scale), key=lambda rect: _covered(rect, taken))  # the first free one
+        bands.append(Band(text, labels[i], _colour(probabilities), scale, "label"))
         if show_probabilities:
-            top = max(y + h + 2, labels[-1][1] + labels[-1][3])  # under the box, and its label where that went under it too
+            top = max(y + h + 2, labels[i][1] + labels[i][3])  # under the box, and its label where that went under it too
             for index in np.argsort(-probabilities):
                 score = f"{EMOTIONS[index]} {probabilities[index]:.0%}"
                 row = _band_at(shape, score, x, top, scale * 0.7)

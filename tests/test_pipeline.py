@@ -139,13 +139,24 @@ def test_labels_of_neighbouring_faces_do_not_cover_each_other(models, photo):
         assert not covered, f"labels over each other: {covered}"
 
 
+def test_a_label_is_not_put_under_a_box_at_the_frames_bottom_where_its_own_scores_would_cover_it():
+    from emotion.drawing import face_bands
+
+    happy = np.eye(7)[3]
+    bands = face_bands((185, 400, 3), [((100, 0, 80, 40), happy), ((150, 20, 80, 150), happy)], show_probabilities=True)
+    labels = [band for band in bands if band.kind == "label"]
+    second = bands.index(labels[1])
+    own_scores = [band for band in bands[second + 1 :] if band.kind == "score"]
+    assert len(own_scores) == 7 and not any(overlap(labels[1].rect, score.rect) for score in own_scores)
+
+
 def test_a_number_moves_off_a_neighbours_label_or_box_to_the_other_side_of_its_box():
     from emotion.drawing import _band_size, box_scale, face_bands
 
     happy = np.eye(7)[3]
     band = _band_size("Happy 100%", box_scale(100))[1]
     a = (200, 100, 100, 100)
-    for neighbour in ((150, 100 + band + 5, 100, 100), (95, 100, 100, 100)):  # its label, then its box, left of A's top
+    for neighbour in ((150, 100 + band + 5, 100, 100), (120, 60, 78, 150)):  # its label, then its box, left of A's top
         bands = face_bands((400, 500, 3), [(a, happy), (neighbour, happy)], numbers=[1, 2])
         first = next(band for band in bands if band.text == "1")
         assert first.rect[:2] == (a[0] + a[2], a[1]), f"A's number is not right of its top corner beside {neighbour}"

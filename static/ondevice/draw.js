@@ -32,9 +32,9 @@ const percent = (p) => `${(p * 100).toFixed(0)}%`;
 
 /** Box every face of a frame's analysis (from OnDevicePipeline.analyze) and label it with its most
  *  likely emotion, and with every emotion's score below the box when showProbabilities is set.
- *  As emotion.drawing.face_bands lays them out: a label goes above its box, or where an earlier
- *  face's label or scores lie there, inside the box at its top, else under the box, the least
- *  covered of these where all are taken. */
+ *  As emotion.drawing.face_bands lays them out, from the left: a label goes above its box, or where
+ *  a label or scores placed before lie there, inside the box at its top, else under the box where
+ *  the canvas has room, the least covered of these where all are taken. */
 export function drawFaces(context, faces, settings, { showProbabilities = false } = {}) {
   context.save();
   for (const face of faces) {
@@ -44,11 +44,14 @@ export function drawFaces(context, faces, settings, { showProbabilities = false 
     context.strokeRect(x, y, w, h);
   }
   const taken = [];
-  for (const face of faces) {
+  const fromTheLeft = [...faces].sort((a, b) => a.box[0] - b.box[0] || a.box[1] - b.box[1]);
+  for (const face of fromTheLeft) {
     const [x, y, w, h] = face.box;
     const scale = Math.min(Math.max(w / 160, 0.45), 1.6);
     const text = `${face.label} ${percent(face.confidence)}`;
-    const places = [bandAt(context, text, x, y, scale, true), bandAt(context, text, x, y, scale), bandAt(context, text, x, y + h, scale)];
+    const places = [bandAt(context, text, x, y, scale, true), bandAt(context, text, x, y, scale)];
+    const under = bandAt(context, text, x, y + h, scale);
+    if (under[1] === y + h) places.push(under); // not where the canvas's bottom pushed it back onto the box
     const covered = places.map((place) => taken.reduce((sum, rect) => sum + overlap(place, rect), 0));
     const label = places[covered.indexOf(Math.min(...covered))]; // the first free one
     paintBand(context, text, label, settings.colours[face.label], scale);

@@ -88,14 +88,23 @@ def per_minute(series: list[tuple[float, float]]) -> list[int]:
     return [round(statistics.median(values)) for _, values in sorted(minutes.items())]
 
 
-def settled_census(pid: int, log_path: Path, within_s: float, polls: int = 3, every_s: float = 3.0) -> tuple[Counter, int]:
-    """The thread census once it has stayed the same for `polls` dumps in a row (the dropped streams'
-    threads have ended), or as it is after `within_s` seconds."""
-    deadline = time.monotonic() + within_s
+def settled_census(
+    pid: int, log_path: Path, busy_with_streams: Counter, within_s: float, polls: int = 3, every_s: float = 3.0
+) -> tuple[Counter, int]:
+    """The thread census once the dropped streams' threads have gone: fewer busy threads than while the
+    streams ran, and the same census for `polls` dumps in a row. After `within_s` seconds, as it is then."""
+    started = time.monotonic()
     censuses = [thread_census(pid, log_path)]
-    while time.monotonic() < deadline and (len(censuses) < polls or any(c != censuses[-1] for c in censuses[-polls:])):
+
+    def settled() -> bool:
+        recent = censuses[-polls:]
+        return len(recent) == polls and all(c == recent[-1] for c in recent) and recent[-1][0].total() < busy_with_streams.total()
+
+    while not settled() and time.monotonic() - started < within_s:
         time.sleep(every_s)
         censuses.append(thread_census(pid, log_path))
+    waited = time.monotonic() - started
+    print(f"baseline census after {waited:.0f} s" + ("" if settled() else f" (not settled within {within_s:g} s)"), flush=True)
     return censuses[-1]
 
 
@@ -124,9 +133,10 @@ def soak(streams: int, minutes: float, rss_growth_mb: float, release_s: float, s
             # Warm-up with as many streams: the server's worker pools grow to their size and stay
             # (idle pool threads are not leaks), so the baseline is taken after one full cycle.
             warm = open_streams(browser, server.url, streams)
+            busy_with_streams, _ = thread_census(server.pid, log_path)
             for page in warm:
                 page.context.close()
-            base_busy, base_native = settled_census(server.pid, log_path, release_s)
+            base_busy, base_native = settled_census(server.pid, log_path, busy_with_streams, release_s)
             base_threads, base_rss = thread_count(server.pid), rss_mb(server.pid)
             pages = open_streams(browser, server.url, streams)
             started = time.monotonic()

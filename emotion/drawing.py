@@ -44,10 +44,10 @@ def _colour(probabilities: np.ndarray) -> tuple[int, int, int]:
     return EMOTION_COLOURS[EMOTIONS[int(np.argmax(probabilities))]]
 
 
-def _band_at(shape: tuple[int, ...], text: str, x: int, y: int, scale: float, *, above: bool = False) -> Rect:
-    """The band for `text` with its top-left at (x, y), or, with `above`, its bottom edge at y where the
-    frame has room above it; moved inside the frame where it would stick out."""
-    width, band = _band_size(text, scale)
+def _band_at(shape: tuple[int, ...], size: tuple[int, int], x: int, y: int, *, above: bool = False) -> Rect:
+    """A band of `size` (_band_size) with its top-left at (x, y), or, with `above`, its bottom edge at y
+    where the frame has room above it; moved inside the frame where it would stick out."""
+    width, band = size
     if above and y >= band:
         y -= band
     x = int(np.clip(x, 0, max(0, shape[1] - width)))
@@ -79,8 +79,9 @@ def _label_places(shape: tuple[int, ...], text: str, box: Rect, scale: float) ->
     """Where a face's label may go, best first: above the box (inside it where the frame has no room
     above), inside the box at its top, under the box where the frame has room."""
     x, y, _, h = box
-    places = [_band_at(shape, text, x, y, scale, above=True), _band_at(shape, text, x, y, scale)]
-    under = _band_at(shape, text, x, y + h, scale)
+    size = _band_size(text, scale)
+    places = [_band_at(shape, size, x, y, above=True), _band_at(shape, size, x, y)]
+    under = _band_at(shape, size, x, y + h)
     if under[1] == y + h:  # not where the frame's bottom pushed it back onto the box (and its scores would cover it)
         places.append(under)
     return places
@@ -95,7 +96,7 @@ def _number_places(shape: tuple[int, ...], box: Rect, size: tuple[int, int], lab
     corners = [(x - width, y), (x + w, y), (x - width, y + h - band), (x + w, y + h - band), (x, inside_top)]
     fits = [(left, top) for left, top in corners if 0 <= left <= shape[1] - width and 0 <= top <= shape[0] - band]
     if not fits:  # a frame smaller than the band: as far inside as it goes
-        fits = [(int(np.clip(x, 0, max(0, shape[1] - width))), int(np.clip(inside_top, 0, max(0, shape[0] - band))))]
+        return [_band_at(shape, size, x, inside_top)]
     return [(left, top, width, band) for left, top in fits]
 
 
@@ -143,7 +144,7 @@ def face_bands(
             top = max(y + h + 2, labels[i][1] + labels[i][3])  # under the box, and its label where that went under it too
             for index in np.argsort(-probabilities):
                 score = f"{EMOTIONS[index]} {probabilities[index]:.0%}"
-                row = _band_at(shape, score, x, top, scale * 0.7)
+                row = _band_at(shape, _band_size(score, scale * 0.7), x, top)
                 bands.append(Band(score, row, EMOTION_COLOURS[EMOTIONS[index]], scale * 0.7, "score"))
                 top += row[3]
     if numbers is None:

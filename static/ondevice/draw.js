@@ -1,11 +1,20 @@
 // Boxes and labels on a canvas, laid out as emotion/drawing.py lays them out on the server's frames,
 // in the app's colours (emotion.ondevice.browser_settings()["colours"], from EMOTION_COLOURS).
 
+// The text size for a box `w` pixels wide, as emotion.drawing.box_scale.
+const boxScale = (w) => Math.min(Math.max(w / 160, 0.45), 1.6);
+
+// Sets the context's font for a band of `scale`; returns the font size and the band's padding.
+function bandFont(context, scale) {
+  const size = Math.round(22 * scale), pad = Math.max(2, Math.round(4 * scale));
+  context.font = `${size}px sans-serif`;
+  return { size, pad };
+}
+
 // The band for `text`: its rect ([x, y, width, height]) with its top-left at (x, y), or with its
 // bottom edge at y when `above` and there is room; kept inside the canvas.
 function bandAt(context, text, x, y, scale, above = false) {
-  const size = Math.round(22 * scale), pad = Math.max(2, Math.round(4 * scale));
-  context.font = `${size}px sans-serif`;
+  const { size, pad } = bandFont(context, scale);
   const width = Math.ceil(context.measureText(text).width) + 2 * pad, band = size + 2 * pad;
   if (above && y >= band) y -= band;
   x = Math.min(Math.max(x, 0), Math.max(0, context.canvas.width - width));
@@ -15,8 +24,7 @@ function bandAt(context, text, x, y, scale, above = false) {
 
 // A filled band of `colour` with white text in `rect`, as bandAt sized it.
 function paintBand(context, text, rect, colour, scale) {
-  const [x, y, width, band] = rect, size = Math.round(22 * scale), pad = Math.max(2, Math.round(4 * scale));
-  context.font = `${size}px sans-serif`;
+  const [x, y, width, band] = rect, { pad } = bandFont(context, scale);
   context.fillStyle = colour;
   context.fillRect(x, y, width, band);
   context.fillStyle = '#ffffff';
@@ -40,14 +48,14 @@ export function drawFaces(context, faces, settings, { showProbabilities = false 
   for (const face of faces) {
     const [x, y, w, h] = face.box;
     context.strokeStyle = settings.colours[face.label];
-    context.lineWidth = Math.max(2, Math.round(Math.min(Math.max(w / 160, 0.45), 1.6) * 3));
+    context.lineWidth = Math.max(2, Math.round(boxScale(w) * 3));
     context.strokeRect(x, y, w, h);
   }
   const taken = [];
   const fromTheLeft = [...faces].sort((a, b) => a.box[0] - b.box[0] || a.box[1] - b.box[1]);
   for (const face of fromTheLeft) {
     const [x, y, w, h] = face.box;
-    const scale = Math.min(Math.max(w / 160, 0.45), 1.6);
+    const scale = boxScale(w);
     const text = `${face.label} ${percent(face.confidence)}`;
     const places = [bandAt(context, text, x, y, scale, true), bandAt(context, text, x, y, scale)];
     const under = bandAt(context, text, x, y + h, scale);

@@ -8,18 +8,21 @@ import numpy as np
 import pytest
 
 from emotion import Face
+from emotion.classroom.analytics import Thresholds, roster
 from emotion.classroom.memory_store import MemoryStore
 from emotion.classroom.publisher import RoomPublisher
 from emotion.classroom.records import (
     CODE_ALPHABET,
     LEAVE_AFTER_SECONDS,
     DuplicateName,
+    RoomEnded,
     RoomError,
     RoomNotFound,
     SeatTaken,
     StoreUnavailable,
 )
 from emotion.classroom.redis_store import RedisStore
+from emotion.classroom.reports import report_csv
 from tests.support.redis_server import RedisProcess
 
 T0 = 1_800_000_000.0  # a fixed clock: rooms are judged by the times they are given
@@ -214,3 +217,106 @@ def test_time_paused_is_counted(store):
     store.set_status(room.code, ada.student_id, "paused", T0 + 50)
     student = store.data(room.code, T0 + 55).students[0]
     assert (student.paused_seconds, student.paused_since, student.status) == (30.0, T0 + 50, "paused")
+
+
+def test_ending_a_class_deletes_the_room_and_its_figures_and_its_links_say_so(store):
+    room = store.create_room("Ended", 3600, T0)
+    ada = store.join(room.code, "Ada", T0)
+    store.publish(room.code, ada.student_id, [probs(3)], T0 + 1)
+    store.end_room(room.code, T0 + 2)
+    for ask in (
+        lambda: store.room(room.code, T0 + 3),
+        lambda: store.data(room.code, T0 + 3),
+        lambda: store.join(room.code, "Ben", T0 + 3),
+        lambda: store.rejoin(room.code, ada.student_id, T0 + 3),
+        lambda: store.publish(room.code, ada.student_id, [probs(3)], T0 + 3),
+        lambda: store.set_status(room.code, ada.student_id, "paused", T0 + 3),
+    ):
+        with pytest.raises(RoomEnded, match="This class has ended: the teacher closed its room"):
+            ask()
+    clock = iter([T0 + 4.0])
+    publisher = RoomPublisher(store, room.code, ada.student_id, clock=lambda: next(clock))
+    assert not publisher.check_room() and publisher.ended and "the teacher closed its room" in publisher.problem
+    if isinstance(store, MemoryStore):  # Redis expires its flag by its own clock: the next test
+        # Once the room would have expired, nothing is left of it at all: an unknown code again.
+        with pytest.raises(RoomNotFound, match="no open class with the code"):
+            store.room(room.code, T0 + 3601)
+
+
+def test_an_ended_room_leaves_nothing_in_redis_but_a_flag_that_expires(redis_process):
+    import redis
+
+    store = RedisStore(redis_process.url)
+    now = time.time()  # real time: Redis expires the flag by the clock
+    room = store.create_room("Ended", 600, now)
+    ada = store.join(room.code, "Ada", now)
+    store.publish(room.code, ada.student_id, [probs(3)], now)
+    store.end_room(room.code, now + 1)
+    client = redis.Redis.from_url(redis_process.url, decode_responses=True)
+    assert client.keys(f"room:{room.code}*") == [f"room:{room.code}:ended"]
+    assert client.get(f"room:{room.code}:ended") == "1"  # no title, no name, no figure
+    assert 0 < client.ttl(f"room:{room.code}:ended") <= 601  # expires when the room would have (a whole second)
+
+
+def test_a_write_racing_the_end_of_its_class_is_not_written(redis_process):
+    """A student's figures in flight when the teacher ends the class must not bring the room's keys back."""
+    import redis
+
+    store = RedisStore(redis_process.url)
+    now = time.time()
+    room = store.create_room("Race", 600, now)
+    ada = store.join(room.code, "Ada", now)
+    original = store._student  # the store's own read of the student, between its reads and its writes
+
+    def end_meanwhile(r, code, student_id):
+        student = original(r, code, student_id)
+        RedisStore(redis_process.url).end_room(code, now)  # another replica's teacher ends the class now
+        return student
+
+    store._student = end_meanwhile  # type: ignore[method-assign]
+    with pytest.raises(RoomEnded):
+        store.publish(room.code, ada.student_id, [probs(3)], now)
+    client = redis.Redis.from_url(redis_process.url, decode_responses=True)
+    assert client.keys(f"room:{room.code}*") == [f"room:{room.code}:ended"]
+
+
+def test_leave_and_delete_removes_the_students_figures_only(store):
+    room = store.create_room("Forget", 3600, T0)
+    ada, ben = store.join(room.code, "Ada", T0), store.join(room.code, "Ben", T0)
+    for t in (1, 11, 21):
+        store.publish(room.code, ada.student_id, [probs(3)], T0 + t)
+        store.publish(room.code, ben.student_id, [probs(4)], T0 + t)
+    store.forget_student(room.code, ada.student_id, T0 + 22)
+    data = store.data(room.code, T0 + 23)
+    assert [s.name for s in data.students] == ["Ben"]
+    assert {i.student_id for i in data.intervals} == {ben.student_id} and len(data.intervals) == 3
+    assert ada.student_id not in report_csv(data) and "Ada" not in report_csv(data)
+    with pytest.raises(RoomError, match="no longer in this class"):
+        store.publish(room.code, ada.student_id, [probs(3)], T0 + 24)
+    assert store.join(room.code, "Ada", T0 + 25).name == "Ada"  # the name is free again
+
+
+def test_a_student_shows_figures_only_while_sharing(store):
+    room = store.create_room("Sharing", 3600, T0)
+    ada = store.join(room.code, "Ada", T0)
+
+    def row(at: float) -> dict:
+        data = store.data(room.code, at)
+        return roster(data, at, Thresholds()).iloc[0].to_dict()
+
+    assert row(T0 + 1)["state"] == "not sharing"  # joined, nothing sent yet
+    store.publish(room.code, ada.student_id, [probs(3), probs(3)], T0 + 2, path="device")
+    assert row(T0 + 3) == {"student": "Ada", "state": "active", "faces read": "on device", "faces in view": "2",
+                           "emotion": "Happy"}
+    store.set_path(room.code, ada.student_id, "server", T0 + 4)  # switched, not started yet
+    assert row(T0 + 5) == {"student": "Ada", "state": "not sharing", "faces read": "on server", "faces in view": "–",
+                           "emotion": "–"}
+    store.publish(room.code, ada.student_id, [probs(3)], T0 + 6, path="server")
+    store.set_status(room.code, ada.student_id, "paused", T0 + 7)
+    assert row(T0 + 8) == {"student": "Ada", "state": "paused", "faces read": "on server", "faces in view": "–",
+                           "emotion": "–"}
+    store.set_status(room.code, ada.student_id, "active", T0 + 9)
+    store.publish(room.code, ada.student_id, [probs(3)], T0 + 10, path="server")
+    assert row(T0 + 40)["state"] == "dropped" and row(T0 + 40)["emotion"] == "–"  # a closed tab shows no stale figures
+    assert store.rejoin(room.code, ada.student_id, T0 + 41).path == "server"  # a reload finds the path it chose
+    assert row(T0 + 42)["state"] == "not sharing"

@@ -50,11 +50,14 @@ class Flag:
 
 
 def presence(student: Student, now: float, thresholds: Thresholds) -> str:
-    """active, paused, left (by choice) or dropped (no figures for a while: a closed tab, a lost stream)."""
+    """active (sharing), not sharing (joined, no figures yet on their path), paused, left (by choice) or
+    dropped (not heard from for a while: a closed tab, a lost stream)."""
     if student.status == "left":
         return "left"
     if now - student.last_seen > thresholds.leave_after_seconds:
         return "dropped"
+    if student.status == "active" and student.figures_at is None:
+        return "not sharing"
     return student.status
 
 
@@ -242,16 +245,19 @@ def _runs(intervals, name: str, kind: str, holds: Callable, seconds: float, text
 
 
 def roster(data: RoomData, now: float, thresholds: Thresholds) -> pd.DataFrame:
-    rows = [
-        {
+    """Each student's state, path and figures now; figures only while they share (a paused, gone or
+    not-yet-sharing student's last figures no longer describe them)."""
+    rows = []
+    for s in sorted(data.students, key=lambda s: (s.joined, s.name)):
+        state = presence(s, now, thresholds)
+        sharing = state == "active"
+        rows.append({
             "student": s.name,
-            "state": presence(s, now, thresholds),
+            "state": state,
             "faces read": "on device" if s.path == "device" else "on server",
-            "faces in view": s.faces,
-            "emotion": s.label or "–",
-        }
-        for s in sorted(data.students, key=lambda s: (s.joined, s.name))
-    ]
+            "faces in view": str(s.faces) if sharing else "–",
+            "emotion": (s.label or "–") if sharing else "–",
+        })
     return pd.DataFrame(rows, columns=["student", "state", "faces read", "faces in view", "emotion"])
 
 

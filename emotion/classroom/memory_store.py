@@ -17,6 +17,7 @@ from emotion.classroom.records import (
     NotInRoom,
     Room,
     RoomData,
+    RoomEnded,
     RoomNotFound,
     Student,
     add_sample,
@@ -28,6 +29,7 @@ from emotion.classroom.records import (
     new_student,
     normalise_code,
     returning,
+    with_path,
     with_status,
 )
 
@@ -43,6 +45,7 @@ class MemoryStore:
         self._students: dict[str, dict[str, Student]] = {}
         self._intervals: dict[str, dict[tuple[str, float], Interval]] = {}
         self._numbers: dict[str, int] = {}
+        self._ended: dict[str, float] = {}  # code -> when the ended room would have expired: its links say it ended
 
     def room_count(self) -> int:
         """Rooms kept, expired ones included until the next purge."""
@@ -50,7 +53,12 @@ class MemoryStore:
 
     def _purge(self, now: float) -> None:
         for code in [code for code, room in self._rooms.items() if room.expires <= now]:
-            del self._rooms[code], self._students[code], self._intervals[code], self._numbers[code]
+            self._delete(code)
+        for code in [code for code, expires in self._ended.items() if expires <= now]:
+            del self._ended[code]
+
+    def _delete(self, code: str) -> None:
+        del self._rooms[code], self._students[code], self._intervals[code], self._numbers[code]
 
     def purge_expired(self, now: float) -> None:
         """Delete every expired room and its figures (each call also does it, but a quiet server makes none)."""
@@ -83,14 +91,14 @@ class MemoryStore:
         self._purge(now)
         room = self._rooms.get(normalise_code(code))
         if room is None:
-            raise RoomNotFound.for_code(normalise_code(code))
+            raise RoomEnded() if normalise_code(code) in self._ended else RoomNotFound.for_code(normalise_code(code))
         return room
 
     def create_room(self, title: str, ttl_seconds: float, now: float) -> Room:
         with self._lock:
             self._purge(now)
             room = new_room(title, ttl_seconds, now)
-            while room.code in self._rooms:
+            while room.code in self._rooms or room.code in self._ended:
                 room = new_room(title, ttl_seconds, now)
             code = room.code
             self._rooms[code], self._students[code], self._intervals[code], self._numbers[code] = room, {}, {}, 0
@@ -137,6 +145,27 @@ class MemoryStore:
             student = self._students[room.code].get(student_id)
             if student is not None:
                 self._students[room.code][student_id] = with_status(student, status, now)
+
+    def set_path(self, code: str, student_id: str, path: str, now: float) -> None:
+        with self._lock:
+            room = self._live_room(code, now)
+            student = self._students[room.code].get(student_id)
+            if student is not None:
+                self._students[room.code][student_id] = with_path(student, path, now)
+
+    def forget_student(self, code: str, student_id: str, now: float) -> None:
+        with self._lock:
+            room = self._live_room(code, now)
+            self._students[room.code].pop(student_id, None)
+            intervals = self._intervals[room.code]
+            for key in [key for key in intervals if key[0] == student_id]:
+                del intervals[key]
+
+    def end_room(self, code: str, now: float) -> None:
+        with self._lock:
+            room = self._live_room(code, now)
+            self._delete(room.code)
+            self._ended[room.code] = room.expires
 
     def data(self, code: str, now: float) -> RoomData:
         with self._lock:

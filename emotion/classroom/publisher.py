@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from emotion.classroom.records import RoomError, RoomNotFound, RoomStore, StoreUnavailable
+from emotion.classroom.records import RoomEnded, RoomError, RoomNotFound, RoomStore, StoreUnavailable
 from emotion.pipeline import Face
 
 
@@ -57,6 +57,22 @@ class RoomPublisher:
         with self._lock:
             return self._problem
 
+    def _end(self, error: RoomNotFound) -> None:
+        why = "the teacher closed its room and deleted its figures" if isinstance(error, RoomEnded) else "its room has closed"
+        with self._lock:
+            self._problem = f"This class has ended: {why}, and nothing more is shared."
+            self._ended = True
+
+    def check_room(self) -> bool:
+        """Whether the room still exists, asked of the store: a paused or idle student sends nothing that would tell."""
+        try:
+            self.store.room(self.code, self.clock())
+        except RoomNotFound as error:
+            self._end(error)
+        except StoreUnavailable:
+            pass  # said by the next send; the room may well be there
+        return not self.ended
+
     def __call__(self, faces: Sequence[Face]) -> None:
         """The live stream's hook: one frame's faces."""
         self.send([face.probabilities for face in faces])
@@ -76,10 +92,8 @@ class RoomPublisher:
             with self._lock:
                 self._problem = str(error)
                 self._next = now + 5.0  # back off; the video goes on meanwhile
-        except RoomNotFound:
-            with self._lock:
-                self._problem = "This class has ended: its room has closed, and nothing more is shared."
-                self._ended = True
+        except RoomNotFound as error:
+            self._end(error)
         except RoomError as error:
             with self._lock:
                 self._problem = str(error)

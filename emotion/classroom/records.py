@@ -35,6 +35,13 @@ class RoomNotFound(RoomError):
         return cls(f"There is no open class with the code {code or '(empty)'}: it may have expired.")
 
 
+class RoomEnded(RoomNotFound):
+    """The teacher ended the class: its room and figures were deleted before it expired."""
+
+    def __init__(self) -> None:
+        super().__init__("This class has ended: the teacher closed its room and deleted its figures.")
+
+
 class DuplicateName(RoomError):
     @classmethod
     def for_name(cls, name: str) -> DuplicateName:
@@ -84,8 +91,9 @@ class Student:
     label_since: float | None = None  # since when that label has held
     no_face_since: float | None = None
     paused_since: float | None = None  # while paused
-    path: str = "server"  # where the student's faces are read: "device" (their browser) or "server"
+    path: str = "device"  # where the student's faces are read: "device" (their browser, the page's default) or "server"
     paused_seconds: float = 0.0  # time paused before paused_since
+    figures_at: float | None = None  # the latest figures; None until figures arrive (again) on the current path
 
 
 @dataclass
@@ -114,6 +122,9 @@ class RoomStore(Protocol):
     def rejoin(self, code: str, student_id: str, now: float) -> Student: ...
     def publish(self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float, path: str = "server") -> None: ...
     def set_status(self, code: str, student_id: str, status: str, now: float) -> None: ...
+    def set_path(self, code: str, student_id: str, path: str, now: float) -> None: ...
+    def forget_student(self, code: str, student_id: str, now: float) -> None: ...
+    def end_room(self, code: str, now: float) -> None: ...
     def data(self, code: str, now: float) -> RoomData: ...
 
 
@@ -158,21 +169,35 @@ def returning(student: Student | None, students: Iterable[Student], now: float) 
     holder = name_holder((s for s in students if s.student_id != student.student_id), student.name, now)
     if holder is not None:
         raise SeatTaken(student.name)
-    return with_status(student, "active", now)
+    return without_figures(with_status(student, "active", now))
 
 
 def with_status(student: Student, status: str, now: float) -> Student:
-    """The student after choosing `status` (active, paused or left), counting the time paused."""
+    """The student after choosing `status` (active, paused or left), counting the time paused.
+
+    A student who paused or left shows no face or emotion: their last figures no longer describe them.
+    """
     paused_seconds = student.paused_seconds + (now - student.paused_since if student.paused_since is not None else 0.0)
     if status == "paused":
         since = student.paused_since if student.paused_since is not None else now
-        return replace(student, status=status, last_seen=now, paused_since=since)
-    return replace(student, status=status, last_seen=now, paused_since=None, paused_seconds=paused_seconds)
+        return replace(without_figures(student), status=status, last_seen=now, paused_since=since)
+    changed = replace(student, status=status, last_seen=now, paused_since=None, paused_seconds=paused_seconds)
+    return changed if status == "active" else without_figures(changed)
+
+
+def without_figures(student: Student) -> Student:
+    """The student with no live figures: not sharing until new figures arrive."""
+    return replace(student, faces=0, mix=None, label=None, label_since=None, no_face_since=None, figures_at=None)
+
+
+def with_path(student: Student, path: str, now: float) -> Student:
+    """The student after choosing where their faces are read; not sharing until figures come on that path."""
+    return replace(without_figures(student), path=path, last_seen=now)
 
 
 def after_sample(student: Student, faces: Sequence[np.ndarray], now: float, path: str = "server") -> Student:
     """The student's state after a sample: active again, latest mix, and since when their label and their absence hold."""
-    student = replace(with_status(student, "active", now), path=path)
+    student = replace(with_status(student, "active", now), path=path, figures_at=now)
     if not faces:
         since = student.no_face_since if student.no_face_since is not None else now
         return replace(student, faces=0, mix=None, label=None, label_since=None, no_face_since=since)

@@ -17,6 +17,7 @@ from emotion.classroom.records import (
     NotInRoom,
     Room,
     RoomData,
+    RoomEnded,
     RoomNotFound,
     StoreUnavailable,
     Student,
@@ -29,6 +30,7 @@ from emotion.classroom.records import (
     new_student,
     normalise_code,
     returning,
+    with_path,
     with_status,
 )
 
@@ -43,10 +45,16 @@ class RoomKeys(NamedTuple):
     students: str  # student id -> Student as JSON
     names: str  # case-folded display name -> the id of the student who last took it
     intervals: str  # "student id|interval start" -> Interval as JSON
+    ended: str  # a plain flag, kept until the room would have expired, once the teacher ended it
 
     @classmethod
     def of(cls, code: str) -> RoomKeys:
-        return cls(f"room:{code}", f"room:{code}:students", f"room:{code}:name_holders", f"room:{code}:intervals")
+        room = f"room:{code}"
+        return cls(room, f"{room}:students", f"{room}:name_holders", f"{room}:intervals", f"{room}:ended")
+
+    def figures(self) -> tuple[str, str, str, str]:
+        """Every key that holds the room or its figures (all but the flag that it ended)."""
+        return self.room, self.students, self.names, self.intervals
 
 
 class RedisStore:
@@ -70,7 +78,7 @@ class RedisStore:
         code = normalise_code(code)
         fields = r.hgetall(RoomKeys.of(code).room) if code else {}
         if not fields or float(fields["expires"]) <= now:
-            raise RoomNotFound.for_code(code)
+            raise RoomEnded() if code and r.exists(RoomKeys.of(code).ended) else RoomNotFound.for_code(code)
         return Room(code, fields["title"], fields["teacher_key"], float(fields["created"]), float(fields["expires"]))
 
     def create_room(self, title: str, ttl_seconds: float, now: float) -> Room:
@@ -78,7 +86,7 @@ class RedisStore:
             while True:
                 room = new_room(title, ttl_seconds, now)
                 key = RoomKeys.of(room.code).room
-                if r.hsetnx(key, "teacher_key", room.teacher_key):
+                if not r.exists(RoomKeys.of(room.code).ended) and r.hsetnx(key, "teacher_key", room.teacher_key):
                     fields = {"title": room.title, "created": room.created, "expires": room.expires, "next_number": 0}
                     pipe = r.pipeline()
                     pipe.hset(key, mapping=fields)
@@ -91,78 +99,113 @@ class RedisStore:
     def room(self, code: str, now: float) -> Room:
         return self._call(lambda r: self._live_room(r, code, now))
 
-    def join(self, code: str, name: str | None, now: float) -> Student:
-        def join(r: Any) -> Student:
-            room = self._live_room(r, code, now)
-            keys = RoomKeys.of(room.code)
-            cleaned = clean_name(name)
+    def _change(self, code: str, now: float, change: Callable[[Any, Room, RoomKeys], T], *also_watched: str) -> T:
+        """Run `change` as one transaction on a live room: it reads at once, then queues its writes after `multi()`.
+
+        The room's key is watched (and any of `also_watched`): if the teacher ends the class, or the room
+        expires, between the reads and the writes, nothing is written, so no student's figures outlive
+        their room; the change is tried again and finds the room gone.
+        """
+        keys = RoomKeys.of(normalise_code(code))
+
+        def attempt(r: Any) -> T:
             with r.pipeline() as pipe:
-                while True:  # two students asking for one name at once: the second sees the first's claim and retries
+                while True:
                     try:
-                        pipe.watch(keys.names)
-                        if cleaned:
-                            holder_id = pipe.hget(keys.names, cleaned.casefold())
-                            holder = self._student(pipe, room.code, holder_id) if holder_id else None
-                            if holder is not None and name_holder([holder], cleaned, now) is not None:
-                                raise DuplicateName.for_name(cleaned)
-                        student = new_student(cleaned, pipe.hincrby(keys.room, "next_number", 1), now)
-                        pipe.multi()
-                        pipe.hset(keys.students, student.student_id, json.dumps(asdict(student)))
-                        if cleaned:
-                            pipe.hset(keys.names, cleaned.casefold(), student.student_id)
-                        for key in (keys.students, keys.names):
-                            pipe.expireat(key, math.ceil(room.expires))
+                        pipe.watch(keys.room, *(getattr(keys, name) for name in also_watched))
+                        result = change(pipe, self._live_room(pipe, code, now), keys)
                         pipe.execute()
-                        return student
+                        return result
                     except self._watch_error:
                         continue
 
-        return self._call(join)
+        return self._call(attempt)
 
-    def rejoin(self, code: str, student_id: str, now: float) -> Student:
-        def rejoin(r: Any) -> Student:
-            room = self._live_room(r, code, now)
-            keys = RoomKeys.of(room.code)
-            students = [_parse_student(raw) for raw in r.hvals(keys.students)]
-            student = returning(next((s for s in students if s.student_id == student_id), None), students, now)
-            r.hset(keys.students, student_id, json.dumps(asdict(student)))
+    def join(self, code: str, name: str | None, now: float) -> Student:
+        cleaned = clean_name(name)
+
+        def join(pipe: Any, room: Room, keys: RoomKeys) -> Student:
+            # Two students asking for one name at once: the second sees the first's claim and tries again.
+            if cleaned:
+                holder_id = pipe.hget(keys.names, cleaned.casefold())
+                holder = self._student(pipe, room.code, holder_id) if holder_id else None
+                if holder is not None and name_holder([holder], cleaned, now) is not None:
+                    raise DuplicateName.for_name(cleaned)
+            student = new_student(cleaned, int(pipe.hget(keys.room, "next_number") or 0) + 1, now)
+            pipe.multi()
+            pipe.hincrby(keys.room, "next_number", 1)
+            pipe.hset(keys.students, student.student_id, json.dumps(asdict(student)))
+            if cleaned:
+                pipe.hset(keys.names, cleaned.casefold(), student.student_id)
+            for key in (keys.students, keys.names):
+                pipe.expireat(key, math.ceil(room.expires))
             return student
 
-        return self._call(rejoin)
+        return self._change(code, now, join, "names")
+
+    def rejoin(self, code: str, student_id: str, now: float) -> Student:
+        def rejoin(pipe: Any, room: Room, keys: RoomKeys) -> Student:
+            students = [_parse_student(raw) for raw in pipe.hvals(keys.students)]
+            student = returning(next((s for s in students if s.student_id == student_id), None), students, now)
+            pipe.multi()
+            pipe.hset(keys.students, student_id, json.dumps(asdict(student)))
+            return student
+
+        return self._change(code, now, rejoin)
 
     def _student(self, r: Any, code: str, student_id: str) -> Student | None:
         raw = r.hget(RoomKeys.of(code).students, student_id)
         return None if raw is None else _parse_student(raw)
 
     def publish(self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float, path: str = "server") -> None:
-        def publish(r: Any) -> None:
+        def publish(pipe: Any, room: Room, keys: RoomKeys) -> None:
             # Each student's fields are written only by that student's own session: no write races.
-            room = self._live_room(r, code, now)
-            keys = RoomKeys.of(room.code)
-            student = self._student(r, room.code, student_id)
+            student = self._student(pipe, room.code, student_id)
             if student is None or student.status == "left":
                 raise NotInRoom()
             start = interval_start(now)
             field_name = f"{student_id}|{start:.0f}"
-            raw = r.hget(keys.intervals, field_name)
+            raw = pipe.hget(keys.intervals, field_name)
             interval = Interval(**json.loads(raw)) if raw else Interval(student_id, start)
-            pipe = r.pipeline()
+            pipe.multi()
             pipe.hset(keys.students, student_id, json.dumps(asdict(after_sample(student, faces, now, path))))
             pipe.hset(keys.intervals, field_name, json.dumps(asdict(add_sample(interval, faces))))
             pipe.expireat(keys.intervals, math.ceil(room.expires))
-            pipe.execute()
 
-        self._call(publish)
+        self._change(code, now, publish)
+
+    def _change_student(self, code: str, student_id: str, now: float, change: Callable[[Student], Student]) -> None:
+        def change_student(pipe: Any, room: Room, keys: RoomKeys) -> None:
+            student = self._student(pipe, room.code, student_id)
+            pipe.multi()
+            if student is not None:
+                pipe.hset(keys.students, student_id, json.dumps(asdict(change(student))))
+
+        self._change(code, now, change_student)
 
     def set_status(self, code: str, student_id: str, status: str, now: float) -> None:
-        def set_status(r: Any) -> None:
-            room = self._live_room(r, code, now)
-            student = self._student(r, room.code, student_id)
-            if student is not None:
-                changed = with_status(student, status, now)
-                r.hset(RoomKeys.of(room.code).students, student_id, json.dumps(asdict(changed)))
+        self._change_student(code, student_id, now, lambda student: with_status(student, status, now))
 
-        self._call(set_status)
+    def set_path(self, code: str, student_id: str, path: str, now: float) -> None:
+        self._change_student(code, student_id, now, lambda student: with_path(student, path, now))
+
+    def forget_student(self, code: str, student_id: str, now: float) -> None:
+        def forget(pipe: Any, room: Room, keys: RoomKeys) -> None:
+            mine = [name for name in pipe.hkeys(keys.intervals) if name.split("|", 1)[0] == student_id]
+            pipe.multi()
+            pipe.hdel(keys.students, student_id)
+            if mine:
+                pipe.hdel(keys.intervals, *mine)
+
+        self._change(code, now, forget)
+
+    def end_room(self, code: str, now: float) -> None:
+        def end(pipe: Any, room: Room, keys: RoomKeys) -> None:
+            pipe.multi()
+            pipe.delete(*keys.figures())
+            pipe.set(keys.ended, "1", exat=math.ceil(room.expires))
+
+        self._change(code, now, end)
 
     def data(self, code: str, now: float) -> RoomData:
         def data(r: Any) -> RoomData:

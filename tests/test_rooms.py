@@ -55,7 +55,7 @@ def test_a_room_has_a_short_unambiguous_code(store):
 
 def test_unknown_and_expired_rooms(store):
     room = store.create_room("Short", 60, T0)
-    with pytest.raises(RoomNotFound, match="no open class with the code ZZZZZZ"):
+    with pytest.raises(RoomNotFound, match="no open class with the code 'ZZZZZZ'"):
         store.room("ZZZZZZ", T0)
     with pytest.raises(RoomNotFound, match="expired"):
         store.join(room.code, "Ada", T0 + 61)

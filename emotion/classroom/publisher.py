@@ -64,9 +64,17 @@ class RoomPublisher:
             self._ended = True
 
     def check_room(self) -> bool:
-        """Whether the room still exists, asked of the store: a paused or idle student sends nothing that would tell."""
+        """Whether the room still exists, asked of the store: a paused or idle student sends nothing that would tell.
+
+        A paused student's seat is kept meanwhile, so that the teacher sees them paused, not dropped.
+        """
+        if self.ended:
+            return False
         try:
-            self.store.room(self.code, self.clock())
+            if self.paused:
+                self.store.set_status(self.code, self.student_id, "paused", self.clock())
+            else:
+                self.store.room(self.code, self.clock())
         except RoomNotFound as error:
             self._end(error)
         except StoreUnavailable:

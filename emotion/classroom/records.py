@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -26,13 +26,26 @@ MAX_NAME_LENGTH = 40
 
 
 class RoomError(Exception):
-    """A room request that cannot be served; the message is fit to show to the user."""
+    """A room request that cannot be served; the message is fit to show to the user.
+
+    A message that quotes what the user typed (a name, a code) keeps it apart, so that each page shows
+    it as plain text (`render`), never as markup.
+    """
+
+    def __init__(self, message: str, quoted: str | None = None) -> None:
+        self.template, self.quoted = message, quoted  # QUOTED in the template marks where the user's text goes
+        super().__init__(self.render())
+
+    def render(self, quote: Callable[[str], str] = repr) -> str:
+        return self.template if self.quoted is None else self.template.replace("QUOTED", quote(self.quoted))
 
 
 class RoomNotFound(RoomError):
     @classmethod
     def for_code(cls, code: str) -> RoomNotFound:
-        return cls(f"There is no open class with the code {code or '(empty)'}: it may have expired.")
+        if not code:
+            return cls("There is no open class with an empty code.")
+        return cls("There is no open class with the code QUOTED: it may have expired.", code)
 
 
 class RoomEnded(RoomNotFound):
@@ -45,7 +58,7 @@ class RoomEnded(RoomNotFound):
 class DuplicateName(RoomError):
     @classmethod
     def for_name(cls, name: str) -> DuplicateName:
-        return cls(f"Someone in this class already uses the name {name!r}: choose another.")
+        return cls("Someone in this class already uses the name QUOTED: choose another.", name)
 
 
 class NotInRoom(RoomError):
@@ -66,7 +79,7 @@ class SeatTaken(RoomError):
     """A returning student's name was given to someone else while they were away."""
 
     def __init__(self, name: str) -> None:
-        super().__init__(f"While you were away, someone else joined as {name!r}: join again under another name.")
+        super().__init__("While you were away, someone else joined as QUOTED: join again under another name.", name)
 
 
 @dataclass(frozen=True)

@@ -56,9 +56,10 @@ def live_video(
 ) -> WebRtcStreamerContext:
     """The WebRTC component sending the webcam through `stream`; notes stalled starts.
 
-    By default the labelled video comes back. `send_only`: nothing comes back (the browser shows its own
-    preview) and the camera is asked for SEND_ONLY_FPS, so the server neither encodes video nor reads
-    frames it needs no more of: the class room's figures are all that is kept.
+    By default the labelled video comes back. `send_only`: nothing comes back, so the component shows no
+    video (emotion.live.device.self_view is the page's preview), and the camera is asked for SEND_ONLY_FPS:
+    the server neither encodes video nor reads frames it needs no more of; the class room's figures are all
+    that is kept.
     """
     keep_rendered_context(st.session_state, key)
     use_latest_frame_relay()

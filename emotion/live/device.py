@@ -27,6 +27,7 @@ export default async function (component) {
 }
 """
 _camera = st.components.v2.component("emotion_ondevice_camera", js=_SCRIPT)
+_preview = st.components.v2.component("emotion_self_view", js=_SCRIPT.replace("camera.js", "preview.js"))
 
 CAMERA = {"width": 640, "height": 480, "frameRate": {"ideal": 15}}
 REPORT_EVERY_MS = 500  # figures handed to the page twice a second
@@ -47,11 +48,25 @@ class DeviceState:
     problem: dict | None  # {"kind": camera | runtime | slow, "message": plain words}
 
 
-def device_camera(key: str, settings: PipelineSettings) -> DeviceState:
-    """Mount the on-device camera under `key`; what it has reported so far."""
+def self_view(key: str) -> None:
+    """The student's own camera as a preview on the page (static/ondevice/preview.js); nothing is read or sent.
+
+    streamlit-webrtc's send-only mode shows no video, so a student on the server path would not see what
+    their camera shows. Not drawn, it unmounts and ends its tracks.
+    """
+    _preview(key=key, data={"camera": CAMERA})
+
+
+def device_camera(key: str, settings: PipelineSettings, frame_rate: int | None = None) -> DeviceState:
+    """Mount the on-device camera under `key`; what it has reported so far.
+
+    `frame_rate`: frames read a second, where fewer than the camera's do (a class room needs figures, not
+    video: fewer frames spare the student's battery and processor).
+    """
+    camera = CAMERA if frame_rate is None else {**CAMERA, "frameRate": {"ideal": frame_rate}}
     data = {
         "settings": browser_settings(settings),
-        "camera": CAMERA,
+        "camera": camera,
         "reportEveryMs": REPORT_EVERY_MS,
         "showProbabilities": settings.show_probabilities,
     }

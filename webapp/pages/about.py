@@ -31,7 +31,9 @@ def about_page() -> None:
         "emotion figures (seven numbers per face, a few times a second), under the display name the "
         "student chose or as 'student N'; never an image. The server keeps every student's figures for the "
         f"room's whole life, {min(ROOM_HOURS)} to {max(ROOM_HOURS)} hours as the teacher chose when opening it, "
-        "and deletes the room and all of them when it expires. Until then the teacher sees them on *Class mood* "
+        "and deletes the room and all of them when the teacher ends the class, or when it expires. A student who "
+        "leaves with *Leave and delete my figures* takes every figure they shared out of the room. "
+        "Until then the teacher sees them on *Class mood* "
         "and can download them as a report (CSV or HTML); a downloaded report is the teacher's to keep or delete."
     )
     metrics_path = MODEL_DIR / METRICS_FILE

@@ -15,8 +15,8 @@ import streamlit as st
 from emotion.classifier import ModelError
 from emotion.classroom.publisher import RoomPublisher
 from emotion.classroom.records import Room, RoomError, RoomNotFound, RoomStore, StoreUnavailable, Student
-from emotion.live.component import STALL_MESSAGE, live_video, session_stream, stalled
-from emotion.live.device import device_camera
+from emotion.live.component import SEND_ONLY_FPS, STALL_MESSAGE, live_video, session_stream, stalled
+from emotion.live.device import device_camera, self_view
 from emotion.live.stream import LiveStream
 from emotion.pipeline import PipelineSettings
 from webapp.resources import ice_servers_or_stop, models_or_stop, shared_models, shared_store
@@ -32,8 +32,9 @@ def consent_notice(expires: float) -> str:
         "figures** (seven numbers per face, a few times a second) to your teacher's room, under your "
         "display name or as 'student N'. By default your browser reads your faces itself and your video never "
         "leaves this device; if you choose to have them read on the server, your video goes there to be read "
-        "and is neither stored nor recorded. You can pause or leave "
-        f"at any time. The room and all its figures are **deleted when it expires, at {clock_time(expires)}**."
+        "and is neither stored nor recorded. You can pause (your camera turns off), leave, or leave and delete "
+        "every figure you shared, at any time. The room and all its figures are **deleted when your teacher ends "
+        f"the class, or at the latest when it expires, at {clock_time(expires)}**."
     )
 
 
@@ -67,6 +68,7 @@ def seat_in(store: RoomStore, room: Room, student: Student) -> dict:
         "publisher": RoomPublisher(store, room.code, student.student_id),
     }
     st.session_state.membership = membership
+    st.session_state[PATH_KEY] = student.path  # a reloaded student comes back on the path they chose
     st.query_params.update({"room": room.code, "seat": student.student_id})
     return membership
 
@@ -81,7 +83,8 @@ def returning_student(store: RoomStore) -> dict | None:
         room = store.room(code, now)
         student = store.rejoin(room.code, seat, now)
     except RoomError as error:
-        st.warning(f"{error}" if isinstance(error, StoreUnavailable) else f"You could not get your seat back: {error}")
+        said = error.render(plain)
+        st.warning(said if isinstance(error, (StoreUnavailable, RoomNotFound)) else f"You could not get your seat back: {said}")
         del st.query_params["seat"]
         return None
     return seat_in(store, room, student)
@@ -95,7 +98,7 @@ def join_form(store: RoomStore) -> None:
     try:
         room = store.room(code, time.time())
     except RoomError as error:
-        st.error(str(error))
+        st.error(error.render(plain))
         return
     st.subheader(plain(room.title))
     if not model_ready():
@@ -107,7 +110,7 @@ def join_form(store: RoomStore) -> None:
         try:
             student = store.join(room.code, name, time.time())
         except RoomError as error:
-            st.error(str(error))
+            st.error(error.render(plain))
             return
         seat_in(store, room, student)
         st.rerun()
@@ -116,71 +119,151 @@ def join_form(store: RoomStore) -> None:
 
 
 PATHS = {"device": "On this device (recommended)", "server": "On the server"}
+PATH_KEY = "class_path"  # the path control's value: where this student's faces are read
+ENDED_ADVICE = "Your camera is off. Press **Leave the class** when you are done."
 
 
 def class_stream(store: RoomStore, membership: dict) -> None:
-    publisher: RoomPublisher = membership["publisher"]
+    """The student's camera, its controls and what is shared, on the path they chose.
+
+    On the device path the camera, the path control and the buttons all live in one fragment: the
+    browser sends a batch of widget changes with the fragment id of the first one in it, so a button
+    drawn outside the fragment could share a batch with the camera's figures and its click would go to
+    a rerun of the fragment alone, and be lost.
+    """
     st.subheader(f"{plain(membership['title'])}: you are {plain(membership['name'])}")
+    if st.session_state.get(PATH_KEY, "device") == "server":
+        server_sharing(store, membership)
+    else:
+        device_sharing(store, membership, device_sidebar_settings())
+
+
+def path_choice(store: RoomStore, publisher: RoomPublisher) -> str:
+    """Where the faces are read; a change is told to the room at once, so the roster follows it."""
     path = st.segmented_control(
         "Where your faces are read",
         options=list(PATHS),
         format_func=PATHS.__getitem__,
-        default="device",
-        key="class_path",
+        key=PATH_KEY,
+        on_change=lambda: tell_room(store, publisher, path=st.session_state.get(PATH_KEY) or "device"),
         help="On this device, your browser reads your faces itself and sends the class only the figures; "
         "no video leaves it. On the server, your video goes to the server, which reads it there.",
     ) or "device"
     publisher.path = path
-    stream = None
-    if path == "server":
-        stream = session_stream("class_stream", models_or_stop(), sidebar_settings(live=True), on_faces=publisher)
-        live_video("class", stream, ice_servers_or_stop(), send_only=True)
-    else:
-        device_sharing(publisher, device_sidebar_settings())
-    pause, leave = st.columns(2)
-    label = "Resume sharing" if publisher.paused else "Pause sharing"
-    if not publisher.ended and pause.button(label, type="primary", key="pause"):
-        publisher.paused = not publisher.paused
-        if publisher.paused:
-            set_status(store, publisher, "paused")
-        st.rerun()
-    # Its look never changes: a widget drawn differently in the run its click starts is a new widget, and the click is lost.
-    if leave.button("Leave the class", key="leave_class"):
-        if not publisher.ended:
-            set_status(store, publisher, "left")
-        del st.session_state.membership
-        st.session_state.pop("class_stream", None)
-        st.query_params.pop("seat", None)
-        st.rerun()
-    if stream is not None:
-        sharing_status(publisher, stream)
+    return path
+
+
+def class_controls(store: RoomStore, publisher: RoomPublisher) -> None:
+    """Pause or resume, leave, leave and delete. Each acts in its callback, before the run draws anything, so
+    no figure is sent after the click; the buttons' look never changes between the run a click starts and the next."""
+    pause, leave, forget = st.columns(3)
+    if not publisher.ended:
+        pause.button(
+            "Resume sharing" if publisher.paused else "Pause sharing",
+            type="primary",
+            key="pause",
+            on_click=toggle_pause,
+            args=(store, publisher),
+            help="Paused, your camera is off and nothing is shared; your teacher sees you as paused.",
+        )
+    leave.button("Leave the class", key="leave_class", on_click=leave_class, args=(store, publisher, False))
+    forget.button(
+        "Leave and delete my figures",
+        key="leave_and_delete",
+        on_click=leave_class,
+        args=(store, publisher, True),
+        disabled=publisher.ended,
+        help="Removes every figure you shared from the room: your teacher's reports made afterwards lack them.",
+    )
+
+
+def toggle_pause(store: RoomStore, publisher: RoomPublisher) -> None:
+    publisher.paused = not publisher.paused
+    tell_room(store, publisher, status="paused" if publisher.paused else "active")
+
+
+def leave_class(store: RoomStore, publisher: RoomPublisher, delete_figures: bool) -> None:
+    publisher.paused = True  # nothing more leaves this session, whatever the store says
+    if not publisher.ended:
+        tell_room(store, publisher, status="left", forget=delete_figures)
+    del st.session_state.membership
+    for key in ("class_stream", PATH_KEY, "class_device_sent_at", "class_ended_drawn"):
+        st.session_state.pop(key, None)
+    st.query_params.pop("seat", None)
+
+
+def left_the_class(membership: dict) -> bool:
+    """Whether this membership ended in the callback of this run (the student pressed Leave)."""
+    return st.session_state.get("membership") is not membership
 
 
 @st.fragment
-def device_sharing(publisher: RoomPublisher, settings: PipelineSettings) -> None:
-    """The on-device camera; each new set of figures it hands back is sent to the room."""
-    state = device_camera("class_device", settings)
-    figures = state.figures
-    if figures is not None and figures.at != st.session_state.get("class_device_sent_at"):
-        st.session_state["class_device_sent_at"] = figures.at
-        publisher.send(figures.faces)
-    if state.problem is not None:
-        st.warning(f"{state.problem['message']} You can choose **On the server** above instead.")
+def device_sharing(store: RoomStore, membership: dict, settings: PipelineSettings) -> None:
+    """The on-device camera with its controls; each new set of figures it hands back is sent to the room.
+
+    Paused or ended, the camera is not drawn: its component unmounts, which ends the camera's tracks.
+    """
+    publisher: RoomPublisher = membership["publisher"]
+    if left_the_class(membership) or path_choice(store, publisher) != "device":
+        st.rerun()  # the whole page: the join form, or the server path
+    state = None
+    if not (publisher.paused or publisher.ended):
+        state = device_camera("class_device", settings, frame_rate=SEND_ONLY_FPS)
+        figures = state.figures
+        if figures is not None and figures.at != st.session_state.get("class_device_sent_at"):
+            st.session_state["class_device_sent_at"] = figures.at
+            publisher.send(figures.faces)
+    class_controls(store, publisher)
     if publisher.ended:
-        st.info(f"{publisher.problem} Your video stays on this page only; press **Leave the class** when you are done.")
+        st.info(f"{publisher.problem} {ENDED_ADVICE}")
     elif publisher.problem:
         st.warning(f"{publisher.problem} Sharing resumes by itself when the room is reachable.")
-    elif publisher.paused:
-        st.info("Sharing is paused: your teacher sees you as paused.")
-    elif figures is not None:
-        st.caption(f"Your camera: {len(figures.faces)} face(s) in view. Sharing emotion figures with the class.")
+    elif state is None:
+        st.info("Sharing is paused: your camera is off and your teacher sees you as paused.")
+        room_watch(publisher)
+    elif state.problem is not None:
+        st.warning(f"{state.problem['message']} You can choose **On the server** above instead.")
+    elif state.figures is not None:
+        st.caption(f"Your camera: {len(state.figures.faces)} face(s) in view. Sharing emotion figures with the class.")
     else:
         st.caption("Starting your camera: allow it when the browser asks.")
 
 
-def set_status(store: RoomStore, publisher: RoomPublisher, status: str) -> None:
+@st.fragment(run_every=3.0)
+def room_watch(publisher: RoomPublisher) -> None:
+    """While nothing is sent (paused), ask the store now and then whether the class has ended."""
+    if not publisher.check_room():
+        st.rerun()
+
+
+def server_sharing(store: RoomStore, membership: dict) -> None:
+    """The server path: the webcam goes to the server (send-only), the student sees a local preview."""
+    publisher: RoomPublisher = membership["publisher"]
+    if path_choice(store, publisher) != "server":
+        st.rerun()
+    stream = session_stream("class_stream", models_or_stop(), sidebar_settings(live=True), on_faces=publisher)
+    if not (publisher.paused or publisher.ended):
+        video, preview = st.columns(2)
+        with video:
+            context = live_video("class", stream, ice_servers_or_stop(), send_only=True)
+        if context.state.playing:
+            with preview:
+                self_view("class_self_view")
+    class_controls(store, publisher)
+    sharing_status(publisher, stream)
+
+
+def tell_room(store: RoomStore, publisher: RoomPublisher, *, status: str | None = None, path: str | None = None,
+              forget: bool = False) -> None:
+    """Tell the room of the student's choice; where it cannot hear now, say so (the choice holds here)."""
+    now = time.time()
     try:
-        store.set_status(publisher.code, publisher.student_id, status, time.time())
+        if forget:
+            store.forget_student(publisher.code, publisher.student_id, now)
+        elif status is not None:
+            store.set_status(publisher.code, publisher.student_id, status, now)
+        if path is not None:
+            store.set_path(publisher.code, publisher.student_id, path, now)
     except StoreUnavailable as error:
         st.warning(f"{error} Your choice is kept here and the room will hear of it when it is back.")
     except RoomNotFound:
@@ -190,8 +273,15 @@ def set_status(store: RoomStore, publisher: RoomPublisher, status: str) -> None:
 @st.fragment(run_every=2.0)
 def sharing_status(publisher: RoomPublisher, stream: LiveStream) -> None:
     stats = stream.snapshot()
-    if publisher.ended:
-        st.info(f"{publisher.problem} Your video stays on this page only; press **Leave the class** when you are done.")
+    if not publisher.check_room():  # a paused or idle student sends nothing that would tell
+        if not st.session_state.get("class_ended_drawn"):
+            st.session_state["class_ended_drawn"] = True
+            st.rerun()  # the whole page: the video component goes, which ends the camera
+        st.info(f"{publisher.problem} {ENDED_ADVICE}")
+        return
+    if publisher.paused:
+        st.info("Sharing is paused: your camera is off and your teacher sees you as paused. "
+                "Press **Resume sharing**, then START.")
         return
     if stalled("class", stream):
         st.warning(STALL_MESSAGE)
@@ -201,7 +291,5 @@ def sharing_status(publisher: RoomPublisher, stream: LiveStream) -> None:
         st.caption("Press START to begin; emotion figures are shared with the class while the video runs.")
     if publisher.problem:
         st.warning(f"{publisher.problem} Your video goes on; sharing resumes by itself when the room is reachable.")
-    elif publisher.paused:
-        st.info("Sharing is paused: your teacher sees you as paused.")
     elif stats.frames:
         st.caption("Sharing emotion figures with the class.")

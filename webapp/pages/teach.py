@@ -39,7 +39,7 @@ def teacher_page() -> None:
     try:
         room = store.room(code, time.time())
     except RoomNotFound as error:
-        st.error(f"{error} Create a new room below.")
+        st.error(f"{error.render(plain)} Create a new room below.")
         st.query_params.clear()
         create_form(store)
         return
@@ -82,18 +82,27 @@ def report_section(store: RoomStore, code: str, thresholds: Thresholds, tz: tzin
     fragment's buttons until the next press, and `on_click="ignore"` fetches them with no rerun.
     """
     st.subheader("Report")
-    if not st.button("Prepare the reports", icon=":material/summarize:", help="The figures up to this moment, as CSV and HTML."):
+    report, end = st.columns([3, 1])
+    if end.button("End the class…", icon=":material/stop_circle:", help="Reports first, then the room and figures are deleted."):
+        end_class(store, code, thresholds, tz)
+    prepare = report.button("Prepare the reports", icon=":material/summarize:", help="The figures up to now, as CSV and HTML.")
+    if not prepare:
         st.caption("Press to make the reports with the figures up to this moment.")
         return
+    report_downloads(store, code, thresholds, tz)
+
+
+def report_downloads(store: RoomStore, code: str, thresholds: Thresholds, tz: tzinfo) -> bool:
+    """The CSV and HTML reports of the figures up to now, as two download buttons; whether they could be made."""
     now = time.time()
     try:
         data = store.data(code, now)
     except StoreUnavailable as error:
         st.warning(f"{error} Press again in a moment.")
-        return
+        return False
     except RoomNotFound as error:
-        st.error(str(error))
-        return
+        st.error(error.render(plain))
+        return False
     csv_column, html_column = st.columns(2)
     csv_column.download_button(
         "Figures per interval (CSV)",
@@ -110,6 +119,27 @@ def report_section(store: RoomStore, code: str, thresholds: Thresholds, tz: tzin
         on_click="ignore",
     )
     st.caption(f"Figures up to {clock_time(now, tz, seconds=True)}. Press again for later figures.")
+    return True
+
+
+@st.dialog("End the class")
+def end_class(store: RoomStore, code: str, thresholds: Thresholds, tz: tzinfo) -> None:
+    """Reports offered first; then the room and every figure in it are deleted, and every student's camera stops."""
+    st.markdown(
+        "Ending the class **deletes the room and all its figures now**: no report can be made afterwards. "
+        "Every student's page says the class has ended, and their cameras stop. Download the reports first if you want them."
+    )
+    if not report_downloads(store, code, thresholds, tz):
+        return
+    if st.button("End the class and delete its figures", type="primary", icon=":material/delete_forever:"):
+        try:
+            store.end_room(code, time.time())
+        except StoreUnavailable as error:
+            st.warning(f"{error} Nothing was deleted; try again in a moment.")
+            return
+        except RoomNotFound:
+            pass  # ended meanwhile (another tab) or expired: gone either way
+        st.rerun()
 
 
 def create_form(store: RoomStore) -> None:
@@ -144,7 +174,7 @@ def room_data(store: RoomStore, code: str, *, say_why: bool) -> RoomData | None:
             st.warning(f"{error} The view resumes by itself when it is back.")
     except RoomNotFound as error:
         if say_why:
-            st.error(str(error))
+            st.error(error.render(plain))
     return None
 
 

@@ -46,6 +46,10 @@ export function mount({ parentElement, data, setStateValue }) {
       problem('camera', cameraProblem(error));
       return;
     }
+    if (stopped) {
+      stream.getTracks().forEach((track) => track.stop()); // unmounted while the browser was opening the camera
+      return;
+    }
     video.srcObject = stream;
     await video.play();
     status.textContent = 'Loading the face and emotion models on this device…';
@@ -53,6 +57,10 @@ export function mount({ parentElement, data, setStateValue }) {
       pipeline = await OnDevicePipeline.create(data.settings);
     } catch (error) {
       problem('runtime', `The on-device models could not be loaded: ${error.message}`);
+      return;
+    }
+    if (stopped) {
+      pipeline.close(); // unmounted while the models loaded: the returned function found none to close
       return;
     }
     status.textContent = '';

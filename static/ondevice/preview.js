@@ -2,12 +2,16 @@
 // The student's own camera beside the server path's send-only video: a preview on this page only.
 // Nothing is read or sent here; streamlit-webrtc sends the video itself. Python twin: emotion/live/device.py (self_view).
 
+/** The camera each mounted preview holds: a second mount into the same element ends the first one's camera. */
+const opened = new WeakMap();
+
 /**
  * Shows the camera in `parentElement`; returns a function that ends the camera's tracks (the camera light goes off).
  * @param {{ parentElement: HTMLElement, data: { camera: MediaTrackConstraints } }} component
  * @returns {() => void}
  */
 export function mount({ parentElement, data }) {
+  opened.get(parentElement)?.();
   const video = document.createElement('video');
   Object.assign(video, { muted: true, playsInline: true, autoplay: true });
   video.setAttribute('aria-label', 'Your camera: a preview on this page only');
@@ -18,17 +22,19 @@ export function mount({ parentElement, data }) {
   let stopped = false;
   navigator.mediaDevices
     .getUserMedia({ video: data.camera, audio: false })
-    .then((opened) => {
+    .then((camera) => {
       if (stopped) {
-        opened.getTracks().forEach((track) => track.stop());
+        camera.getTracks().forEach((track) => track.stop());
         return;
       }
-      stream = opened;
-      video.srcObject = opened;
+      stream = camera;
+      video.srcObject = camera;
     })
     .catch(() => video.replaceWith(Object.assign(document.createElement('p'), { textContent: 'Your own preview could not be shown.' })));
-  return () => {
+  const stop = () => {
     stopped = true;
     stream?.getTracks().forEach((track) => track.stop());
   };
+  opened.set(parentElement, stop);
+  return stop;
 }

@@ -13,12 +13,12 @@ import pytest
 
 from emotion.annotate import main
 from tests.support.browser import letterbox
-from tests.support.files import BUNDLED_TFLITE, FACES, ROOT, read_photo
+from tests.support.files import BUNDLED_TFLITE, ROOT, TEST_DATA, read_photo
 
 
 def test_image_json_lists_every_face(capsys, tmp_path):
     out = tmp_path / "labelled.png"
-    assert main([str(FACES / "facerec_two_people.jpg"), str(out), "--json"]) == 0
+    assert main([str(TEST_DATA / "facerec_two_people.jpg"), str(out), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert len(report["faces"]) == 2
     face = report["faces"][0]
@@ -30,7 +30,7 @@ def test_image_json_lists_every_face(capsys, tmp_path):
 
 
 def test_summary_without_json(capsys):
-    assert main([str(FACES / "facerec_obama.jpg")]) == 0
+    assert main([str(TEST_DATA / "facerec_obama.jpg")]) == 0
     assert capsys.readouterr().out.startswith("1 face(s): ")
 
 
@@ -65,7 +65,7 @@ def test_bad_inputs_give_a_message_and_exit_2(tmp_path, capsys, make, message):
 
 def test_missing_model_is_explained():
     result = subprocess.run(
-        [sys.executable, "-m", "emotion.annotate", str(FACES / "facerec_obama.jpg"), "--model", "nowhere.tflite"],
+        [sys.executable, "-m", "emotion.annotate", str(TEST_DATA / "facerec_obama.jpg"), "--model", "nowhere.tflite"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -96,7 +96,7 @@ def short_video(path):
 )
 def test_an_output_that_cannot_be_written_is_explained(tmp_path, source, output, message):
     """Finding 11 (3): out.gifx gave OpenCV's traceback; a missing folder was blamed on the name."""
-    given = FACES / "facerec_obama.jpg" if source == "photo" else short_video(tmp_path / "clip.mp4")
+    given = TEST_DATA / "facerec_obama.jpg" if source == "photo" else short_video(tmp_path / "clip.mp4")
     result = run_cli(str(given), str(tmp_path / output))
     assert result.returncode == 2, result.stderr
     assert re.search(message, result.stderr), result.stderr
@@ -106,7 +106,7 @@ def test_an_output_that_cannot_be_written_is_explained(tmp_path, source, output,
 
 def test_the_command_line_prints_its_answer_without_litert_notices():
     """Finding 11 (4): every run printed LiteRT's "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." """
-    result = run_cli(str(FACES / "facerec_obama.jpg"), "--detector", "blazeface")  # both LiteRT models
+    result = run_cli(str(TEST_DATA / "facerec_obama.jpg"), "--detector", "blazeface")  # both LiteRT models
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("1 face(s): ")
     assert "XNNPACK" not in result.stderr and not re.search(r"^INFO", result.stderr, re.MULTILINE), result.stderr
@@ -115,7 +115,7 @@ def test_the_command_line_prints_its_answer_without_litert_notices():
 def test_model_errors_still_reach_the_user(tmp_path):
     broken = tmp_path / "broken.tflite"
     broken.write_bytes(BUNDLED_TFLITE.read_bytes()[:5000])
-    result = run_cli(str(FACES / "facerec_obama.jpg"), "--model", str(broken))
+    result = run_cli(str(TEST_DATA / "facerec_obama.jpg"), "--model", str(broken))
     assert result.returncode == 2
     assert re.search(r"^error: model file \S+ is not a valid LiteRT model \(.+\)", result.stderr, re.MULTILINE), result.stderr
 

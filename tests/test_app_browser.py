@@ -19,10 +19,10 @@ from tests.support.browser import (
     start_button,
     streamlit_server,
 )
-from tests.support.files import BUNDLED_TFLITE, FACES, read_photo, write_large_png
+from tests.support.files import BUNDLED_TFLITE, TEST_DATA, photo_file, read_photo, write_large_png
 
 pytestmark = pytest.mark.browser
-CAMERA_PHOTOS = ("facerec_two_people.jpg", "dlib_Tom_Cruise_avp_2014_4.jpg", "facerec_obama.jpg")
+CAMERA_PHOTOS = ("facerec_two_people.jpg", "facerec_biden.jpg", "facerec_obama.jpg")
 GRAB_VIDEO_FRAME = """() => {
   const v = document.querySelector('video');
   if (!v || v.readyState < 2 || !v.videoWidth || !(v.currentTime > 0)) return null;
@@ -78,7 +78,7 @@ def test_photo_upload_shows_the_annotated_image_and_a_table(server, browser, tmp
     context = browser.new_context(viewport={"width": 1280, "height": 1200})
     page = context.new_page()
     page.goto(f"{server}/photo")
-    page.locator('input[type="file"]').first.set_input_files(str(FACES / "facerec_two_people.jpg"))
+    page.locator('input[type="file"]').first.set_input_files(str(TEST_DATA / "facerec_two_people.jpg"))
     page.get_by_text("2 face(s) found").wait_for(timeout=30_000)
     page.locator('[data-testid="stDataFrame"]').wait_for(timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "photo.png"), full_page=True)
@@ -91,12 +91,12 @@ def test_photo_upload_shows_the_annotated_image_and_a_table(server, browser, tmp
     context.close()
 
 
-def test_the_face_finder_chosen_in_the_sidebar_is_used(server, browser):
-    """dlib_2008_001322.jpg: 3 visible faces; the cascade misses the man on the right, YuNet finds him."""
+def test_the_face_finder_chosen_in_the_sidebar_is_used(server, browser, tmp_path):
+    """one_turned.png: 3 faces; the cascade misses the turned one, YuNet finds it."""
     context = browser.new_context(viewport={"width": 1280, "height": 1200})
     page = context.new_page()
     page.goto(f"{server}/photo")
-    page.locator('input[type="file"]').first.set_input_files(str(FACES / "dlib_2008_001322.jpg"))
+    page.locator('input[type="file"]').first.set_input_files(str(photo_file("one_turned.png", tmp_path)))
     page.get_by_text("2 face(s) found").wait_for(timeout=30_000)
     page.get_by_role("combobox", name="Face finder").click()
     page.get_by_role("option", name="YuNet").click()
@@ -128,16 +128,16 @@ def test_the_photo_page_shows_its_progress_while_a_large_photo_is_read(server, b
     page.context.close()
 
 
-def test_the_newest_photo_wins_whether_uploaded_or_snapped(server, browser):
+def test_the_newest_photo_wins_whether_uploaded_or_snapped(server, browser, tmp_path):
     """Finding 10 (1): a snapshot taken while an upload was present was ignored."""
     page = open_photo_page(server, browser)
-    upload(page, FACES / "dlib_2008_001322.jpg")
+    upload(page, photo_file("one_turned.png", tmp_path))
     page.get_by_text("Uploaded photo: 2 face(s) found").wait_for(timeout=30_000)
     page.get_by_role("tab", name="Take a snapshot").click()
     page.get_by_role("button", name="Take Photo").click(timeout=30_000)
     page.get_by_text(re.compile(r"Snapshot: \d+ face\(s\) found")).wait_for(timeout=30_000)
     assert page.get_by_text("Uploaded photo:").count() == 0
-    upload(page, FACES / "dlib_2008_002506.jpg")  # a new upload wins over the snapshot in turn
+    upload(page, photo_file("group_of_three.png", tmp_path))  # a new upload wins over the snapshot in turn
     page.get_by_text("Uploaded photo: 3 face(s) found").wait_for(timeout=30_000)
     assert page.locator('[data-testid="stException"]').count() == 0
     page.context.close()
@@ -157,19 +157,20 @@ def table_column(page, column: int, rows: int) -> list[str]:
     return [cells.locator(f'[data-testid="glide-cell-{column}-{row}"]').first.inner_text() for row in range(rows)]
 
 
-def test_photo_faces_are_numbered_on_the_image_as_in_the_table(server, browser, models):
+def test_photo_faces_are_numbered_on_the_image_as_in_the_table(server, browser, models, tmp_path):
     """Finding 10 (2): faces in the table could not be matched to the image."""
     from emotion.images import read_image
     from emotion.pipeline import analyze_frame
     from webapp.widgets import photo_settings
 
+    photo = photo_file("one_turned.png", tmp_path)
     page = open_photo_page(server, browser)
-    upload(page, FACES / "dlib_2008_001322.jpg")
+    upload(page, photo)
     page.get_by_text("Uploaded photo: 2 face(s) found").wait_for(timeout=30_000)
     page.locator('[data-testid="stDataFrame"]').wait_for(timeout=30_000)
     assert table_column(page, 0, 2) == ["1", "2"]
     shown = page_image(page)
-    frame = read_image((FACES / "dlib_2008_001322.jpg").read_bytes())
+    frame = read_image(photo.read_bytes())
     numbered = analyze_frame(frame, models, photo_settings()).image
     plain = analyze_frame(frame, models, photo_settings(number_faces=False)).image
     numbers = np.any(numbered != plain, axis=2)  # the number bands
@@ -180,10 +181,10 @@ def test_photo_faces_are_numbered_on_the_image_as_in_the_table(server, browser, 
     page.context.close()
 
 
-def test_the_face_table_fits_its_column_at_1400_px(server, browser):
+def test_the_face_table_fits_its_column_at_1400_px(server, browser, tmp_path):
     """Finding 10 (3): the table's last columns were cut off at 1400 px wide."""
     page = open_photo_page(server, browser, width=1400)
-    upload(page, FACES / "dlib_2008_001322.jpg")
+    upload(page, photo_file("one_turned.png", tmp_path))
     table = page.locator('[data-testid="stDataFrame"]')
     table.wait_for(timeout=30_000)
     table.locator('[data-testid="glide-cell-1-0"]').first.wait_for(state="attached", timeout=10_000)

@@ -9,7 +9,7 @@ import pytest
 from tests.support.browser import ARTIFACTS, metric_text, metric_value, streamlit_server
 
 pytestmark = pytest.mark.browser
-CAMERA_PHOTOS = ("facerec_obama.jpg", "dlib_Tom_Cruise_avp_2014_4.jpg")
+CAMERA_PHOTOS = ("facerec_obama.jpg", "facerec_biden.jpg")
 
 COUNT_PEER_CONNECTIONS = """
 window.__peerConnections = 0;

@@ -11,7 +11,7 @@ from PIL import Image
 
 from emotion.classifier import EmotionClassifier, ModelError
 from emotion.images import MAX_SIDE, ImageError, read_image
-from tests.support.files import BUNDLED_TFLITE, FACES, need, run_probe, write_large_png
+from tests.support.files import BUNDLED_TFLITE, TEST_DATA, run_probe, write_large_png
 
 PEAK_PROBE = """
 import re, sys
@@ -36,7 +36,7 @@ def encode(image: Image.Image, fmt: str, **kwargs) -> bytes:
 
 @pytest.fixture(scope="module")
 def obama() -> Image.Image:
-    return Image.open(need(FACES / "facerec_obama.jpg")).convert("RGB")
+    return Image.open(TEST_DATA / "facerec_obama.jpg").convert("RGB")
 
 
 def test_plain_jpeg_becomes_bgr(obama):
@@ -120,7 +120,7 @@ def test_missing_model_file_says_how_to_fix_it(tmp_path):
 
 def test_truncated_model_file(tmp_path):
     broken = tmp_path / "broken.tflite"
-    broken.write_bytes(need(BUNDLED_TFLITE).read_bytes()[:5000])
+    broken.write_bytes(BUNDLED_TFLITE.read_bytes()[:5000])
     with pytest.raises(ModelError, match="not a valid LiteRT model"):
         EmotionClassifier(broken)
 
@@ -136,7 +136,7 @@ def test_wrong_shaped_model_file(tmp_path):
 
 
 def test_classifier_batches_of_any_size():
-    classifier = EmotionClassifier(need(BUNDLED_TFLITE))
+    classifier = EmotionClassifier(BUNDLED_TFLITE)
     faces = np.random.default_rng(0).random((12, 48, 48, 1), dtype=np.float32)
     batched = classifier.predict(faces)
     one_by_one = np.concatenate([classifier.predict(faces[i : i + 1]) for i in range(12)])

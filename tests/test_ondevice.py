@@ -32,19 +32,16 @@ STATIC = ROOT / "static"
 BROWSER_MODEL = STATIC / "models" / "emotion_cnn_b1.tflite"
 BROWSER_DETECTOR = STATIC / "models" / "face_detection_short_range.tflite"
 PHOTO = DetectionSettings(min_face=30, detector="blazeface")  # the photo page's smallest face, as tests/test_detectors.py
-# BlazeFace short range on the shared photos: portraits, pairs, threes, a group of six, a crowd, dogs.
+# BlazeFace short range on the test photos: portraits, a pair, threes, a group of six, a crowd, no face.
 DETECTOR_PHOTOS = (
     "facerec_obama.jpg",
     "facerec_biden.jpg",
-    "dlib_Tom_Cruise_avp_2014_4.jpg",
     "facerec_two_people.jpg",
-    "dlib_2008_001009.jpg",
-    "dlib_2009_004587.jpg",
-    "dlib_2008_001322.jpg",
-    "dlib_2008_002506.jpg",
-    "dlib_2008_002470.jpg",
-    "dlib_bald_guys.jpg",
-    "dlib_dogs.jpg",
+    "group_of_three.png",
+    "one_turned.png",
+    "group_of_six.png",
+    "crowd_of_24.png",
+    "no_face.png",
 )
 CREATE = (
     "async ([settings, options]) => (await import('/app/static/ondevice/pipeline.js')).OnDevicePipeline.create(settings, options)"
@@ -156,7 +153,7 @@ def test_the_browser_gives_the_python_classifiers_probabilities(ondevice, fer_fa
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("photo", ["facerec_two_people.jpg", "dlib_2008_002506.jpg"])
+@pytest.mark.parametrize("photo", ["facerec_two_people.jpg", "group_of_three.png"])
 def test_the_browser_cuts_and_scales_faces_as_python_does(ondevice, models, photo):
     """Grey levels and 48x48 inputs equal OpenCV's on a real photo, for the detector's boxes and for
     boxes that take every one of cv2.resize's paths (and one that leaves the frame)."""
@@ -208,7 +205,7 @@ def test_the_browser_finds_the_faces_python_finds(ondevice, models):
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("photo", ["facerec_two_people.jpg", "dlib_2008_001322.jpg"])
+@pytest.mark.parametrize("photo", ["facerec_two_people.jpg", "one_turned.png"])
 def test_the_browser_pipeline_labels_a_photo_as_python_does(ondevice, models, photo):
     image = read_photo(photo)
     height, width = image.shape[:2]

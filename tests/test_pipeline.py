@@ -13,23 +13,16 @@ from emotion.preprocess import EMOTIONS
 from emotion.tracking import FaceTracker, iou
 from tests.support.files import read_photo
 
-# The shared README's Haar counts: full-resolution grey image, scaleFactor 1.1, minNeighbors 5, minSize 30.
+# tests/data/README.md's Haar counts: full-resolution grey image, scaleFactor 1.1, minNeighbors 5, minSize 30.
 HAAR_COUNTS = {
     "facerec_obama.jpg": 1,
     "facerec_biden.jpg": 1,
-    "dlib_Tom_Cruise_avp_2014_4.jpg": 1,
     "facerec_two_people.jpg": 2,
-    "dlib_2008_001009.jpg": 2,
-    "dlib_2009_004587.jpg": 2,
-    "dlib_2008_001322.jpg": 2,
-    "dlib_2008_002506.jpg": 3,
-    "dlib_2008_002470.jpg": 6,
-    "dlib_2008_002079.jpg": 5,
-    "dlib_2007_007763.jpg": 4,
-    "dlib_2008_004176.jpg": 7,
-    "dlib_2008_007676.jpg": 7,
-    "dlib_bald_guys.jpg": 25,
-    "dlib_dogs.jpg": 2,
+    "group_of_three.png": 3,
+    "group_of_six.png": 6,
+    "crowd_of_24.png": 24,
+    "one_turned.png": 2,  # misses the turned face
+    "no_face.png": 0,
 }
 FULL_RES = PipelineSettings(detection=DetectionSettings(1.1, 5, 30, detect_width=None), max_faces=50)
 
@@ -42,7 +35,7 @@ def test_face_counts_match_the_reference_detector(models, name, count):
 
 
 def test_each_face_gets_a_box_inside_the_frame_and_a_distribution(models):
-    image = read_photo("dlib_2008_004176.jpg")
+    image = read_photo("group_of_six.png")
     analysis = analyze_frame(image, models, FULL_RES)
     height, width = image.shape[:2]
     for face in analysis.faces:
@@ -70,7 +63,7 @@ def test_drawing_marks_the_faces_and_leaves_the_input_untouched(models):
 
 def test_numbered_faces_carry_their_number_beside_the_box(models):
     """Finding 10 (2): the Photo page numbers each face on the image as in its table."""
-    image = read_photo("dlib_2008_001322.jpg")
+    image = read_photo("one_turned.png")
     plain = analyze_frame(image, models, FULL_RES)
     numbered = analyze_frame(image, models, PipelineSettings(FULL_RES.detection, max_faces=50, number_faces=True))
     assert [face.box for face in numbered.faces] == [face.box for face in plain.faces] and len(plain.faces) == 2
@@ -105,7 +98,7 @@ def test_in_a_crowd_no_number_hides_a_label_or_another_number(models):
     """Finding: in group photos a face's number lay under a neighbour's label, drawn after it."""
     from emotion.drawing import draw_faces, face_bands
 
-    crowd = read_photo("dlib_bald_guys.jpg")
+    crowd = read_photo("crowd_of_24.png")
     faces = [(face.box, face.probabilities) for face in analyze_frame(crowd, models, FULL_RES).faces]
     assert len(faces) > 20
     for show_probabilities in (False, True):
@@ -125,13 +118,17 @@ def test_in_a_crowd_no_number_hides_a_label_or_another_number(models):
             assert np.array_equal(numbered[y : y + h, x : x + w], plain[y : y + h, x : x + w]), f"a number painted on {band.text}"
 
 
-@pytest.mark.parametrize("photo", ["dlib_bald_guys.jpg", "dlib_2008_002079.jpg"])
-def test_labels_of_neighbouring_faces_do_not_cover_each_other(models, photo):
-    """Finding: two faces side by side had their labels drawn over each other ("Happy 90%%")."""
-    from emotion.drawing import face_bands
+def test_labels_of_neighbouring_faces_do_not_cover_each_other(models):
+    """Finding: two faces side by side had their labels drawn over each other ("Happy 90%")."""
+    from emotion.drawing import _band_at, _band_size, box_scale, face_bands
 
-    image = read_photo(photo)
+    image = read_photo("crowd_of_24.png")  # pairs of faces side by side
     faces = [(face.box, face.probabilities) for face in analyze_frame(image, models, FULL_RES).faces]
+    naive = [
+        _band_at(image.shape, _band_size(f"{EMOTIONS[p.argmax()]} {p.max():.0%}", box_scale(w)), x, y, above=True)
+        for (x, y, w, _), p in faces
+    ]
+    assert any(overlap(a, b) for i, a in enumerate(naive) for b in naive[i + 1 :]), "every label above its box would fit anyway"
     for show_probabilities in (False, True):
         labels = [band for band in face_bands(image.shape, faces, show_probabilities=show_probabilities) if band.kind == "label"]
         assert len(labels) == len(faces) > 3
@@ -165,8 +162,9 @@ def test_a_number_moves_off_a_neighbours_label_or_box_to_the_other_side_of_its_b
 
 
 def test_no_face_gives_no_result_and_an_unchanged_frame(models):
-    tiny_crowd = cv2.resize(read_photo("dlib_bald_guys.jpg"), (200, 156), interpolation=cv2.INTER_AREA)
-    analysis = analyze_frame(tiny_crowd, models, FULL_RES)  # faces of ~8 pixels: below the minimum size
+    crowd = read_photo("crowd_of_24.png")
+    tiny_crowd = cv2.resize(crowd, (crowd.shape[1] // 6, crowd.shape[0] // 6), interpolation=cv2.INTER_AREA)
+    analysis = analyze_frame(tiny_crowd, models, FULL_RES)  # faces of 11 to 17 pixels: below the minimum size
     assert analysis.faces == [] and analysis.image is tiny_crowd
     blank = np.full((480, 640, 3), 90, np.uint8)
     assert analyze_frame(blank, models).faces == []
@@ -174,8 +172,8 @@ def test_no_face_gives_no_result_and_an_unchanged_frame(models):
 
 def test_faces_beyond_the_cap_are_counted_not_labelled(models):
     capped = PipelineSettings(detection=FULL_RES.detection, max_faces=10)
-    analysis = analyze_frame(read_photo("dlib_bald_guys.jpg"), models, capped)
-    assert len(analysis.faces) == 10 and analysis.skipped_faces == 15
+    analysis = analyze_frame(read_photo("crowd_of_24.png"), models, capped)
+    assert len(analysis.faces) == 10 and analysis.skipped_faces == 14
     areas = [w * h for _, _, w, h in (face.box for face in analysis.faces)]
     assert areas == sorted(areas, reverse=True)  # the largest faces are the ones kept
 
@@ -241,7 +239,7 @@ def test_each_thread_gets_its_own_cascade_and_the_same_answer(models):
     """detectMultiScale is not thread-safe on one cascade: threads must not share it."""
     from concurrent.futures import ThreadPoolExecutor
 
-    gray = cv2.cvtColor(read_photo("dlib_2008_004176.jpg"), cv2.COLOR_BGR2GRAY)
+    gray = cv2.cvtColor(read_photo("group_of_six.png"), cv2.COLOR_BGR2GRAY)
     settings = DetectionSettings(1.1, 5, 30, detect_width=None)
     expected = models.detector().detect(gray, settings)
 
@@ -252,4 +250,6 @@ def test_each_thread_gets_its_own_cascade_and_the_same_answer(models):
         results = list(pool.map(detect, range(16)))
     assert len({cascade for cascade, _ in results}) > 1
     assert id(haar(models).thread_cascade()) not in {cascade for cascade, _ in results}
-    assert all(np.array_equal(boxes, expected) for _, boxes in results)
+    # The same six boxes; faces of equal size may come in another order (the cascade's own order for ties
+    # varies while threads share OpenCV's pool), so the boxes are compared as a set.
+    assert len(expected) == 6 and all(sorted(boxes.tolist()) == sorted(expected.tolist()) for _, boxes in results)

@@ -22,7 +22,7 @@ import pytest
 from tests.support.files import ROOT, read_photo
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CAMERA_PHOTOS = ("facerec_obama.jpg", "dlib_Tom_Cruise_avp_2014_4.jpg")  # the fake camera's default loop
+CAMERA_PHOTOS = ("facerec_obama.jpg", "facerec_biden.jpg")  # the fake camera's default loop (tests/data)
 WEBRTC_IFRAME = 'iframe[title="streamlit_webrtc.component.webrtc_streamer"]'
 ARTIFACTS = ROOT / "test-artifacts"
 DUMPING_LAUNCHER = (

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real models and data, a real redis-server, headless chromium with a fake camera.
+"""Shared fixtures: the real models, FER-2013-shaped data made here, a real redis-server, headless chromium with a fake camera.
 
 Helpers that bench/ uses too live in tests/support.
 """
@@ -12,13 +12,8 @@ import pytest
 
 from emotion import Models, load_models
 from tests.support.browser import CAMERA_PHOTOS, chromium_with_camera, require_browser
-from tests.support.files import BUNDLED_TFLITE, FACES, FER_ZIP, need
+from tests.support.files import BUNDLED_TFLITE, fer_like_sample
 from tests.support.redis_server import RedisProcess
-
-
-@pytest.fixture(scope="session")
-def faces_dir() -> Path:
-    return need(FACES)
 
 
 @pytest.fixture(scope="session")
@@ -44,24 +39,16 @@ def browser(request, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def real_fer_sample() -> dict[str, list[tuple[str, bytes]]]:
-    """A few real FER-2013 JPEGs per class and split, read from the shared Kaggle zip."""
-    sample: dict[str, list[tuple[str, bytes]]] = {}
-    with zipfile.ZipFile(need(FER_ZIP)) as archive:
-        counts: dict[tuple[str, str], int] = {}
-        for name in archive.namelist():
-            split, folder = name.split("/")[:2]
-            if counts.get((split, folder), 0) < 6:
-                counts[(split, folder)] = counts.get((split, folder), 0) + 1
-                sample.setdefault(split, []).append((name, archive.read(name)))
-    return sample
+def fer_sample() -> dict[str, list[tuple[str, bytes]]]:
+    """FER-2013's Kaggle layout in miniature, made from the committed photos: 6 JPEGs per class and split."""
+    return fer_like_sample()
 
 
 @pytest.fixture(scope="session")
-def tiny_fer_folder(tmp_path_factory, real_fer_sample) -> Path:
-    """The Kaggle folder layout, 6 real images per class and split."""
+def tiny_fer_folder(tmp_path_factory, fer_sample) -> Path:
+    """The Kaggle folder layout, 6 images per class and split."""
     root = tmp_path_factory.mktemp("fer_folder")
-    for entries in real_fer_sample.values():
+    for entries in fer_sample.values():
         for name, data in entries:
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             (root / name).write_bytes(data)
@@ -69,10 +56,11 @@ def tiny_fer_folder(tmp_path_factory, real_fer_sample) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_fer_zip(tmp_path_factory, real_fer_sample) -> Path:
+def tiny_fer_zip(tmp_path_factory, fer_sample) -> Path:
+    """The same images as the Kaggle zip holds them."""
     path = tmp_path_factory.mktemp("fer_zip") / "fer2013.zip"
     with zipfile.ZipFile(path, "w") as archive:
-        for entries in real_fer_sample.values():
+        for entries in fer_sample.values():
             for name, data in entries:
                 archive.writestr(name, data)
     return path

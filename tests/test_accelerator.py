@@ -1,4 +1,5 @@
-"""Several training runs at once within a time budget (emotion.training.accelerator), on real faces.
+"""Several training runs at once within a time budget (emotion.training.accelerator), on real faces
+(FER-2013-shaped crops of the committed photos).
 
 The whole command runs as on the accelerator machine (JAX, packed data, an archive per net) but on
 tiny data, on the CPU; a run stopped at the deadline is checked from a real checkpoint, written here.

@@ -1,7 +1,8 @@
 """The backend-agnostic augmentation, the cropped net, and ensembles that export to one .tflite file.
 
-Real FER-2013 faces, real Keras and LiteRT; the JAX run is a real training run in a subprocess (Keras
-picks its backend once per process). CI never trains the real model: tiny data and two epochs.
+FER-2013-shaped faces made from the committed photos, real Keras and LiteRT; the JAX run is a real
+training run in a subprocess (Keras picks its backend once per process). CI never trains the real
+model: tiny data and two epochs.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from emotion.training.data import load_split, model_inputs
 
 @pytest.fixture(scope="module")
 def faces(tiny_fer_folder) -> np.ndarray:
-    """Real faces as the network reads them: float32 (N, 48, 48, 1) in [0, 1]."""
+    """The tiny set's faces as the network reads them: float32 (N, 48, 48, 1) in [0, 1]."""
     return model_inputs(load_split(tiny_fer_folder, "train").images)
 
 

@@ -58,9 +58,9 @@ def sha256(path) -> str:
 
 
 @pytest.fixture(scope="module")
-def fer_faces(real_fer_sample) -> np.ndarray:
-    """Real FER-2013 faces as the network takes them, (N, 48, 48, 1) in [0, 1]."""
-    images = [cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE) for _, data in real_fer_sample["test"]]
+def fer_faces(fer_sample) -> np.ndarray:
+    """FER-2013-like faces (and a few non-faces) as the network takes them, (N, 48, 48, 1) in [0, 1]."""
+    images = [cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE) for _, data in fer_sample["test"]]
     return np.stack(images).astype(np.float32)[..., np.newaxis] / 255
 
 

@@ -1,6 +1,7 @@
 """Distillation: the teacher file, its checks against the data, and a short run that learns from it.
 
-The runs use the tiny fixtures' real FER-2013 faces; the teachers are two untrained nets of the served architecture.
+The runs use the tiny fixtures' FER-2013-shaped faces (crops of the committed photos); the teachers
+are two untrained nets of the served architecture.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""A short real training run on tiny real data, the export, and the evaluate command on it.
+"""A short real training run on tiny data, the export, and the evaluate command on it.
 
-CI never trains the real model: these runs use 42 real FER-2013 faces and two epochs.
+CI never trains the real model: these runs use 42 FER-2013-shaped faces made from the committed
+photos (tests/support/files.py: fer_like_sample) and two epochs.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The project's files, the test photos committed in tests/data with the scenes made from them, and the
-shared data beside the checkout (../shared/data, or EMOTION_SHARED_DATA)."""
+shared data beside the checkout (../shared/data, or EMOTION_SHARED_DATA) that only the full-FER checks need."""
 
 from __future__ import annotations
 
@@ -30,13 +30,17 @@ FACE_BOXES: dict[str, tuple[Box, ...]] = {
     "facerec_biden.jpg": ((210, 103, 158, 158),),
     "facerec_two_people.jpg": ((122, 14, 98, 98), (420, 34, 91, 91)),
 }
+FER_FOLDERS = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")  # the Kaggle layout's class folders
 BACKGROUND = 60  # the grey behind the faces of a scene
 
 
 def need(path: Path) -> Path:
     """`path`, or a skip where the shared data is missing; under CI a failure, so CI cannot pass on skips."""
     if not path.exists():
-        message = f"{path} is missing (the shared test data beside the checkout; EMOTION_SHARED_DATA names another place)"
+        message = (
+            f"{path} is missing: only the checks on the full FER-2013 data need it "
+            "(set EMOTION_SHARED_DATA to the shared data's folder, or put shared/data beside the checkout)"
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI must run every test, but {message}")
         pytest.skip(message)
@@ -164,6 +168,60 @@ SCENES: dict[str, Callable[[], np.ndarray]] = {
 @functools.cache
 def _scene(name: str) -> np.ndarray:
     return SCENES[name]()
+
+
+def fer_like_sample(per_class: int = 6, seed: int = 2013) -> dict[str, list[tuple[str, bytes]]]:
+    """FER-2013's Kaggle layout in miniature, made here: for "train" and "test", `per_class` 48x48 grey
+    JPEGs per class folder, named as Kaggle names them (train/happy/Training_<id>.jpg, test/...PublicTest_<id>.jpg).
+
+    Two in three are the committed faces, each turned, shifted, scaled and lit a little differently
+    (so no two images are alike); the rest are noise or smooth ramps, as FER-2013 holds a few non-faces.
+    """
+    rng = np.random.default_rng(seed)
+    faces = [cv2.cvtColor(tile, cv2.COLOR_BGR2GRAY) for tile in face_tiles(margin=0.1)]
+    sample: dict[str, list[tuple[str, bytes]]] = {}
+    number = 0
+    for split, prefix in (("train", "Training"), ("test", "PublicTest")):
+        for folder in FER_FOLDERS:
+            for i in range(per_class):
+                number += 1
+                if i % 3 < 2:
+                    image = _fer_face(faces[int(rng.integers(len(faces)))], rng)
+                elif rng.random() < 0.5:
+                    image = rng.integers(0, 256, (48, 48)).astype(np.uint8)
+                else:
+                    ramp = np.add.outer(np.arange(48) * rng.uniform(-3, 3), np.arange(48) * rng.uniform(-3, 3))
+                    image = np.clip(ramp + rng.uniform(60, 190), 0, 255).astype(np.uint8)
+                ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+                assert ok
+                sample.setdefault(split, []).append((f"{split}/{folder}/{prefix}_{number}.jpg", data.tobytes()))
+    return sample
+
+
+def _fer_face(face: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A 48x48 crop of a grey face, turned, shifted, scaled and lit at random."""
+    side = face.shape[0]
+    matrix = cv2.getRotationMatrix2D((side / 2, side / 2), rng.uniform(-12, 12), rng.uniform(0.9, 1.1))
+    matrix[:, 2] += rng.uniform(-0.05, 0.05, 2) * side
+    moved = cv2.warpAffine(face, matrix, (side, side), borderMode=cv2.BORDER_REFLECT)
+    small = cv2.resize(moved, (48, 48), interpolation=cv2.INTER_AREA).astype(np.float32)
+    return np.clip(small * rng.uniform(0.7, 1.3) + rng.uniform(-30, 30), 0, 255).astype(np.uint8)
+
+
+def write_fer_csv(path: Path, sample: dict[str, list[tuple[str, bytes]]]) -> Path:
+    """The sample as fer2013.csv holds it (emotion,pixels,Usage; the index by FER-2013's order, not the
+    folders'): train/ as Training rows, test/ as PublicTest rows."""
+    from emotion.preprocess import FOLDER_TO_INDEX
+
+    usage = {"train": "Training", "test": "PublicTest"}
+    rows = ["emotion,pixels,Usage"]
+    for split, entries in sample.items():
+        for name, data in entries:
+            pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+            assert pixels is not None, name
+            rows.append(f"{FOLDER_TO_INDEX[name.split('/')[1]]},{' '.join(map(str, pixels.ravel()))},{usage[split]}")
+    path.write_text("\n".join(rows) + "\n")
+    return path
 
 
 def write_large_png(path: Path, width: int = 12000, height: int = 9000, mode: str = "RGB") -> Path:

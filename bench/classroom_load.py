@@ -58,7 +58,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.streamlit_client import PLAUSIBLE_FACE, FacePlan, StudentCrowd
-from emotion.classroom.analytics import Thresholds, connected, faces_in_view
+from emotion.classroom.analytics import Thresholds, faces_in_view, sharing_senders
 from emotion.classroom.redis_store import RedisStore
 from tests.support.browser import chromium_with_camera, process_tree_files, rss_mb, streamlit_server
 from tests.support.redis_server import RedisProcess
@@ -128,7 +128,7 @@ def available_mb() -> float:
 def faces_in_store(store: RedisStore, code: str) -> int:
     """The teacher's "Face in view", counted as webapp/pages/teach.py does, from the store itself."""
     now = time.time()
-    return faces_in_view(connected(store.data(code, now), now, Thresholds()))
+    return faces_in_view(sharing_senders(store.data(code, now), now, Thresholds()))
 
 
 def metric(page, label: str) -> int | None:

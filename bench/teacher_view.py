@@ -33,7 +33,7 @@ FIGURES_EVERY_S = 0.5  # the on-device page's cadence
 def filled_room(students: int, minutes: float) -> tuple[MemoryStore, str]:
     store = MemoryStore()
     start = time.time() - minutes * 60
-    code = store.create_room("bench", 4 * 3600, start).code
+    code = store.create_room("bench", 4 * 3600, start, per_student=True).code
     ids = [store.join(code, f"student {i}", start).student_id for i in range(students)]
     rng = np.random.default_rng(0)
     for step in range(int(minutes * 60 / FIGURES_EVERY_S)):

@@ -30,6 +30,7 @@ from emotion.classroom.analytics import (
 )
 from emotion.classroom.memory_store import MemoryStore
 from emotion.classroom.publisher import RoomPublisher
+from emotion.classroom.records import new_sender
 from emotion.classroom.redis_store import RedisStore
 from emotion.classroom.reports import report_csv, report_html
 from emotion.pipeline import PipelineSettings, analyze_frame
@@ -61,14 +62,14 @@ class RecordingStore:
         self.store = store
         self.sent: dict[str, list[tuple[float, list[np.ndarray]]]] = {}
 
-    def publish(self, code, student_id, faces, now, path="server"):
-        self.store.publish(code, student_id, faces, now, path)
+    def publish(self, code, student_id, faces, now, path="server", sender=None):
+        self.store.publish(code, student_id, faces, now, path, sender)
         self.sent.setdefault(student_id, []).append((now, [np.asarray(f) for f in faces]))
 
 
 def run_class(store, models, seconds: int = 130, fps: int = 2):
     """Three students stream for `seconds`; returns the room and what each student actually published."""
-    room = store.create_room("Biology", 3 * 3600, T0)
+    room = store.create_room("Biology", 3 * 3600, T0, per_student=True)
     clock = Clock(T0)
     recorder = RecordingStore(store)
     students = []
@@ -129,7 +130,7 @@ def test_flags_follow_the_teachers_thresholds(lecture):
     data = store.data(room.code, end)
     faces = [f for sent in published.values() for t, sample in sent if t >= end - 120 for f in sample]
     share = float(np.mean([np.asarray(f, dtype=np.float64)[NEGATIVE_INDEX].sum() for f in faces]))
-    assert negative_share(data, end - 120) == pytest.approx(share)
+    assert negative_share(data.intervals, end - 120) == pytest.approx(share)
     lenient = flags(data, end, Thresholds(negative_share=min(share + 0.01, 1.0), no_face_seconds=3600, stuck_seconds=3600))
     assert lenient == []
     strict = flags(data, end, Thresholds(negative_share=max(share - 0.01, 0.0), no_face_seconds=60, stuck_seconds=3600))
@@ -139,7 +140,7 @@ def test_flags_follow_the_teachers_thresholds(lecture):
 
 
 def test_one_student_held_in_a_negative_emotion_is_flagged_by_name(store):
-    room = store.create_room("Maths", 3600, T0)
+    room = store.create_room("Maths", 3600, T0, per_student=True)
     dana = store.join(room.code, "Dana", T0)
     sad = np.array([0.05, 0.02, 0.08, 0.05, 0.7, 0.02, 0.08])
     for t in range(0, 181, 1):
@@ -149,7 +150,7 @@ def test_one_student_held_in_a_negative_emotion_is_flagged_by_name(store):
 
 
 def test_paused_left_and_dropped_students(store):
-    room = store.create_room("Presence", 3600, T0)
+    room = store.create_room("Presence", 3600, T0, per_student=True)
     ids = {name: store.join(room.code, name, T0).student_id for name in ("Eve", "Fay", "Gus")}
     for student_id in ids.values():
         store.publish(room.code, student_id, [], T0 + 1)
@@ -177,7 +178,7 @@ def test_csv_holds_every_student_interval_and_the_class(lecture):
 
 
 def test_html_report_is_self_contained_and_escapes_names(store):
-    room = store.create_room("<b>Chem</b>", 3600, T0)
+    room = store.create_room("<b>Chem</b>", 3600, T0, per_student=True)
     store.join(room.code, "<script>x</script>", T0)
     page = report_html(store.data(room.code, T0 + 5), T0 + 5, Thresholds())
     assert "&lt;b&gt;Chem&lt;/b&gt;" in page and "<script>x</script>" not in page
@@ -195,7 +196,7 @@ def test_html_report_has_the_timeline_mix_flags_and_each_students_summary(lectur
 
 
 def test_csv_neutralises_cells_a_spreadsheet_would_run(store):
-    room = store.create_room("CSV", 3600, T0)
+    room = store.create_room("CSV", 3600, T0, per_student=True)
     names = ['=HYPERLINK("http://ev.il","x")', "+1", "-2", "@SUM(A1)", "Zoë"]
     for name in names:
         student = store.join(room.code, name, T0)
@@ -206,7 +207,7 @@ def test_csv_neutralises_cells_a_spreadsheet_would_run(store):
 
 def test_intervals_without_figures_are_marked_in_the_csv_and_the_timeline(store):
     """A store outage drops figures; the report shows the gap as a gap, not as a quiet class."""
-    room = store.create_room("Outage", 3600, T0)
+    room = store.create_room("Outage", 3600, T0, per_student=True)
     ada = store.join(room.code, "Ada", T0)
     for second in (5, 15, 95):  # nothing arrives between T0 + 20 and T0 + 90
         store.publish(room.code, ada.student_id, [np.eye(len(EMOTIONS))[3]], T0 + second)
@@ -229,7 +230,7 @@ def test_times_follow_the_viewers_time_zone(lecture):
 
 
 def test_each_students_summary(store):
-    room = store.create_room("Summary", 3600, T0)
+    room = store.create_room("Summary", 3600, T0, per_student=True)
     ada = store.join(room.code, "Ada", T0)
     for second in range(0, 20, 2):  # 5 samples in each of two intervals; a face in 5, then in 2
         faces = [np.eye(len(EMOTIONS))[3]] if second < 10 or second % 4 == 0 else []
@@ -242,7 +243,7 @@ def test_each_students_summary(store):
 
 
 def test_flag_history_lists_each_flag_with_the_time_its_condition_began(store):
-    room = store.create_room("History", 3600, T0)
+    room = store.create_room("History", 3600, T0, per_student=True)
     ada = store.join(room.code, "Ada", T0)
     sad = np.eye(len(EMOTIONS))[EMOTIONS.index("Sad")]
     for second in range(0, 300, 5):
@@ -269,3 +270,37 @@ def test_the_teacher_views_counts_and_charts_are_the_rooms_figures(lecture):
     charts = room_charts_now(data, end, Thresholds(), ZoneInfo("UTC"))
     assert charts.mix is not None and charts.history is not None
     assert sorted(charts.roster.index) == sorted(plain(name) for name in STUDENT_PHOTOS)  # shown as plain text
+
+
+def class_only_room(store, sharing: int, minutes: int = 3):
+    """A class-only room in which `sharing` students show one happy face each, twice a second, for `minutes`."""
+    room = store.create_room("Class only", 3600, T0)
+    happy = np.full(7, 0.05)
+    happy[EMOTIONS.index("Happy")] = 0.7
+    students = [(store.join(room.code, f"Pupil {n}", T0), new_sender()) for n in range(sharing)]
+    for step in range(minutes * 60 * 2):
+        for student, sender in students:
+            store.publish(room.code, student.student_id, [happy], T0 + step / 2, "device", sender)
+    return room, T0 + minutes * 60 - 1  # still in the last minute of figures
+
+
+@pytest.mark.parametrize("sharing", [4, 5])
+def test_a_class_only_room_shows_the_class_only_with_enough_students(store, sharing):
+    """4 students sharing faces: no emotion figure anywhere; 5: the class's, and never a name beside a figure."""
+    room, end = class_only_room(store, sharing)
+    data = store.data(room.code, end)
+    thresholds = Thresholds()  # the default minimum of 5
+    enough = sharing >= thresholds.min_students
+    assert bool(mix_now(data, end, thresholds)) == enough
+    shown = timeline(data, until=end, least=5)
+    assert set(shown["emotion"]) == ({*EMOTIONS} if enough else {"Too few students"})
+    assert list(roster(data, end, thresholds).columns) == ["student", "state", "faces read"]  # names, no figures
+    csv = pd.read_csv(io.StringIO(report_csv(data, until=end, thresholds=thresholds)))
+    assert set(csv["student"]) == {"class"}
+    assert csv["Happy"].notna().all() if enough else csv["Happy"].isna().all()
+    assert set(csv["note"].fillna("")) == ({""} if enough else {"Too few students"})
+    page = report_html(data, end, thresholds)
+    assert "Pupil 0" in page  # in the roster, with no figure beside it
+    students_table = page[page.index("<h2>Roster"):]
+    assert "%" not in students_table and "Happy" not in students_table
+    assert ("Class mix over the lecture" in page and "No face was seen" not in page) == enough

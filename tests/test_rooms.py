@@ -20,6 +20,7 @@ from emotion.classroom.records import (
     RoomNotFound,
     SeatTaken,
     StoreUnavailable,
+    new_sender,
 )
 from emotion.classroom.redis_store import RedisStore
 from emotion.classroom.reports import report_csv
@@ -47,14 +48,14 @@ def probs(index: int, weight: float = 0.7) -> np.ndarray:
 
 
 def test_a_room_has_a_short_unambiguous_code(store):
-    room = store.create_room("Physics 101", 3600, T0)
+    room = store.create_room("Physics 101", 3600, T0, per_student=True)
     assert len(room.code) == 6 and set(room.code) <= set(CODE_ALPHABET)
     assert store.room(room.code.lower(), T0 + 1) == room
     assert len(room.teacher_key) >= 16
 
 
 def test_unknown_and_expired_rooms(store):
-    room = store.create_room("Short", 60, T0)
+    room = store.create_room("Short", 60, T0, per_student=True)
     with pytest.raises(RoomNotFound, match="no open class with the code 'ZZZZZZ'"):
         store.room("ZZZZZZ", T0)
     with pytest.raises(RoomNotFound, match="expired"):
@@ -66,7 +67,7 @@ def test_unknown_and_expired_rooms(store):
 def test_an_expired_rooms_figures_go_with_no_call_to_the_store():
     """A quiet server still deletes them: the memory store purges on a timer, not only on the next call."""
     store = MemoryStore()
-    room = store.create_room("Short", 60, T0)
+    room = store.create_room("Short", 60, T0, per_student=True)
     student = store.join(room.code, "Ada", T0)
     store.publish(room.code, student.student_id, [probs(3)], T0 + 1)
     clock = [T0 + 30.0]
@@ -84,7 +85,7 @@ def test_an_expired_rooms_figures_go_with_no_call_to_the_store():
 
 
 def test_names_anonymous_numbers_and_duplicates(store):
-    room = store.create_room("Names", 3600, T0)
+    room = store.create_room("Names", 3600, T0, per_student=True)
     assert store.join(room.code, "  Ada   Lovelace ", T0).name == "Ada Lovelace"
     assert store.join(room.code, None, T0).name == "student 2"
     assert store.join(room.code, "", T0).name == "student 3"
@@ -93,7 +94,7 @@ def test_names_anonymous_numbers_and_duplicates(store):
 
 
 def test_published_figures_update_the_student_and_the_intervals(store):
-    room = store.create_room("Figures", 3600, T0)
+    room = store.create_room("Figures", 3600, T0, per_student=True)
     ada = store.join(room.code, "Ada", T0)
     store.publish(room.code, ada.student_id, [probs(3), probs(3, 0.5)], T0 + 1)
     store.publish(room.code, ada.student_id, [], T0 + 2)
@@ -107,7 +108,7 @@ def test_published_figures_update_the_student_and_the_intervals(store):
 
 
 def test_label_and_absence_keep_their_start_time(store):
-    room = store.create_room("Since", 3600, T0)
+    room = store.create_room("Since", 3600, T0, per_student=True)
     ada = store.join(room.code, "Ada", T0)
     for t in (1, 2, 3):
         store.publish(room.code, ada.student_id, [probs(0)], T0 + t)
@@ -118,7 +119,7 @@ def test_label_and_absence_keep_their_start_time(store):
 
 
 def test_a_student_who_left_cannot_publish(store):
-    room = store.create_room("Leave", 3600, T0)
+    room = store.create_room("Leave", 3600, T0, per_student=True)
     ada = store.join(room.code, "Ada", T0)
     store.set_status(room.code, ada.student_id, "left", T0 + 1)
     with pytest.raises(RoomError, match="no longer in this class"):
@@ -126,7 +127,7 @@ def test_a_student_who_left_cannot_publish(store):
 
 
 def test_publisher_throttles_and_stops_when_the_room_is_gone(store):
-    room = store.create_room("Publisher", 60, T0)
+    room = store.create_room("Publisher", 60, T0, per_student=True)
     ada = store.join(room.code, "Ada", T0)
     clock = iter([T0 + 1.0, T0 + 1.1, T0 + 1.2, T0 + 1.4, T0 + 100])
     publisher = RoomPublisher(store, room.code, ada.student_id, interval=0.3, clock=lambda: next(clock))
@@ -144,7 +145,7 @@ def test_redis_keys_expire_with_the_room(redis_process):
     store = RedisStore(redis_process.url)
     import time
 
-    room = store.create_room("TTL", 120, time.time())
+    room = store.create_room("TTL", 120, time.time(), per_student=True)
     store.join(room.code, "Ada", time.time())
     client = redis.Redis.from_url(redis_process.url)
     for key in client.keys(f"room:{room.code}*"):
@@ -154,7 +155,7 @@ def test_redis_keys_expire_with_the_room(redis_process):
 def test_redis_going_away_and_coming_back(tmp_path):
     server = RedisProcess(tmp_path).start()
     store = RedisStore(server.url)
-    room = store.create_room("Outage", 3600, T0)
+    room = store.create_room("Outage", 3600, T0, per_student=True)
     ada = store.join(room.code, "Ada", T0)
     server.stop()
     with pytest.raises(StoreUnavailable) as outage:
@@ -172,7 +173,7 @@ def test_redis_going_away_and_coming_back(tmp_path):
 
 
 def test_a_name_is_free_again_once_its_student_left_or_dropped(store):
-    room = store.create_room("Names", 3600, T0)
+    room = store.create_room("Names", 3600, T0, per_student=True)
     ada = store.join(room.code, "Ada", T0)
     with pytest.raises(DuplicateName):
         store.join(room.code, "ADA", T0 + 1)  # two live students never share a name
@@ -186,7 +187,7 @@ def test_a_name_is_free_again_once_its_student_left_or_dropped(store):
 
 
 def test_a_returning_student_gets_their_own_seat_back(store):
-    room = store.create_room("Reload", 3600, T0)
+    room = store.create_room("Reload", 3600, T0, per_student=True)
     ada = store.join(room.code, "Ada", T0)
     store.publish(room.code, ada.student_id, [probs(3)], T0 + 1)
     back = store.rejoin(room.code, ada.student_id, T0 + 60)  # a reloaded tab, after the stream dropped
@@ -201,7 +202,7 @@ def test_a_returning_student_gets_their_own_seat_back(store):
 
 
 def test_a_returning_student_whose_name_was_taken_must_join_again(store):
-    room = store.create_room("Taken", 3600, T0)
+    room = store.create_room("Taken", 3600, T0, per_student=True)
     ada = store.join(room.code, "Ada", T0)
     store.join(room.code, "ada", T0 + 1 + LEAVE_AFTER_SECONDS)  # Ada dropped; someone took the name
     with pytest.raises(SeatTaken, match="someone else joined as 'Ada'"):
@@ -209,7 +210,7 @@ def test_a_returning_student_whose_name_was_taken_must_join_again(store):
 
 
 def test_time_paused_is_counted(store):
-    room = store.create_room("Pause", 3600, T0)
+    room = store.create_room("Pause", 3600, T0, per_student=True)
     ada = store.join(room.code, "Ada", T0)
     store.set_status(room.code, ada.student_id, "paused", T0 + 10)
     store.set_status(room.code, ada.student_id, "paused", T0 + 20)  # pressing twice does not restart the pause
@@ -220,7 +221,7 @@ def test_time_paused_is_counted(store):
 
 
 def test_ending_a_class_deletes_the_room_and_its_figures_and_its_links_say_so(store):
-    room = store.create_room("Ended", 3600, T0)
+    room = store.create_room("Ended", 3600, T0, per_student=True)
     ada = store.join(room.code, "Ada", T0)
     store.publish(room.code, ada.student_id, [probs(3)], T0 + 1)
     store.end_room(room.code, T0 + 2)
@@ -248,7 +249,7 @@ def test_an_ended_room_leaves_nothing_in_redis_but_a_flag_that_expires(redis_pro
 
     store = RedisStore(redis_process.url)
     now = time.time()  # real time: Redis expires the flag by the clock
-    room = store.create_room("Ended", 600, now)
+    room = store.create_room("Ended", 600, now, per_student=True)
     ada = store.join(room.code, "Ada", now)
     store.publish(room.code, ada.student_id, [probs(3)], now)
     store.end_room(room.code, now + 1)
@@ -264,7 +265,7 @@ def test_a_write_racing_the_end_of_its_class_is_not_written(redis_process):
 
     store = RedisStore(redis_process.url)
     now = time.time()
-    room = store.create_room("Race", 600, now)
+    room = store.create_room("Race", 600, now, per_student=True)
     ada = store.join(room.code, "Ada", now)
     original = store._student  # the store's own read of the student, between its reads and its writes
 
@@ -281,7 +282,7 @@ def test_a_write_racing_the_end_of_its_class_is_not_written(redis_process):
 
 
 def test_leave_and_delete_removes_the_students_figures_only(store):
-    room = store.create_room("Forget", 3600, T0)
+    room = store.create_room("Forget", 3600, T0, per_student=True)
     ada, ben = store.join(room.code, "Ada", T0), store.join(room.code, "Ben", T0)
     for t in (1, 11, 21):
         store.publish(room.code, ada.student_id, [probs(3)], T0 + t)
@@ -297,7 +298,7 @@ def test_leave_and_delete_removes_the_students_figures_only(store):
 
 
 def test_a_student_shows_figures_only_while_sharing(store):
-    room = store.create_room("Sharing", 3600, T0)
+    room = store.create_room("Sharing", 3600, T0, per_student=True)
     ada = store.join(room.code, "Ada", T0)
 
     def row(at: float) -> dict:
@@ -320,3 +321,28 @@ def test_a_student_shows_figures_only_while_sharing(store):
     assert row(T0 + 40)["state"] == "dropped" and row(T0 + 40)["emotion"] == "–"  # a closed tab shows no stale figures
     assert store.rejoin(room.code, ada.student_id, T0 + 41).path == "server"  # a reload finds the path it chose
     assert row(T0 + 42)["state"] == "not sharing"
+
+
+def test_a_class_only_room_keeps_no_figure_under_a_name(store):
+    """The default room: a student's seat holds their name and sharing state; their figures go under an id only
+    their page knows, and Leave and delete takes them out with that id."""
+    room = store.create_room("Class only", 3600, T0)
+    assert not room.per_student and not store.room(room.code, T0).per_student
+    ada = store.join(room.code, "Ada", T0)
+    with pytest.raises(ValueError, match="only under a sender id"):
+        store.publish(room.code, ada.student_id, [probs(3)], T0 + 1)
+    sender = new_sender()
+    store.publish(room.code, ada.student_id, [probs(3), probs(3)], T0 + 1, "device", sender)
+    store.publish(room.code, ada.student_id, [probs(3)], T0 + 11, "device", sender)
+    data = store.data(room.code, T0 + 12)
+    (seat,) = data.students
+    assert seat.name == "Ada" and seat.figures_at == T0 + 11 and seat.path == "device"
+    assert (seat.faces, seat.mix, seat.label) == (0, None, None)  # the seat holds no figure
+    (figures,) = data.senders
+    assert figures.student_id == sender and figures.name == "" and figures.faces == 1 and figures.label == "Happy"
+    assert {i.student_id for i in data.intervals} == {sender}  # never the seat's id
+    store.set_status(room.code, ada.student_id, "paused", T0 + 13, sender)
+    assert store.data(room.code, T0 + 14).senders[0].mix is None  # paused: the class mix no longer counts them
+    store.forget_student(room.code, ada.student_id, T0 + 15, sender)
+    gone = store.data(room.code, T0 + 16)
+    assert (gone.students, gone.senders, gone.intervals) == ([], [], [])

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 import altair as alt
 import pandas as pd
 
-from emotion.classroom.analytics import NO_DATA
-from emotion.classroom.reports import NO_DATA_COLOUR
+from emotion.classroom.analytics import NO_DATA, TOO_FEW
+from emotion.classroom.reports import NO_DATA_COLOUR, TOO_FEW_COLOUR
 from emotion.drawing import EMOTION_COLOURS
 from emotion.preprocess import EMOTIONS
 
@@ -20,7 +20,8 @@ def _hex(bgr: tuple[int, int, int]) -> str:
 
 COLOUR_SCALE = alt.Scale(domain=list(EMOTIONS), range=[_hex(EMOTION_COLOURS[name]) for name in EMOTIONS])
 TIMELINE_SCALE = alt.Scale(
-    domain=[*EMOTIONS, NO_DATA], range=[*(_hex(EMOTION_COLOURS[name]) for name in EMOTIONS), NO_DATA_COLOUR]
+    domain=[*EMOTIONS, NO_DATA, TOO_FEW],
+    range=[*(_hex(EMOTION_COLOURS[name]) for name in EMOTIONS), NO_DATA_COLOUR, TOO_FEW_COLOUR],
 )
 
 
@@ -40,8 +41,9 @@ def emotion_bars(shares: Mapping[str, float], height: int = 240) -> alt.Chart:
 
 
 def timeline_chart(long: pd.DataFrame, height: int = 260) -> alt.Chart:
-    """Stacked shares per minute from `emotion.classroom.analytics.timeline` (minutes without figures in grey)."""
-    order = [*EMOTIONS, NO_DATA]
+    """Stacked shares per minute from `emotion.classroom.analytics.timeline` (minutes without figures, or with
+    too few students to show, in greys)."""
+    order = [*EMOTIONS, NO_DATA, TOO_FEW]
     return (
         alt.Chart(long, height=height)
         .mark_bar()

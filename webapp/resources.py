@@ -9,6 +9,7 @@ import streamlit as st
 
 from emotion.classifier import DEFAULT_MODEL, ModelError
 from emotion.classroom.memory_store import MemoryStore
+from emotion.classroom.policy import MAX_HOURS_SETTING, MIN_STUDENTS_SETTING, RoomPolicy
 from emotion.classroom.records import RoomStore
 from emotion.classroom.redis_store import RedisStore
 from emotion.live.ice import ice_servers
@@ -53,6 +54,20 @@ def shared_store() -> RoomStore:
     store = MemoryStore()
     store.purge_periodically()
     return store
+
+
+@st.cache_resource
+def room_policy() -> RoomPolicy:
+    """The deployment's room policy (EMOTION_ROOM_MAX_HOURS, EMOTION_MIN_CLASS_STUDENTS), from the environment or secrets.
+
+    A wrong setting stops the pages that rely on it with plain words, rather than quietly keeping longer or showing more.
+    """
+    names = (MAX_HOURS_SETTING, MIN_STUDENTS_SETTING)
+    settings = {name: str(os.environ.get(name) or secrets().get(name) or "") for name in names}
+    try:
+        return RoomPolicy.from_settings(settings)
+    except ValueError as error:
+        stop_with_error(f"This server's class-room settings are invalid: {error}.")
 
 
 def ice_servers_or_stop() -> list[dict]:

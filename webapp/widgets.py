@@ -14,12 +14,10 @@ from emotion.pipeline import PipelineSettings
 
 PHOTO_MIN_FACE = 30  # small faces in groups: every face finder counts at least as many photos right as at 40 px (bench/README.md)
 SCALE_FACTORS = {"fast": 1.3, "balanced": 1.2, "thorough": 1.1}  # Haar pyramid step for live video
-ROOM_HOURS = (1, 2, 3, 4, 6, 8, 12)  # how long a teacher can keep a class room open
 PRIVACY_NOTE = (
     "Video frames and photos are processed in the server's memory and are never stored or logged. "
-    "Only the emotion figures shown on the page are kept, for as long as the page is open; in a class "
-    "room, each student's figures are kept on the server until the room expires (at most "
-    f"{max(ROOM_HOURS)} hours after the teacher opens it), then deleted."
+    "Only the emotion figures shown on the page are kept, for as long as the page is open; a class room keeps "
+    "only the figures it needs, until the teacher ends the class or the room expires (About says what and how long)."
 )
 LAWFUL_USE = (
     "**Where a class room may not be used.** The EU AI Act (Regulation 2024/1689, Article 5(1)(f)) forbids "

@@ -15,12 +15,15 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from emotion.classroom.records import INTERVAL_SECONDS, LEAVE_AFTER_SECONDS, RoomData, Student
+from emotion.classroom.records import INTERVAL_SECONDS, LEAVE_AFTER_SECONDS, Interval, RoomData, Student
 from emotion.preprocess import EMOTIONS
 
 NEGATIVE = ("Angry", "Disgust", "Fear", "Sad")
 NEGATIVE_INDEX = [EMOTIONS.index(name) for name in NEGATIVE]
 NO_DATA = "No data"  # a period in which no student's figures arrived (a store outage, or no one streaming)
+TOO_FEW = "Too few students"  # a class-only room's period with fewer students than its minimum: not shown
+MIN_CLASS_STUDENTS = 5  # a class-only room shows the class's emotions only where at least this many share (k)
+LOWEST_MIN_CLASS_STUDENTS = 3  # a deployment may lower the minimum this far, never further
 UTC = ZoneInfo("UTC")
 
 
@@ -31,6 +34,12 @@ class Thresholds:
     no_face_seconds: float = 60.0  # a connected student with no face in view this long
     stuck_seconds: float = 120.0  # one student held in one negative emotion this long
     leave_after_seconds: float = LEAVE_AFTER_SECONDS  # no figures for this long: the stream dropped, counted as left
+    min_students: int = MIN_CLASS_STUDENTS  # a class-only room's k: the deployment's, never the teacher's
+
+
+def min_students(data: RoomData, thresholds: Thresholds) -> int:
+    """How many students' figures a shown emotion figure must mix: the minimum in a class-only room, 1 by name."""
+    return 1 if data.room.per_student else thresholds.min_students
 
 
 @dataclass(frozen=True)
@@ -62,20 +71,39 @@ def presence(student: Student, now: float, thresholds: Thresholds) -> str:
 
 
 def connected(data: RoomData, now: float, thresholds: Thresholds) -> list[Student]:
+    """The students sharing now."""
     return [s for s in data.students if presence(s, now, thresholds) == "active"]
 
 
-def faces_in_view(students: list[Student]) -> int:
-    """How many of these students show a face: the teacher's "Face in view" for the connected ones."""
-    return sum(1 for s in students if s.faces)
+def sharing_senders(data: RoomData, now: float, thresholds: Thresholds) -> list[Student]:
+    """The figures of the students sharing now (in a class-only room, under ids no name goes with)."""
+    return [s for s in data.senders if presence(s, now, thresholds) == "active"]
+
+
+def faces_in_view(senders: list[Student]) -> int:
+    """How many of these senders show a face: the teacher's "Face in view" for the sharing ones."""
+    return sum(1 for s in senders if s.faces)
 
 
 def mix_now(data: RoomData, now: float, thresholds: Thresholds) -> dict[str, float]:
-    """The class's emotion mix now: each connected student with a face in view counts once."""
-    mixes = [s.mix for s in connected(data, now, thresholds) if s.faces and s.mix is not None]
-    if not mixes:
+    """The class's emotion mix now: each sharing student with a face in view counts once; nothing in a
+    class-only room until at least its minimum of students show a face."""
+    mixes = [s.mix for s in sharing_senders(data, now, thresholds) if s.faces and s.mix is not None]
+    if not mixes or len(mixes) < min_students(data, thresholds):
         return {}
     return dict(zip(EMOTIONS, np.mean(mixes, axis=0).tolist()))
+
+
+def shown_intervals(data: RoomData, thresholds: Thresholds) -> list[Interval]:
+    """The intervals whose class figures may be shown: those of moments when the room's minimum of students showed a face."""
+    least = min_students(data, thresholds)
+    if least <= 1:
+        return data.intervals
+    senders: dict[float, set[str]] = {}
+    for i in data.intervals:
+        if i.faces:
+            senders.setdefault(i.start, set()).add(i.student_id)
+    return [i for i in data.intervals if len(senders.get(i.start, ())) >= least]
 
 
 def local_time(epoch: float | pd.Series, tz: tzinfo) -> pd.Timestamp | pd.Series:
@@ -85,7 +113,7 @@ def local_time(epoch: float | pd.Series, tz: tzinfo) -> pd.Timestamp | pd.Series
 
 
 def interval_table(data: RoomData, tz: tzinfo = UTC) -> pd.DataFrame:
-    """One row per student and interval: sample counts and the mean probability of each emotion."""
+    """One row per student and interval: sample counts and the mean probability of each emotion (a per-student room's)."""
     names = {s.student_id: s.name for s in data.students}
     rows = []
     for i in sorted(data.intervals, key=lambda i: (i.start, names.get(i.student_id, ""))):
@@ -103,19 +131,23 @@ def interval_table(data: RoomData, tz: tzinfo = UTC) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["interval_start", "student", "samples", "samples_with_face", "faces", *EMOTIONS])
 
 
-def class_table(data: RoomData, seconds: int = INTERVAL_SECONDS, until: float | None = None, tz: tzinfo = UTC) -> pd.DataFrame:
+def class_table(
+    data: RoomData, seconds: int = INTERVAL_SECONDS, until: float | None = None, tz: tzinfo = UTC, least: int = 1
+) -> pd.DataFrame:
     """The class per period: students sending figures, samples with a face, and emotion shares over all faces.
 
     Every period from the first figures to `until` (default: the last figures) has a row; a period
-    in which no figures arrived has 0 students, no shares and the note NO_DATA.
+    in which no figures arrived has 0 students, no shares and the note NO_DATA; one in which fewer than
+    `least` students showed a face has no shares and the note TOO_FEW.
     """
     buckets: dict[float, dict] = {}
     for i in data.intervals:
         start = i.start - i.start % seconds
-        row = buckets.setdefault(
-            start, {"students": set(), "samples": 0, "samples_with_face": 0, "faces": 0, "sums": np.zeros(len(EMOTIONS))}
-        )
+        row = buckets.setdefault(start, {"students": set(), "with_face": set(), "samples": 0, "samples_with_face": 0,
+                                         "faces": 0, "sums": np.zeros(len(EMOTIONS))})
         row["students"].add(i.student_id)
+        if i.faces:
+            row["with_face"].add(i.student_id)
         row["samples"] += i.samples
         row["samples_with_face"] += i.samples_with_face
         row["faces"] += i.faces
@@ -132,7 +164,9 @@ def class_table(data: RoomData, seconds: int = INTERVAL_SECONDS, until: float | 
             rows.append({"interval_start": local_time(float(start), tz), "students": 0, "samples": 0, "samples_with_face": 0,
                          "faces": 0, **dict.fromkeys(EMOTIONS, float("nan")), "note": NO_DATA})
             continue
-        shares = bucket["sums"] / bucket["faces"] if bucket["faces"] else np.full(len(EMOTIONS), np.nan)
+        too_few = 0 < len(bucket["with_face"]) < least
+        shown = bucket["faces"] and not too_few
+        shares = bucket["sums"] / bucket["faces"] if shown else np.full(len(EMOTIONS), np.nan)
         rows.append(
             {
                 "interval_start": local_time(float(start), tz),
@@ -141,33 +175,34 @@ def class_table(data: RoomData, seconds: int = INTERVAL_SECONDS, until: float | 
                 "samples_with_face": bucket["samples_with_face"],
                 "faces": bucket["faces"],
                 **dict(zip(EMOTIONS, shares.tolist())),
-                "note": "",
+                "note": TOO_FEW if too_few else "",
             }
         )
     return pd.DataFrame(rows, columns=columns)
 
 
-def timeline(data: RoomData, until: float | None = None, tz: tzinfo = UTC) -> pd.DataFrame:
+def timeline(data: RoomData, until: float | None = None, tz: tzinfo = UTC, least: int = 1) -> pd.DataFrame:
     """Emotion shares per minute over the lecture, long form (minute, time, emotion, share) for charting.
 
     `time` is the minute as HH:MM in `tz`. A minute without figures is one NO_DATA row of share 1, so
-    a gap shows as a gap, not as a quiet class.
+    a gap shows as a gap, not as a quiet class; a minute with fewer than `least` students showing a
+    face is one TOO_FEW row alike.
     """
-    table = class_table(data, seconds=60, until=until, tz=tz)
+    table = class_table(data, seconds=60, until=until, tz=tz, least=least)
     columns = ["minute", "time", "emotion", "share"]
     if table.empty:
         return pd.DataFrame(columns=columns)
     long = table.melt(id_vars=["interval_start"], value_vars=list(EMOTIONS), var_name="emotion", value_name="share").dropna()
-    gaps = table.loc[table["note"] == NO_DATA, ["interval_start"]].assign(emotion=NO_DATA, share=1.0)
-    long = pd.concat([long, gaps], ignore_index=True).rename(columns={"interval_start": "minute"})
+    gaps = [table.loc[table["note"] == note, ["interval_start"]].assign(emotion=note, share=1.0) for note in (NO_DATA, TOO_FEW)]
+    long = pd.concat([long, *gaps], ignore_index=True).rename(columns={"interval_start": "minute"})
     long["time"] = long["minute"].dt.strftime("%H:%M")
-    order = {name: i for i, name in enumerate([*EMOTIONS, NO_DATA])}
+    order = {name: i for i, name in enumerate([*EMOTIONS, NO_DATA, TOO_FEW])}
     return long.sort_values(["minute", "emotion"], key=lambda c: c.map(order) if c.name == "emotion" else c)[columns]
 
 
-def negative_share(data: RoomData, since: float, until: float | None = None) -> float | None:
+def negative_share(intervals: list[Interval], since: float, until: float | None = None) -> float | None:
     """Share of negative emotions over all faces seen in [since, until); None where no face was seen."""
-    chosen = [i for i in data.intervals if i.start >= since and (until is None or i.start < until)]
+    chosen = [i for i in intervals if i.start >= since and (until is None or i.start < until)]
     faces = sum(i.faces for i in chosen)
     if not faces:
         return None
@@ -175,30 +210,35 @@ def negative_share(data: RoomData, since: float, until: float | None = None) -> 
 
 
 def class_negative_flag(data: RoomData, now: float, thresholds: Thresholds) -> Flag | None:
+    """Judged on the intervals that may be shown alone (a class-only room's minimum of students)."""
     window_start = now - thresholds.negative_minutes * 60
-    recent = negative_share(data, window_start, now)
+    shown = shown_intervals(data, thresholds)
+    recent = negative_share(shown, window_start, now)
     if recent is None or recent < thresholds.negative_share:
         return None
-    before = negative_share(data, data.room.created, window_start)
+    before = negative_share(shown, data.room.created, window_start)
     earlier = f", against {before:.0%} earlier in the lecture" if before is not None else ""
     text = f"Negative emotions at {recent:.0%} of the class over the last {thresholds.negative_minutes:g} min{earlier}."
     return Flag("class_negative", text, since=window_start)
 
 
 def flags(data: RoomData, now: float, thresholds: Thresholds) -> list[Flag]:
-    """The flags that hold now."""
+    """The flags that hold now; a student's own flags only in a per-student room."""
     found = [flag for flag in [class_negative_flag(data, now, thresholds)] if flag is not None]
-    for student in connected(data, now, thresholds):
-        if student.no_face_since is not None and now - student.no_face_since >= thresholds.no_face_seconds:
-            minutes = (now - student.no_face_since) / 60
-            found.append(Flag("no_face", f"STUDENT: no face in view for {minutes:.0f} min.", student.name, student.no_face_since))
-        if (
-            student.label in NEGATIVE
-            and student.label_since is not None
-            and now - student.label_since >= thresholds.stuck_seconds
-        ):
-            minutes = (now - student.label_since) / 60
-            found.append(Flag("stuck", f"STUDENT: {student.label} for {minutes:.0f} min.", student.name, student.label_since))
+    for student in connected(data, now, thresholds) if data.room.per_student else []:
+        found += student_flags(student, now, thresholds)
+    return found
+
+
+def student_flags(student: Student, now: float, thresholds: Thresholds) -> list[Flag]:
+    """A sharing student's own flags now (a per-student room's): no face in view, or held in a negative emotion."""
+    found = []
+    if student.no_face_since is not None and now - student.no_face_since >= thresholds.no_face_seconds:
+        minutes = (now - student.no_face_since) / 60
+        found.append(Flag("no_face", f"STUDENT: no face in view for {minutes:.0f} min.", student.name, student.no_face_since))
+    if student.label in NEGATIVE and student.label_since is not None and now - student.label_since >= thresholds.stuck_seconds:
+        minutes = (now - student.label_since) / 60
+        found.append(Flag("stuck", f"STUDENT: {student.label} for {minutes:.0f} min.", student.name, student.label_since))
     return found
 
 
@@ -216,7 +256,7 @@ def flag_history(data: RoomData, now: float, thresholds: Thresholds) -> list[Fla
         if flag is not None and not raised:
             found.append(Flag(flag.kind, flag.text.replace("over the last", "over"), since=minute))
         raised = flag is not None
-    names = {s.student_id: s.name for s in data.students}
+    names = {s.student_id: s.name for s in data.students} if data.room.per_student else {}
     for student_id, name in names.items():
         intervals = sorted((i for i in data.intervals if i.student_id == student_id), key=lambda i: i.start)
         found += _runs(intervals, name, "no_face", lambda i: i.samples > 0 and i.samples_with_face == 0,
@@ -244,21 +284,28 @@ def _runs(intervals, name: str, kind: str, holds: Callable, seconds: float, text
     return found
 
 
+ROSTER_COLUMNS = ["student", "state", "faces read"]
+FIGURE_COLUMNS = ["faces in view", "emotion"]  # a per-student room's only
+
+
 def roster(data: RoomData, now: float, thresholds: Thresholds) -> pd.DataFrame:
-    """Each student's state, path and figures now; figures only while they share (a paused, gone or
-    not-yet-sharing student's last figures no longer describe them)."""
-    rows = []
-    for s in sorted(data.students, key=lambda s: (s.joined, s.name)):
-        state = presence(s, now, thresholds)
-        sharing = state == "active"
-        rows.append({
-            "student": s.name,
-            "state": state,
-            "faces read": "on device" if s.path == "device" else "on server",
-            "faces in view": str(s.faces) if sharing else "–",
-            "emotion": (s.label or "–") if sharing else "–",
-        })
-    return pd.DataFrame(rows, columns=["student", "state", "faces read", "faces in view", "emotion"])
+    """Each student's state and path now; in a per-student room their figures too, only while they share (a
+    paused, gone or not-yet-sharing student's last figures no longer describe them)."""
+    rows = [roster_row(s, now, thresholds) for s in sorted(data.students, key=lambda s: (s.joined, s.name))]
+    return pd.DataFrame(rows, columns=ROSTER_COLUMNS + (FIGURE_COLUMNS if data.room.per_student else []))
+
+
+def roster_row(student: Student, now: float, thresholds: Thresholds) -> dict[str, str]:
+    """One student's row: what the teacher sees about them, and what a student in a per-student room sees of themselves."""
+    state = presence(student, now, thresholds)
+    sharing = state == "active"
+    return {
+        "student": student.name,
+        "state": state,
+        "faces read": "on device" if student.path == "device" else "on server",
+        "faces in view": str(student.faces) if sharing else "–",
+        "emotion": (student.label or "–") if sharing else "–",
+    }
 
 
 def student_summary(data: RoomData, now: float) -> pd.DataFrame:

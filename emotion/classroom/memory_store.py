@@ -22,6 +22,7 @@ from emotion.classroom.records import (
     Student,
     add_sample,
     after_sample,
+    blank_sender,
     clean_name,
     interval_start,
     name_holder,
@@ -29,6 +30,8 @@ from emotion.classroom.records import (
     new_student,
     normalise_code,
     returning,
+    sender_of,
+    sharing_state,
     with_path,
     with_status,
 )
@@ -43,7 +46,8 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._rooms: dict[str, Room] = {}
         self._students: dict[str, dict[str, Student]] = {}
-        self._intervals: dict[str, dict[tuple[str, float], Interval]] = {}
+        self._intervals: dict[str, dict[tuple[str, float], Interval]] = {}  # (sender id, interval start)
+        self._senders: dict[str, dict[str, Student]] = {}  # a class-only room's senders (none in a per-student room)
         self._numbers: dict[str, int] = {}
         self._ended: dict[str, float] = {}  # code -> when the ended room would have expired: its links say it ended
 
@@ -58,7 +62,7 @@ class MemoryStore:
             del self._ended[code]
 
     def _delete(self, code: str) -> None:
-        del self._rooms[code], self._students[code], self._intervals[code], self._numbers[code]
+        del self._rooms[code], self._students[code], self._intervals[code], self._numbers[code], self._senders[code]
 
     def purge_expired(self, now: float) -> None:
         """Delete every expired room and its figures (each call also does it, but a quiet server makes none)."""
@@ -94,14 +98,15 @@ class MemoryStore:
             raise RoomEnded() if normalise_code(code) in self._ended else RoomNotFound.for_code(normalise_code(code))
         return room
 
-    def create_room(self, title: str, ttl_seconds: float, now: float) -> Room:
+    def create_room(self, title: str, ttl_seconds: float, now: float, per_student: bool = False) -> Room:
         with self._lock:
             self._purge(now)
-            room = new_room(title, ttl_seconds, now)
+            room = new_room(title, ttl_seconds, now, per_student)
             while room.code in self._rooms or room.code in self._ended:
-                room = new_room(title, ttl_seconds, now)
+                room = new_room(title, ttl_seconds, now, per_student)
             code = room.code
             self._rooms[code], self._students[code], self._intervals[code], self._numbers[code] = room, {}, {}, 0
+            self._senders[code] = {}
             return room
 
     def room(self, code: str, now: float) -> Room:
@@ -128,23 +133,42 @@ class MemoryStore:
             students[student_id] = student
             return student
 
-    def publish(self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float, path: str = "server") -> None:
+    def publish(
+        self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float, path: str = "server", sender: str | None = None
+    ) -> None:
         with self._lock:
             room = self._live_room(code, now)
-            student = self._students[room.code].get(student_id)
+            students = self._students[room.code]
+            student = students.get(student_id)
             if student is None or student.status == "left":
                 raise NotInRoom()
-            self._students[room.code][student_id] = after_sample(student, faces, now, path)
-            key = (student_id, interval_start(now))
+            figures_id = sender_of(room, student_id, sender)
+            if figures_id is None:
+                raise ValueError("a class-only room keeps figures only under a sender id")
+            sample = after_sample(student, faces, now, path)
+            if room.per_student:
+                students[student_id] = sample
+            else:
+                students[student_id] = sharing_state(sample)
+                senders = self._senders[room.code]
+                senders[figures_id] = after_sample(senders.get(figures_id) or blank_sender(figures_id, now), faces, now, path)
+            key = (figures_id, interval_start(now))
             intervals = self._intervals[room.code]
-            intervals[key] = add_sample(intervals.get(key) or Interval(student_id, key[1]), faces)
+            intervals[key] = add_sample(intervals.get(key) or Interval(figures_id, key[1]), faces)
 
-    def set_status(self, code: str, student_id: str, status: str, now: float) -> None:
+    def set_status(self, code: str, student_id: str, status: str, now: float, sender: str | None = None) -> None:
         with self._lock:
             room = self._live_room(code, now)
             student = self._students[room.code].get(student_id)
             if student is not None:
                 self._students[room.code][student_id] = with_status(student, status, now)
+            senders = self._senders[room.code]
+            if not room.per_student and sender in senders:
+                senders[sender] = with_status(senders[sender], status, now)
+
+    def student(self, code: str, student_id: str, now: float) -> Student | None:
+        with self._lock:
+            return self._students[self._live_room(code, now).code].get(student_id)
 
     def set_path(self, code: str, student_id: str, path: str, now: float) -> None:
         with self._lock:
@@ -153,12 +177,14 @@ class MemoryStore:
             if student is not None:
                 self._students[room.code][student_id] = with_path(student, path, now)
 
-    def forget_student(self, code: str, student_id: str, now: float) -> None:
+    def forget_student(self, code: str, student_id: str, now: float, sender: str | None = None) -> None:
         with self._lock:
             room = self._live_room(code, now)
             self._students[room.code].pop(student_id, None)
+            figures_id = sender_of(room, student_id, sender)
+            self._senders[room.code].pop(figures_id or "", None)
             intervals = self._intervals[room.code]
-            for key in [key for key in intervals if key[0] == student_id]:
+            for key in [key for key in intervals if key[0] == figures_id]:
                 del intervals[key]
 
     def end_room(self, code: str, now: float) -> None:
@@ -171,4 +197,6 @@ class MemoryStore:
         with self._lock:
             room = self._live_room(code, now)
             intervals = [replace(i, sums=list(i.sums)) for i in self._intervals[room.code].values()]
-            return RoomData(room, list(self._students[room.code].values()), intervals)
+            students = list(self._students[room.code].values())
+            senders = students if room.per_student else list(self._senders[room.code].values())
+            return RoomData(room, students, intervals, senders)

@@ -24,9 +24,16 @@ class RoomPublisher:
     """
 
     def __init__(
-        self, store: RoomStore, code: str, student_id: str, interval: float = 0.3, clock: Callable[[], float] = time.time
+        self,
+        store: RoomStore,
+        code: str,
+        student_id: str,
+        interval: float = 0.3,
+        clock: Callable[[], float] = time.time,
+        sender: str | None = None,
     ) -> None:
         self.store, self.code, self.student_id = store, code, student_id
+        self.sender = sender  # a class-only room's id for this student's figures, known to this session alone
         self.interval, self.clock = interval, clock
         self._lock = threading.Lock()
         self.path = "server"  # where the faces are read, "device" or "server": the page sets it, sends read it
@@ -72,7 +79,7 @@ class RoomPublisher:
             return False
         try:
             if self.paused:
-                self.store.set_status(self.code, self.student_id, "paused", self.clock())
+                self.store.set_status(self.code, self.student_id, "paused", self.clock(), self.sender)
             else:
                 self.store.room(self.code, self.clock())
         except RoomNotFound as error:
@@ -95,7 +102,7 @@ class RoomPublisher:
             path = self.path
         # The store call runs outside the lock: a slow store must not hold up the page's reads.
         try:
-            self.store.publish(self.code, self.student_id, probabilities, now, path)
+            self.store.publish(self.code, self.student_id, probabilities, now, path, self.sender)
         except StoreUnavailable as error:
             with self._lock:
                 self._problem = str(error)

@@ -89,6 +89,7 @@ class Room:
     teacher_key: str
     created: float
     expires: float
+    per_student: bool = False  # chosen at creation: figures by name (True) or the class's alone (False, the default)
 
 
 @dataclass(frozen=True)
@@ -123,27 +124,59 @@ class Interval:
 
 @dataclass(frozen=True)
 class RoomData:
+    """A room's records. Figures come from senders: in a per-student room each student is their own sender
+    (the same records); in a class-only room a sender is an id only the student's session knows, so no
+    figure is stored under a name, and the students' records hold their sharing state alone."""
+
     room: Room
     students: list[Student]
-    intervals: list[Interval]
+    intervals: list[Interval]  # keyed by sender id
+    senders: list[Student]  # each sender's live figures and state (name unused in a class-only room)
 
 
 class RoomStore(Protocol):
-    def create_room(self, title: str, ttl_seconds: float, now: float) -> Room: ...
+    """Where a call names a `sender`, a class-only room keeps the figures under it, never under the student;
+    a per-student room keeps them under the student and ignores it."""
+
+    def create_room(self, title: str, ttl_seconds: float, now: float, per_student: bool = False) -> Room: ...
     def room(self, code: str, now: float) -> Room: ...
     def join(self, code: str, name: str | None, now: float) -> Student: ...
     def rejoin(self, code: str, student_id: str, now: float) -> Student: ...
-    def publish(self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float, path: str = "server") -> None: ...
-    def set_status(self, code: str, student_id: str, status: str, now: float) -> None: ...
+    def publish(
+        self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float, path: str = "server", sender: str | None = None
+    ) -> None: ...
+    def set_status(self, code: str, student_id: str, status: str, now: float, sender: str | None = None) -> None: ...
     def set_path(self, code: str, student_id: str, path: str, now: float) -> None: ...
-    def forget_student(self, code: str, student_id: str, now: float) -> None: ...
+    def student(self, code: str, student_id: str, now: float) -> Student | None: ...
+    def forget_student(self, code: str, student_id: str, now: float, sender: str | None = None) -> None: ...
     def end_room(self, code: str, now: float) -> None: ...
     def data(self, code: str, now: float) -> RoomData: ...
 
 
-def new_room(title: str, ttl_seconds: float, now: float) -> Room:
+def new_room(title: str, ttl_seconds: float, now: float, per_student: bool = False) -> Room:
     """A room with a fresh code and teacher key; the store retries when the code is taken."""
-    return Room(new_code(), title.strip() or "Class", secrets.token_urlsafe(16), now, now + ttl_seconds)
+    return Room(new_code(), title.strip() or "Class", secrets.token_urlsafe(16), now, now + ttl_seconds, per_student)
+
+
+def new_sender() -> str:
+    """A student's sender id for a class-only room: made by their own session, never stored beside their name."""
+    return secrets.token_urlsafe(12)
+
+
+def sender_of(room: Room, student_id: str, sender: str | None) -> str | None:
+    """Under whose id a figure is kept: the student's in a per-student room, else their sender id (None:
+    a class-only room and no sender, so nothing may be kept)."""
+    return student_id if room.per_student else sender
+
+
+def blank_sender(sender: str, now: float) -> Student:
+    """A class-only room's sender before its first figures: a nameless record of figures and state."""
+    return Student(sender, "", now, now)
+
+
+def sharing_state(student: Student) -> Student:
+    """A class-only room's seat after a sample: active and sharing on its path, with no figure."""
+    return replace(without_figures(student), figures_at=student.figures_at)
 
 
 def new_student(name: str | None, number: int, now: float) -> Student:

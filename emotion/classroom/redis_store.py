@@ -23,6 +23,7 @@ from emotion.classroom.records import (
     Student,
     add_sample,
     after_sample,
+    blank_sender,
     clean_name,
     interval_start,
     name_holder,
@@ -30,6 +31,8 @@ from emotion.classroom.records import (
     new_student,
     normalise_code,
     returning,
+    sender_of,
+    sharing_state,
     with_path,
     with_status,
 )
@@ -44,17 +47,18 @@ class RoomKeys(NamedTuple):
     room: str  # title, teacher key, times, the next student number
     students: str  # student id -> Student as JSON
     names: str  # case-folded display name -> the id of the student who last took it
-    intervals: str  # "student id|interval start" -> Interval as JSON
+    intervals: str  # "sender id|interval start" -> Interval as JSON
+    senders: str  # a class-only room's sender id -> its figures and state as a Student (nameless) in JSON
     ended: str  # a plain flag, kept until the room would have expired, once the teacher ended it
 
     @classmethod
     def of(cls, code: str) -> RoomKeys:
         room = f"room:{code}"
-        return cls(room, f"{room}:students", f"{room}:name_holders", f"{room}:intervals", f"{room}:ended")
+        return cls(room, f"{room}:students", f"{room}:name_holders", f"{room}:intervals", f"{room}:senders", f"{room}:ended")
 
-    def figures(self) -> tuple[str, str, str, str]:
+    def figures(self) -> tuple[str, str, str, str, str]:
         """Every key that holds the room or its figures (all but the flag that it ended)."""
-        return self.room, self.students, self.names, self.intervals
+        return self.room, self.students, self.names, self.intervals, self.senders
 
 
 class RedisStore:
@@ -79,15 +83,17 @@ class RedisStore:
         fields = r.hgetall(RoomKeys.of(code).room) if code else {}
         if not fields or float(fields["expires"]) <= now:
             raise RoomEnded() if code and r.exists(RoomKeys.of(code).ended) else RoomNotFound.for_code(code)
-        return Room(code, fields["title"], fields["teacher_key"], float(fields["created"]), float(fields["expires"]))
+        per_student = fields.get("per_student") == "1"
+        return Room(code, fields["title"], fields["teacher_key"], float(fields["created"]), float(fields["expires"]), per_student)
 
-    def create_room(self, title: str, ttl_seconds: float, now: float) -> Room:
+    def create_room(self, title: str, ttl_seconds: float, now: float, per_student: bool = False) -> Room:
         def create(r: Any) -> Room:
             while True:
-                room = new_room(title, ttl_seconds, now)
+                room = new_room(title, ttl_seconds, now, per_student)
                 key = RoomKeys.of(room.code).room
                 if not r.exists(RoomKeys.of(room.code).ended) and r.hsetnx(key, "teacher_key", room.teacher_key):
-                    fields = {"title": room.title, "created": room.created, "expires": room.expires, "next_number": 0}
+                    fields = {"title": room.title, "created": room.created, "expires": room.expires, "next_number": 0,
+                              "per_student": int(per_student)}
                     pipe = r.pipeline()
                     pipe.hset(key, mapping=fields)
                     pipe.expireat(key, math.ceil(room.expires))
@@ -157,43 +163,68 @@ class RedisStore:
         raw = r.hget(RoomKeys.of(code).students, student_id)
         return None if raw is None else _parse_student(raw)
 
-    def publish(self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float, path: str = "server") -> None:
+    def publish(
+        self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float, path: str = "server", sender: str | None = None
+    ) -> None:
         def publish(pipe: Any, room: Room, keys: RoomKeys) -> None:
             # Each student's fields are written only by that student's own session: no write races.
             student = self._student(pipe, room.code, student_id)
             if student is None or student.status == "left":
                 raise NotInRoom()
+            figures_id = sender_of(room, student_id, sender)
+            if figures_id is None:
+                raise ValueError("a class-only room keeps figures only under a sender id")
             start = interval_start(now)
-            field_name = f"{student_id}|{start:.0f}"
+            field_name = f"{figures_id}|{start:.0f}"
             raw = pipe.hget(keys.intervals, field_name)
-            interval = Interval(**json.loads(raw)) if raw else Interval(student_id, start)
+            interval = Interval(**json.loads(raw)) if raw else Interval(figures_id, start)
+            before = None if room.per_student else pipe.hget(keys.senders, figures_id)
+            sample = after_sample(student, faces, now, path)
             pipe.multi()
-            pipe.hset(keys.students, student_id, json.dumps(asdict(after_sample(student, faces, now, path))))
+            if room.per_student:
+                pipe.hset(keys.students, student_id, json.dumps(asdict(sample)))
+            else:
+                figures = after_sample(_parse_student(before) if before else blank_sender(figures_id, now), faces, now, path)
+                pipe.hset(keys.students, student_id, json.dumps(asdict(sharing_state(sample))))
+                pipe.hset(keys.senders, figures_id, json.dumps(asdict(figures)))
+                pipe.expireat(keys.senders, math.ceil(room.expires))
             pipe.hset(keys.intervals, field_name, json.dumps(asdict(add_sample(interval, faces))))
             pipe.expireat(keys.intervals, math.ceil(room.expires))
 
         self._change(code, now, publish)
 
-    def _change_student(self, code: str, student_id: str, now: float, change: Callable[[Student], Student]) -> None:
-        def change_student(pipe: Any, room: Room, keys: RoomKeys) -> None:
+    def set_status(self, code: str, student_id: str, status: str, now: float, sender: str | None = None) -> None:
+        def set_status(pipe: Any, room: Room, keys: RoomKeys) -> None:
+            student = self._student(pipe, room.code, student_id)
+            figures = None if room.per_student or sender is None else pipe.hget(keys.senders, sender)
+            pipe.multi()
+            if student is not None:
+                pipe.hset(keys.students, student_id, json.dumps(asdict(with_status(student, status, now))))
+            if figures is not None:
+                pipe.hset(keys.senders, sender, json.dumps(asdict(with_status(_parse_student(figures), status, now))))
+
+        self._change(code, now, set_status)
+
+    def student(self, code: str, student_id: str, now: float) -> Student | None:
+        return self._call(lambda r: self._student(r, self._live_room(r, code, now).code, student_id))
+
+    def set_path(self, code: str, student_id: str, path: str, now: float) -> None:
+        def set_path(pipe: Any, room: Room, keys: RoomKeys) -> None:
             student = self._student(pipe, room.code, student_id)
             pipe.multi()
             if student is not None:
-                pipe.hset(keys.students, student_id, json.dumps(asdict(change(student))))
+                pipe.hset(keys.students, student_id, json.dumps(asdict(with_path(student, path, now))))
 
-        self._change(code, now, change_student)
+        self._change(code, now, set_path)
 
-    def set_status(self, code: str, student_id: str, status: str, now: float) -> None:
-        self._change_student(code, student_id, now, lambda student: with_status(student, status, now))
-
-    def set_path(self, code: str, student_id: str, path: str, now: float) -> None:
-        self._change_student(code, student_id, now, lambda student: with_path(student, path, now))
-
-    def forget_student(self, code: str, student_id: str, now: float) -> None:
+    def forget_student(self, code: str, student_id: str, now: float, sender: str | None = None) -> None:
         def forget(pipe: Any, room: Room, keys: RoomKeys) -> None:
-            mine = [name for name in pipe.hkeys(keys.intervals) if name.split("|", 1)[0] == student_id]
+            figures_id = sender_of(room, student_id, sender)
+            mine = [name for name in pipe.hkeys(keys.intervals) if name.split("|", 1)[0] == figures_id]
             pipe.multi()
             pipe.hdel(keys.students, student_id)
+            if figures_id is not None:
+                pipe.hdel(keys.senders, figures_id)
             if mine:
                 pipe.hdel(keys.intervals, *mine)
 
@@ -213,7 +244,8 @@ class RedisStore:
             keys = RoomKeys.of(room.code)
             students = [_parse_student(raw) for raw in r.hvals(keys.students)]
             intervals = [Interval(**json.loads(raw)) for raw in r.hvals(keys.intervals)]
-            return RoomData(room, students, intervals)
+            senders = students if room.per_student else [_parse_student(raw) for raw in r.hvals(keys.senders)]
+            return RoomData(room, students, intervals, senders)
 
         return self._call(data)
 

@@ -16,13 +16,16 @@ import pandas as pd
 
 from emotion.classroom.analytics import (
     NO_DATA,
+    TOO_FEW,
     UTC,
     Thresholds,
     class_table,
     flag_history,
     interval_table,
     local_time,
+    min_students,
     roster,
+    shown_intervals,
     student_summary,
     timeline,
 )
@@ -32,6 +35,7 @@ from emotion.preprocess import EMOTIONS
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NO_DATA_COLOUR = "#d9d9d9"
+TOO_FEW_COLOUR = "#efefef"
 
 
 def neutralise_formula(cell: object) -> object:
@@ -41,14 +45,18 @@ def neutralise_formula(cell: object) -> object:
     return cell
 
 
-def report_csv(data: RoomData, until: float | None = None, tz: tzinfo = UTC) -> str:
-    """Per-interval figures for each student, then for the class (student = 'class'); times in `tz`.
+def report_csv(data: RoomData, until: float | None = None, tz: tzinfo = UTC, thresholds: Thresholds = Thresholds()) -> str:
+    """Per-interval figures for each student (a per-student room's), then for the class (student = 'class'); times in `tz`.
 
     Class rows cover every interval from the first figures to `until`; those with no figures say so
-    in the note column (a store outage, or no one streaming).
+    in the note column (a store outage, or no one streaming), and so do a class-only room's intervals
+    with too few students, whose shares stay empty.
     """
     students = interval_table(data, tz).assign(note="")
-    whole = class_table(data, until=until, tz=tz).drop(columns=["students"]).assign(student="class")
+    if not data.room.per_student:
+        students = students.iloc[0:0]
+    least = min_students(data, thresholds)
+    whole = class_table(data, until=until, tz=tz, least=least).drop(columns=["students"]).assign(student="class")
     table = pd.concat([students, whole[students.columns]], ignore_index=True)
     table["student"] = table["student"].map(neutralise_formula)
     return table.to_csv(index=False, float_format="%.4f", date_format="%Y-%m-%d %H:%M:%S%z")
@@ -57,6 +65,8 @@ def report_csv(data: RoomData, until: float | None = None, tz: tzinfo = UTC) -> 
 def hex_colour(name: str) -> str:
     if name == NO_DATA:
         return NO_DATA_COLOUR
+    if name == TOO_FEW:
+        return TOO_FEW_COLOUR
     b, g, r = EMOTION_COLOURS[name]
     return f"#{r:02x}{g:02x}{b:02x}"
 
@@ -79,7 +89,8 @@ def timeline_svg(long: pd.DataFrame, width: int = 760, height: int = 220) -> str
         top = 0.0
         for emotion, share in zip(rows["emotion"], rows["share"]):
             h = height * float(share) / total
-            title = f"{minute} {emotion} {float(share):.0%}" if emotion != NO_DATA else f"{minute}: no figures received"
+            title = {NO_DATA: f"{minute}: no figures received", TOO_FEW: f"{minute}: too few students to show"}.get(
+                emotion, f"{minute} {emotion} {float(share):.0%}")
             parts.append(f'<rect x="{left + index * bar:.1f}" y="{top:.1f}" width="{max(bar - 1, 1):.1f}" height="{h:.1f}" '
                          f'fill="{hex_colour(emotion)}"><title>{html.escape(title)}</title></rect>')
             top += h
@@ -105,11 +116,13 @@ def mix_svg(shares: dict[str, float], width: int = 420) -> str:
     return "".join(parts)
 
 
-def lecture_mix(data: RoomData) -> dict[str, float]:
-    faces = sum(i.faces for i in data.intervals)
+def lecture_mix(data: RoomData, thresholds: Thresholds = Thresholds()) -> dict[str, float]:
+    """The class's mix over the lecture, from the intervals that may be shown."""
+    shown = shown_intervals(data, thresholds)
+    faces = sum(i.faces for i in shown)
     if not faces:
         return {}
-    sums = np.sum([i.sums for i in data.intervals], axis=0)
+    sums = np.sum([i.sums for i in shown], axis=0)
     return dict(zip(EMOTIONS, (sums / faces).tolist()))
 
 
@@ -137,9 +150,16 @@ def report_html(data: RoomData, now: float, thresholds: Thresholds, tz: tzinfo =
     flag_items = "".join(
         f"<li><time>{local_time(flag.since or now, tz):%H:%M}</time> {html.escape(flag.message)}</li>" for flag in raised
     ) or "<li>None.</li>"
-    mix = lecture_mix(data)
-    legend = "".join(f'<span class="key"><i style="background:{hex_colour(n)}"></i>{n}</span>' for n in [*EMOTIONS, NO_DATA])
-    summary = student_summary(data, now)
+    mix = lecture_mix(data, thresholds)
+    keys = [*EMOTIONS, NO_DATA, TOO_FEW]
+    legend = "".join(f'<span class="key"><i style="background:{hex_colour(n)}"></i>{n}</span>' for n in keys)
+    least = min_students(data, thresholds)
+    if data.room.per_student:
+        summary = html_table(student_summary(data, now), percent=EMOTIONS, minutes=("minutes in view", "minutes paused"))
+        students = f"<h2>Students</h2>\n{summary}"
+    else:
+        students = (f"<p>A class-only room: no student's figures were kept by name, and the class's emotions are shown "
+                    f"only for moments when at least {least} students showed a face.</p>")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}: class mood report</title>
 <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto;color:#222}} table{{border-collapse:collapse}}
@@ -151,13 +171,12 @@ td,th{{border:1px solid #ccc;padding:.2rem .6rem;text-align:left}} .key{{margin-
 Emotion figures only: no images were kept. This is a reading of facial expressions, not of feelings: a classroom
 aid, never a basis for grading or discipline.</p>
 <h2>Emotion shares per minute</h2>
-{timeline_svg(timeline(data, until=now, tz=tz))}
+{timeline_svg(timeline(data, until=now, tz=tz, least=least))}
 <p>{legend}</p>
 <h2>Class mix over the lecture</h2>
 {mix_svg(mix) if mix else "<p>No face was seen.</p>"}
 <h2>Flags raised during the lecture</h2><ul>{flag_items}</ul>
-<h2>Students</h2>
-{html_table(summary, percent=EMOTIONS, minutes=("minutes in view", "minutes paused"))}
+{students}
 <h2>Roster at {at}</h2>
 {html_table(roster(data, now, thresholds))}
 </body></html>

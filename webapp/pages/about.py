@@ -9,7 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from emotion.training.artifacts import METRICS_FILE
-from webapp.widgets import LAWFUL_USE, PRIVACY_NOTE, ROOM_HOURS
+from webapp.resources import room_policy
+from webapp.widgets import LAWFUL_USE, PRIVACY_NOTE
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "model"
 
@@ -26,15 +27,15 @@ def about_page() -> None:
     st.markdown(LAWFUL_USE)
     st.subheader("Privacy")
     st.write(PRIVACY_NOTE)
+    policy = room_policy()
     st.markdown(
         "**In a class room.** While a student's camera runs on *Join a class*, the page sends the room only "
-        "emotion figures (seven numbers per face, a few times a second), under the display name the "
-        "student chose or as 'student N'; never an image. The server keeps every student's figures for the "
-        f"room's whole life, {min(ROOM_HOURS)} to {max(ROOM_HOURS)} hours as the teacher chose when opening it, "
-        "and deletes the room and all of them when the teacher ends the class, or when it expires. A student who "
-        "leaves with *Leave and delete my figures* takes every figure they shared out of the room. "
-        "Until then the teacher sees them on *Class mood* "
-        "and can download them as a report (CSV or HTML); a downloaded report is the teacher's to keep or delete."
+        "emotion figures (seven numbers per face, a few times a second), never an image. The teacher chooses the "
+        "room's kind when creating it, and each student is told which before agreeing:\n\n"
+        f"- *Class only* (the default): {policy.retention(per_student=False)}\n"
+        f"- *Per student*: {policy.retention(per_student=True)}\n\n"
+        "Until then the teacher sees the figures on *Class mood* and can download them as a report (CSV or HTML); "
+        "a downloaded report is the teacher's to keep or delete."
     )
     metrics_path = MODEL_DIR / METRICS_FILE
     if not metrics_path.exists():

@@ -10,32 +10,47 @@ from __future__ import annotations
 import logging
 import time
 
+import pandas as pd
 import streamlit as st
 
 from emotion.classifier import ModelError
+from emotion.classroom.analytics import Thresholds, roster_row, student_flags
+from emotion.classroom.policy import RoomPolicy
 from emotion.classroom.publisher import RoomPublisher
-from emotion.classroom.records import Room, RoomError, RoomNotFound, RoomStore, StoreUnavailable, Student
+from emotion.classroom.records import Room, RoomError, RoomNotFound, RoomStore, StoreUnavailable, Student, new_sender
 from emotion.live.component import SEND_ONLY_FPS, STALL_MESSAGE, live_video, session_stream, stalled
 from emotion.live.device import device_camera, self_view
 from emotion.live.stream import LiveStream
 from emotion.pipeline import PipelineSettings
-from webapp.resources import ice_servers_or_stop, models_or_stop, shared_models, shared_store
+from webapp.resources import ice_servers_or_stop, models_or_stop, room_policy, shared_models, shared_store
 from webapp.widgets import clock_time, device_sidebar_settings, plain, sidebar_settings
 
 LOGGER = logging.getLogger(__name__)
 MODEL_MISSING = "The emotion model is not available on this server, so you cannot join a class here. Tell your teacher."
 
 
-def consent_notice(expires: float) -> str:
+def consent_notice(room: Room, policy: RoomPolicy) -> str:
+    """What the student agrees to, for this room's kind, with what is kept, where and until when."""
+    if room.per_student:
+        who = ("**Your teacher sees your figures by name** (your emotion and faces in view, live) and gets a report "
+               "of every student's figures by name. You see what your teacher sees about you on your page.")
+    else:
+        who = ("Your teacher sees **only the class's figures, never yours by name**, and only for moments when at "
+               f"least {policy.min_students} students share.")
     return (
         "While your camera runs, this page reads the emotion on the faces it sees and sends **only those "
-        "figures** (seven numbers per face, a few times a second) to your teacher's room, under your "
-        "display name or as 'student N'. By default your browser reads your faces itself and your video never "
+        "figures** (seven numbers per face, a few times a second) to your teacher's room. "
+        f"{who} By default your browser reads your faces itself and your video never "
         "leaves this device; if you choose to have them read on the server, your video goes there to be read "
         "and is neither stored nor recorded. You can pause (your camera turns off), leave, or leave and delete "
-        "every figure you shared, at any time. The room and all its figures are **deleted when your teacher ends "
-        f"the class, or at the latest when it expires, at {clock_time(expires)}**."
+        "every figure you shared, at any time.\n\n"
+        f"{policy.retention(room.per_student, hours=clock_hours(room))} This room expires at {clock_time(room.expires)}."
     )
+
+
+def clock_hours(room: Room) -> str:
+    """The room's life in hours, as the teacher chose it."""
+    return f"{(room.expires - room.created) / 3600:g}"
 
 
 def student_page() -> None:
@@ -60,16 +75,22 @@ def model_ready() -> bool:
 
 
 def seat_in(store: RoomStore, room: Room, student: Student) -> dict:
-    """This session's membership; the seat goes into the page's address, so that a reload finds it."""
+    """This session's membership; the seat goes into the page's address, so that a reload finds it.
+
+    In a class-only room the student's figures go under a sender id that this page makes and keeps in its
+    address (`figures=`), so that a reloaded page can still delete them; the room never links it to the seat.
+    """
+    sender = None if room.per_student else st.query_params.get("figures") or new_sender()
     membership = {
         "code": room.code,
         "title": room.title,
         "name": student.name,
-        "publisher": RoomPublisher(store, room.code, student.student_id),
+        "per_student": room.per_student,
+        "publisher": RoomPublisher(store, room.code, student.student_id, sender=sender),
     }
     st.session_state.membership = membership
     st.session_state[PATH_KEY] = student.path  # a reloaded student comes back on the path they chose
-    st.query_params.update({"room": room.code, "seat": student.student_id})
+    st.query_params.update({"room": room.code, "seat": student.student_id, **({"figures": sender} if sender else {})})
     return membership
 
 
@@ -104,8 +125,11 @@ def join_form(store: RoomStore) -> None:
     if not model_ready():
         return
     name = st.text_input("Display name (optional)", max_chars=40, help="Leave it empty to appear as 'student N'.")
-    st.info(consent_notice(room.expires))
-    agreed = st.checkbox("I agree to share my emotion figures with this class as described above.")
+    st.info(consent_notice(room, room_policy()))
+    agreed = st.checkbox(
+        "I agree that my teacher sees my emotion figures by name, as described above." if room.per_student
+        else "I agree to share my emotion figures with this class as described above."
+    )
     if st.button("Join the class", type="primary", disabled=not agreed):
         try:
             student = store.join(room.code, name, time.time())
@@ -189,7 +213,8 @@ def leave_class(store: RoomStore, publisher: RoomPublisher, delete_figures: bool
     del st.session_state.membership
     for key in ("class_stream", PATH_KEY, "class_device_sent_at", "class_ended_drawn"):
         st.session_state.pop(key, None)
-    st.query_params.pop("seat", None)
+    for param in ("seat", "figures"):
+        st.query_params.pop(param, None)
 
 
 def left_the_class(membership: dict) -> bool:
@@ -214,6 +239,8 @@ def device_sharing(store: RoomStore, membership: dict, settings: PipelineSetting
             st.session_state["class_device_sent_at"] = figures.at
             publisher.send(figures.faces)
     class_controls(store, publisher)
+    if membership["per_student"] and not publisher.ended:
+        what_the_teacher_sees(store, publisher)
     if publisher.ended:
         st.info(f"{publisher.problem} {ENDED_ADVICE}")
     elif publisher.problem:
@@ -250,7 +277,26 @@ def server_sharing(store: RoomStore, membership: dict) -> None:
             with preview:
                 self_view("class_self_view")
     class_controls(store, publisher)
+    if membership["per_student"] and not publisher.ended:
+        what_the_teacher_sees(store, publisher)
     sharing_status(publisher, stream)
+
+
+@st.fragment(run_every=2.0)
+def what_the_teacher_sees(store: RoomStore, publisher: RoomPublisher) -> None:
+    """A per-student room's promise: the student sees their own row and flags as the teacher's page shows them."""
+    try:
+        student = store.student(publisher.code, publisher.student_id, time.time())
+    except RoomError:
+        return  # said by the sharing status
+    if student is None:
+        return
+    now, thresholds = time.time(), Thresholds()
+    row = roster_row(student, now, thresholds)
+    st.markdown("**What your teacher sees about you**")
+    st.table(pd.DataFrame([row]).assign(student=lambda table: table["student"].map(plain)).set_index("student"))
+    for flag in student_flags(student, now, thresholds) if row["state"] == "active" else []:
+        st.caption(f"Flagged to your teacher: {flag.render(plain)}")
 
 
 def tell_room(store: RoomStore, publisher: RoomPublisher, *, status: str | None = None, path: str | None = None,
@@ -259,9 +305,9 @@ def tell_room(store: RoomStore, publisher: RoomPublisher, *, status: str | None 
     now = time.time()
     try:
         if forget:
-            store.forget_student(publisher.code, publisher.student_id, now)
+            store.forget_student(publisher.code, publisher.student_id, now, publisher.sender)
         elif status is not None:
-            store.set_status(publisher.code, publisher.student_id, status, now)
+            store.set_status(publisher.code, publisher.student_id, status, now, publisher.sender)
         if path is not None:
             store.set_path(publisher.code, publisher.student_id, path, now)
     except StoreUnavailable as error:

@@ -17,16 +17,18 @@ from emotion.classroom.analytics import (
     connected,
     faces_in_view,
     flags,
+    min_students,
     mix_now,
     presence,
     roster,
+    sharing_senders,
     timeline,
 )
 from emotion.classroom.records import RoomData, RoomNotFound, RoomStore, StoreUnavailable
 from emotion.classroom.reports import report_csv, report_html
 from webapp.charts import emotion_bars, timeline_chart
-from webapp.resources import shared_store
-from webapp.widgets import LAWFUL_USE, ROOM_HOURS, clock_time, plain, viewer_timezone
+from webapp.resources import room_policy, shared_store
+from webapp.widgets import LAWFUL_USE, clock_time, plain, viewer_timezone
 
 
 def teacher_page() -> None:
@@ -60,13 +62,22 @@ def teacher_page() -> None:
         f"Students join at {join_link} (or open **Join a class** and enter the code). "
         f"The room and its figures are deleted at {clock_time(room.expires, tz)}."
     )
+    policy = room_policy()
+    if room.per_student:
+        st.caption("Per student: you see each student's figures by name; each of them agreed to exactly that.")
+    else:
+        st.caption(f"Class only: you see the class's figures, never a student's by name, and only while at least "
+                   f"{policy.min_students} students show a face.")
     st.caption("Keep this page's address to yourself: it is your teacher link to this room.")
     with st.expander("Alert thresholds"):
         thresholds = Thresholds(
             negative_share=st.slider("Class share of negative emotions", 0.1, 0.9, 0.4, 0.05, format="%.2f"),
             negative_minutes=st.slider("…held over the last minutes", 1, 10, 2),
-            no_face_seconds=st.slider("A student without a face in view for (seconds)", 15, 600, 60, 15),
-            stuck_seconds=st.slider("A student in one negative emotion for (seconds)", 30, 900, 120, 30),
+            no_face_seconds=st.slider("A student without a face in view for (seconds)", 15, 600, 60, 15,
+                                      disabled=not room.per_student),
+            stuck_seconds=st.slider("A student in one negative emotion for (seconds)", 30, 900, 120, 30,
+                                    disabled=not room.per_student),
+            min_students=policy.min_students,
         )
     room_view(store, room.code, thresholds, tz)
     report_section(store, room.code, thresholds, tz)
@@ -106,7 +117,7 @@ def report_downloads(store: RoomStore, code: str, thresholds: Thresholds, tz: tz
     csv_column, html_column = st.columns(2)
     csv_column.download_button(
         "Figures per interval (CSV)",
-        data=report_csv(data, until=now, tz=tz).encode(),
+        data=report_csv(data, until=now, tz=tz, thresholds=thresholds).encode(),
         file_name=f"class-{code}.csv",
         mime="text/csv",
         on_click="ignore",
@@ -142,14 +153,31 @@ def end_class(store: RoomStore, code: str, thresholds: Thresholds, tz: tzinfo) -
         st.rerun()
 
 
+ROOM_KINDS = {
+    False: "Class only (recommended): the class's mood, never a student's emotions by name",
+    True: "Per student: each student's figures by name, and a per-student report",
+}
+
+
 def create_form(store: RoomStore) -> None:
     st.warning(LAWFUL_USE, icon=":material/gavel:")
+    policy = room_policy()
     with st.form("create"):
         title = st.text_input("Class name", max_chars=80, placeholder="e.g. Physics 101, week 5")
-        hours = st.select_slider("Delete the room and its figures after (hours)", options=ROOM_HOURS, value=3)
+        per_student = st.radio(
+            "What you see",
+            options=list(ROOM_KINDS),
+            format_func=ROOM_KINDS.__getitem__,
+            help="A class aid needs the class's mood. Per student, you see every student's emotions under their name "
+            "and get a per-student report (flags such as a student sad for a long time); each student is told exactly "
+            "that before they agree, and the law of many places asks for the least data that serves the purpose.",
+        )
+        offered = policy.hours_offered()
+        hours = st.select_slider("Delete the room and its figures after (hours)", options=offered, value=min(3, max(offered)))
+        st.markdown(policy.retention(per_student=False) + "\n\n*Per student:* " + policy.kept(per_student=True) + ".")
         if st.form_submit_button("Create a class room", type="primary"):
             try:
-                room = store.create_room(title, hours * 3600, time.time())
+                room = store.create_room(title, hours * 3600, time.time(), per_student=bool(per_student))
             except StoreUnavailable as error:
                 st.error(f"{error} Try again in a moment.")
                 return
@@ -203,7 +231,8 @@ def room_counts_now(data: RoomData, now: float, thresholds: Thresholds) -> Count
     states = [presence(s, now, thresholds) for s in data.students]
     online = connected(data, now, thresholds)
     gone = states.count("left") + states.count("dropped")
-    return Counts(len(online), faces_in_view(online), states.count("paused"), gone, flags(data, now, thresholds))
+    showing = faces_in_view(sharing_senders(data, now, thresholds))
+    return Counts(len(online), showing, states.count("paused"), gone, flags(data, now, thresholds))
 
 
 @dataclass(frozen=True)
@@ -213,18 +242,21 @@ class Charts:
     mix: alt.Chart | None
     history: alt.Chart | None
     roster: pd.DataFrame
+    least: int  # students who must show a face before the class's emotions show (1: a per-student room)
 
 
 def room_charts_now(data: RoomData, now: float, thresholds: Thresholds, tz: tzinfo) -> Charts:
     """A pure function of the room's figures (names made plain text), timed by bench/teacher_view.py as is."""
     current = mix_now(data, now, thresholds)
-    history = timeline(data, until=now, tz=tz)
+    least = min_students(data, thresholds)
+    history = timeline(data, until=now, tz=tz, least=least)
     table = roster(data, now, thresholds)
     table["student"] = table["student"].map(plain)
     return Charts(
         emotion_bars(current) if current else None,
         None if history.empty else timeline_chart(history),
         table.set_index("student"),
+        least,
     )
 
 
@@ -254,6 +286,9 @@ def room_charts(store: RoomStore, code: str, thresholds: Thresholds, tz: tzinfo)
         st.markdown("**Emotion mix now**")
         if charts.mix is not None:
             st.altair_chart(charts.mix, width="stretch")
+        elif charts.least > 1:
+            st.info(f"Waiting for {charts.least} students: the class's emotions show once at least {charts.least} "
+                    "students share a face, so that no one's can be told apart.")
         else:
             st.info("No face in view yet.")
     with line:

@@ -10,6 +10,7 @@ import pytest
 from emotion import Face
 from emotion.classroom.analytics import Thresholds, roster
 from emotion.classroom.memory_store import MemoryStore
+from emotion.classroom.policy import RoomPolicy
 from emotion.classroom.publisher import RoomPublisher
 from emotion.classroom.records import (
     CODE_ALPHABET,
@@ -346,3 +347,14 @@ def test_a_class_only_room_keeps_no_figure_under_a_name(store):
     store.forget_student(room.code, ada.student_id, T0 + 15, sender)
     gone = store.data(room.code, T0 + 16)
     assert (gone.students, gone.senders, gone.intervals) == ([], [], [])
+
+
+def test_the_deployments_room_policy_and_its_limits():
+    assert RoomPolicy.from_settings({}) == RoomPolicy(12, 5)
+    policy = RoomPolicy.from_settings({"EMOTION_ROOM_MAX_HOURS": "4", "EMOTION_MIN_CLASS_STUDENTS": "8"})
+    assert policy.hours_offered() == (1, 2, 3, 4) and policy.min_students == 8
+    assert "at least 8 students" in policy.kept(per_student=False) and "under their name" in policy.kept(per_student=True)
+    assert "4 hours after it opens" in policy.retention(per_student=False, hours=4)
+    for wrong in ({"EMOTION_ROOM_MAX_HOURS": "24"}, {"EMOTION_ROOM_MAX_HOURS": "two"}, {"EMOTION_MIN_CLASS_STUDENTS": "2"}):
+        with pytest.raises(ValueError, match="must be a whole number"):
+            RoomPolicy.from_settings(wrong)  # a teacher-facing limit is never quietly widened

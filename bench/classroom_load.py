@@ -23,19 +23,19 @@ Measured in the steady period (--seconds, after all N are connected and a short 
   moment the bench chooses (a flag set on each page with page.evaluate, ahead of time, so that all
   switch together); the lag is from that moment (or from the last flag set, when setting them took
   longer) to the teacher's "Face in view" metric showing the new count (0 or N). It includes the
-  figures' own cadence (0.5 s), the publisher's throttle (0.3 s) and the teacher's refresh of the
-  counts (every second; the charts every two).
+  figures' own cadence (a class room's 1 s, emotion.live.device.CLASS_REPORT_EVERY_MS), the publisher's
+  throttle (0.3 s) and the teacher's refresh of the counts (every second; the charts every two).
 
 Chromium, its N+1 pages and Playwright run on the same 2-core machine and take their share: the server's
 CPU seconds are still its own, but a starved browser sends fewer figures (each line says how many each
-stub handed its page a second, against the 2 of the real module) and the teacher's page renders late, so
+stub handed its page a second, against the 1 of the real module) and the teacher's page renders late, so
 the lag is an upper bound of the server's part. --redis splits it: the rooms live in a real redis-server
 (REDIS_URL), and the bench also reads the room from the store itself, as the teacher's view does, so
 each switch has a store lag (the students' pages, their sessions and the publisher: figures in the
 store) beside the teacher lag (that, then the teacher's refresh of the counts and its page's rendering).
 `--clients protocol` (with --redis) takes the students' pages out of the browser: each is a client of
 bench/streamlit_client.py speaking Streamlit's own websocket messages, seated through the store as a
-reloaded student is, whose component state changes twice a second exactly as the stub's does, so the
+reloaded student is, whose component state changes once a second exactly as the stub's does, so the
 server does the same work while the machine carries one browser page, the teacher's. The bench's own
 CPU (those clients, Playwright) is printed beside the machine's.
 The last line is for the largest N that ran:

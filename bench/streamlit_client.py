@@ -1,8 +1,8 @@
 """On-device students without a browser: clients that speak Streamlit's own websocket protocol.
 
 A student's page on the on-device path does three things the server sees: it opens a session on the
-Join page, its camera component mounts, and twice a second the component's state changes to the
-newest figures, which reruns the `device_sharing` fragment (webapp/pages/join.py). A `DeviceStudent`
+Join page, its camera component mounts, and once a second (a class room's cadence) the component's
+state changes to the newest figures, which reruns the `device_sharing` fragment (webapp/pages/join.py). A `DeviceStudent`
 does exactly that over /_stcore/stream with the protobuf messages Streamlit's frontend sends (BackMsg
 rerun_script with the component's JSON state and the fragment's id), so the server runs the same
 code as for a browser, while the machine is spared a browser page per student. It takes its seat as a
@@ -29,7 +29,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 PAGE = "join"
 COMPONENT_KEY = "class_device"  # device_camera's key in webapp/pages/join.py
-REPORT_EVERY_S = 0.5  # emotion.live.device.REPORT_EVERY_MS
+REPORT_EVERY_S = 1.0  # emotion.live.device.CLASS_REPORT_EVERY_MS
 PLAUSIBLE_FACE = (0.08, 0.02, 0.07, 0.35, 0.1, 0.08, 0.3)  # probabilities, varied per face here and in classroom_load's stub
 
 

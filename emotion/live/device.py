@@ -31,6 +31,7 @@ _preview = st.components.v2.component("emotion_self_view", js=_SCRIPT.replace("c
 
 CAMERA = {"width": 640, "height": 480, "frameRate": {"ideal": 15}}
 REPORT_EVERY_MS = 500  # figures handed to the page twice a second
+CLASS_REPORT_EVERY_MS = 1000  # a class room's: its live view refreshes each second, its figures are kept per 10 s
 
 
 @dataclass(frozen=True)
@@ -57,17 +58,20 @@ def self_view(key: str) -> None:
     _preview(key=key, data={"camera": CAMERA})
 
 
-def device_camera(key: str, settings: PipelineSettings, frame_rate: int | None = None) -> DeviceState:
+def device_camera(
+    key: str, settings: PipelineSettings, frame_rate: int | None = None, report_every_ms: int = REPORT_EVERY_MS
+) -> DeviceState:
     """Mount the on-device camera under `key`; what it has reported so far.
 
     `frame_rate`: frames read a second, where fewer than the camera's do (a class room needs figures, not
-    video: fewer frames spare the student's battery and processor).
+    video: fewer frames spare the student's battery and processor). `report_every_ms`: how often the
+    figures come back; each report reruns the page's fragment on the server.
     """
     camera = CAMERA if frame_rate is None else {**CAMERA, "frameRate": {"ideal": frame_rate}}
     data = {
         "settings": browser_settings(settings),
         "camera": camera,
-        "reportEveryMs": REPORT_EVERY_MS,
+        "reportEveryMs": report_every_ms,
         "showProbabilities": settings.show_probabilities,
     }
     result = _camera(key=key, data=data, on_figures_change=lambda: None, on_problem_change=lambda: None)

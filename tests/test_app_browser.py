@@ -212,17 +212,16 @@ def test_no_deploy_button_or_developer_menu_for_users(server, browser):
     page.context.close()
 
 
-def test_the_privacy_note_says_class_rooms_keep_each_students_figures_until_they_expire(server, browser):
-    """Finding 11 (2): the privacy note left out what class rooms keep."""
+def test_the_privacy_note_says_what_class_rooms_keep_and_until_when(server, browser):
+    """Finding 11 (2): the privacy note left out what class rooms keep; #24: by room kind, and until when."""
     from webapp.widgets import PRIVACY_NOTE
 
     page = browser.new_context(viewport={"width": 1280, "height": 1200}).new_page()
     page.goto(f"{server}/about")
     privacy = page.locator('[data-testid="stVerticalBlock"]', has=page.get_by_role("heading", name="Privacy")).last
-    privacy.get_by_text(re.compile(r"each student's figures are kept on the server until the room expires")).first.wait_for(
-        timeout=30_000
-    )
-    assert "until the room expires" in PRIVACY_NOTE  # the Live and Photo pages say it too
+    for said in ("never under their name", "under their name", "at the latest when the room expires"):
+        privacy.get_by_text(re.compile(said)).first.wait_for(timeout=30_000)
+    assert "until the teacher ends the class or the room expires" in PRIVACY_NOTE  # the Live and Photo pages say it too
     page.context.close()
 
 

@@ -32,7 +32,6 @@ export function mount({ parentElement, data, setStateValue }) {
   Object.assign(video, { muted: true, playsInline: true });
   let stopped = false;
   let stream = null;
-  let pipeline = null;
 
   const problem = (kind, message) => {
     status.textContent = message;
@@ -53,16 +52,21 @@ export function mount({ parentElement, data, setStateValue }) {
     video.srcObject = stream;
     await video.play();
     status.textContent = 'Loading the face and emotion models on this device…';
+    let pipeline;
     try {
       pipeline = await OnDevicePipeline.create(data.settings);
     } catch (error) {
       problem('runtime', `The on-device models could not be loaded: ${error.message}`);
       return;
     }
-    if (stopped) {
-      pipeline.close(); // unmounted while the models loaded: the returned function found none to close
-      return;
+    try {
+      await readFrames(pipeline);
+    } finally {
+      pipeline.close(); // here, once no frame is in flight: closing under a running analyze would free its models mid-call
     }
+  }
+
+  async function readFrames(pipeline) {
     status.textContent = '';
     const times = [];
     let lastSent = -Infinity;
@@ -102,10 +106,11 @@ export function mount({ parentElement, data, setStateValue }) {
     }
   }
 
-  start().catch((error) => problem('runtime', `The on-device camera stopped: ${error.message}`));
+  start().catch((error) => {
+    if (!stopped) problem('runtime', `The on-device camera stopped: ${error.message}`); // an unmounted camera has no page to tell
+  });
   return () => {
-    stopped = true;
+    stopped = true; // the frame loop ends and closes the pipeline
     stream?.getTracks().forEach((track) => track.stop());
-    pipeline?.close();
   };
 }

@@ -21,9 +21,9 @@ from emotion.classroom.records import (
     RoomNotFound,
     Student,
     add_sample,
-    after_sample,
-    blank_sender,
+    after_publish,
     clean_name,
+    figures_key,
     interval_start,
     name_holder,
     new_room,
@@ -31,7 +31,6 @@ from emotion.classroom.records import (
     normalise_code,
     returning,
     sender_of,
-    sharing_state,
     with_path,
     with_status,
 )
@@ -142,16 +141,11 @@ class MemoryStore:
             student = students.get(student_id)
             if student is None or student.status == "left":
                 raise NotInRoom()
-            figures_id = sender_of(room, student_id, sender)
-            if figures_id is None:
-                raise ValueError("a class-only room keeps figures only under a sender id")
-            sample = after_sample(student, faces, now, path)
-            if room.per_student:
-                students[student_id] = sample
-            else:
-                students[student_id] = sharing_state(sample)
-                senders = self._senders[room.code]
-                senders[figures_id] = after_sample(senders.get(figures_id) or blank_sender(figures_id, now), faces, now, path)
+            figures_id = figures_key(room, student_id, sender)
+            senders = self._senders[room.code]
+            students[student_id], figures = after_publish(room, student, senders.get(figures_id), faces, now, path, figures_id)
+            if figures is not None:
+                senders[figures_id] = figures
             key = (figures_id, interval_start(now))
             intervals = self._intervals[room.code]
             intervals[key] = add_sample(intervals.get(key) or Interval(figures_id, key[1]), faces)

@@ -169,14 +169,24 @@ def sender_of(room: Room, student_id: str, sender: str | None) -> str | None:
     return student_id if room.per_student else sender
 
 
-def blank_sender(sender: str, now: float) -> Student:
-    """A class-only room's sender before its first figures: a nameless record of figures and state."""
-    return Student(sender, "", now, now)
+def figures_key(room: Room, student_id: str, sender: str | None) -> str:
+    """The id a new figure goes under; a class-only room without a sender id may keep none."""
+    key = sender_of(room, student_id, sender)
+    if key is None:
+        raise ValueError("a class-only room keeps figures only under a sender id")
+    return key
 
 
-def sharing_state(student: Student) -> Student:
-    """A class-only room's seat after a sample: active and sharing on its path, with no figure."""
-    return replace(without_figures(student), figures_at=student.figures_at)
+def after_publish(
+    room: Room, student: Student, before: Student | None, faces: Sequence[np.ndarray], now: float, path: str, key: str
+) -> tuple[Student, Student | None]:
+    """A sample's new seat, and the sender's new figures record (`before`: its last; None in a per-student
+    room, where the seat holds the figures). In a class-only room the seat is left sharing, with no figure."""
+    sample = after_sample(student, faces, now, path)
+    if room.per_student:
+        return sample, None
+    seat = replace(without_figures(sample), figures_at=sample.figures_at)
+    return seat, after_sample(before or Student(key, "", now, now), faces, now, path)
 
 
 def new_student(name: str | None, number: int, now: float) -> Student:

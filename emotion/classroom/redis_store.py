@@ -22,9 +22,9 @@ from emotion.classroom.records import (
     StoreUnavailable,
     Student,
     add_sample,
-    after_sample,
-    blank_sender,
+    after_publish,
     clean_name,
+    figures_key,
     interval_start,
     name_holder,
     new_room,
@@ -32,7 +32,6 @@ from emotion.classroom.records import (
     normalise_code,
     returning,
     sender_of,
-    sharing_state,
     with_path,
     with_status,
 )
@@ -171,21 +170,16 @@ class RedisStore:
             student = self._student(pipe, room.code, student_id)
             if student is None or student.status == "left":
                 raise NotInRoom()
-            figures_id = sender_of(room, student_id, sender)
-            if figures_id is None:
-                raise ValueError("a class-only room keeps figures only under a sender id")
+            figures_id = figures_key(room, student_id, sender)
             start = interval_start(now)
             field_name = f"{figures_id}|{start:.0f}"
             raw = pipe.hget(keys.intervals, field_name)
             interval = Interval(**json.loads(raw)) if raw else Interval(figures_id, start)
             before = None if room.per_student else pipe.hget(keys.senders, figures_id)
-            sample = after_sample(student, faces, now, path)
+            seat, figures = after_publish(room, student, _parse_student(before) if before else None, faces, now, path, figures_id)
             pipe.multi()
-            if room.per_student:
-                pipe.hset(keys.students, student_id, json.dumps(asdict(sample)))
-            else:
-                figures = after_sample(_parse_student(before) if before else blank_sender(figures_id, now), faces, now, path)
-                pipe.hset(keys.students, student_id, json.dumps(asdict(sharing_state(sample))))
+            pipe.hset(keys.students, student_id, json.dumps(asdict(seat)))
+            if figures is not None:
                 pipe.hset(keys.senders, figures_id, json.dumps(asdict(figures)))
                 pipe.expireat(keys.senders, math.ceil(room.expires))
             pipe.hset(keys.intervals, field_name, json.dumps(asdict(add_sample(interval, faces))))

@@ -9,6 +9,7 @@ formula are neutralised as OWASP recommends).
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from datetime import tzinfo
 
 import numpy as np
@@ -52,9 +53,8 @@ def report_csv(data: RoomData, until: float | None = None, tz: tzinfo = UTC, thr
     in the note column (a store outage, or no one streaming), and so do a class-only room's intervals
     with too few students, whose shares stay empty.
     """
-    students = interval_table(data, tz).assign(note="")
-    if not data.room.per_student:
-        students = students.iloc[0:0]
+    own = data if data.room.per_student else replace(data, intervals=[])  # a class-only room has no student rows
+    students = interval_table(own, tz).assign(note="")
     least = min_students(data, thresholds)
     whole = class_table(data, until=until, tz=tz, least=least).drop(columns=["students"]).assign(student="class")
     table = pd.concat([students, whole[students.columns]], ignore_index=True)

@@ -7,6 +7,7 @@ import re
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import pandas as pd
 import streamlit as st
 
 from emotion.detection import DETECTORS, MEASURED_FIGURES, DetectionSettings, default_detector
@@ -160,6 +161,11 @@ def viewer_timezone() -> tzinfo:
 def clock_time(epoch: float, tz: tzinfo | None = None, *, seconds: bool = False) -> str:
     """The time of day in the viewer's time zone, with the zone's name (14:05 CET, or 14:05:09 CET)."""
     return datetime.fromtimestamp(epoch, tz or viewer_timezone()).strftime("%H:%M:%S %Z" if seconds else "%H:%M %Z")
+
+
+def by_student(table: pd.DataFrame) -> pd.DataFrame:
+    """A roster-like table indexed by its students' names, made plain text (the teacher's roster, a student's own row)."""
+    return table.assign(student=table["student"].map(plain)).set_index("student")
 
 
 def plain(text: str) -> str:

@@ -23,7 +23,7 @@ from emotion.live.device import CLASS_REPORT_EVERY_MS, device_camera, self_view
 from emotion.live.stream import LiveStream
 from emotion.pipeline import PipelineSettings
 from webapp.resources import ice_servers_or_stop, models_or_stop, room_policy, shared_models, shared_store
-from webapp.widgets import clock_time, device_sidebar_settings, plain, sidebar_settings
+from webapp.widgets import by_student, clock_time, device_sidebar_settings, plain, sidebar_settings
 
 LOGGER = logging.getLogger(__name__)
 MODEL_MISSING = "The emotion model is not available on this server, so you cannot join a class here. Tell your teacher."
@@ -294,7 +294,7 @@ def what_the_teacher_sees(store: RoomStore, publisher: RoomPublisher) -> None:
     now, thresholds = time.time(), Thresholds()
     row = roster_row(student, now, thresholds)
     st.markdown("**What your teacher sees about you**")
-    st.table(pd.DataFrame([row]).assign(student=lambda table: table["student"].map(plain)).set_index("student"))
+    st.table(by_student(pd.DataFrame([row])))
     for flag in student_flags(student, now, thresholds) if row["state"] == "active" else []:
         st.caption(f"Flagged to your teacher: {flag.render(plain)}")
 

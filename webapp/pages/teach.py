@@ -28,7 +28,7 @@ from emotion.classroom.records import RoomData, RoomNotFound, RoomStore, StoreUn
 from emotion.classroom.reports import report_csv, report_html
 from webapp.charts import emotion_bars, timeline_chart
 from webapp.resources import room_policy, shared_store
-from webapp.widgets import LAWFUL_USE, clock_time, plain, viewer_timezone
+from webapp.widgets import LAWFUL_USE, by_student, clock_time, plain, viewer_timezone
 
 
 def teacher_page() -> None:
@@ -250,12 +250,10 @@ def room_charts_now(data: RoomData, now: float, thresholds: Thresholds, tz: tzin
     current = mix_now(data, now, thresholds)
     least = min_students(data, thresholds)
     history = timeline(data, until=now, tz=tz, least=least)
-    table = roster(data, now, thresholds)
-    table["student"] = table["student"].map(plain)
     return Charts(
         emotion_bars(current) if current else None,
         None if history.empty else timeline_chart(history),
-        table.set_index("student"),
+        by_student(roster(data, now, thresholds)),
         least,
     )
 

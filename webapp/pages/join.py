@@ -18,7 +18,7 @@ from emotion.classroom.analytics import Thresholds, roster_row, student_flags
 from emotion.classroom.policy import RoomPolicy
 from emotion.classroom.publisher import RoomPublisher
 from emotion.classroom.records import Room, RoomError, RoomNotFound, RoomStore, StoreUnavailable, Student, new_sender
-from emotion.live.component import SEND_ONLY_FPS, STALL_MESSAGE, live_video, session_stream, stalled
+from emotion.live.component import SEND_ONLY_FPS, connection_advice, forget_connection, live_video, session_stream
 from emotion.live.device import CLASS_REPORT_EVERY_MS, device_camera, self_view
 from emotion.live.stream import LiveStream
 from emotion.pipeline import PipelineSettings
@@ -159,6 +159,7 @@ def class_stream(store: RoomStore, membership: dict) -> None:
     if st.session_state.get(PATH_KEY, "device") == "server":
         server_sharing(store, membership)
     else:
+        forget_connection("class")  # the server path's component is gone; coming back, a START is judged afresh
         device_sharing(store, membership, device_sidebar_settings())
 
 
@@ -276,10 +277,21 @@ def server_sharing(store: RoomStore, membership: dict) -> None:
         if context.state.playing:
             with preview:
                 self_view("class_self_view")
+        # In the page's full run, like the path control it changes (see connection_advice).
+        connection_advice("class", stream, lambda: read_on_this_device(store, publisher))
+    else:
+        forget_connection("class")  # no component while paused: a START after Resume is judged afresh
     class_controls(store, publisher)
     if membership["per_student"] and not publisher.ended:
         what_the_teacher_sees(store, publisher)
     sharing_status(publisher, stream)
+
+
+def read_on_this_device(store: RoomStore, publisher: RoomPublisher) -> None:
+    """The server path's advice, where WebRTC cannot connect: the device path, told to the room like the control's change."""
+    forget_connection("class")
+    st.session_state[PATH_KEY] = "device"
+    tell_room(store, publisher, path="device")
 
 
 @st.fragment(run_every=2.0)
@@ -329,9 +341,7 @@ def sharing_status(publisher: RoomPublisher, stream: LiveStream) -> None:
         st.info("Sharing is paused: your camera is off and your teacher sees you as paused. "
                 "Press **Resume sharing**, then START.")
         return
-    if stalled("class", stream):
-        st.warning(STALL_MESSAGE)
-    elif stats.frames:
+    if stats.frames:
         st.caption(f"Your video: {stats.faces_in_view} face(s) in view.")
     else:
         st.caption("Press START to begin; emotion figures are shared with the class while the video runs.")

@@ -1,11 +1,15 @@
-"""Live: the webcam through WebRTC, every face boxed and labelled, the figures beside the video."""
+"""Live: the webcam through WebRTC, every face boxed and labelled, the figures beside the video.
+
+Or "On this device": the browser reads the faces itself. Where WebRTC cannot connect, the server path says
+so and switches to it in one click (emotion.live.component.connection_advice).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
-from emotion.live.component import STALL_MESSAGE, live_video, session_stream, stalled
+from emotion.live.component import connection_advice, forget_connection, live_video, session_stream
 from emotion.live.device import device_camera
 from emotion.live.stream import LiveStream
 from emotion.pipeline import PipelineSettings
@@ -29,6 +33,7 @@ def live_page() -> None:
         "it works where WebRTC cannot connect, and nothing but the page is loaded from the server.",
     )
     if where == "device":
+        forget_connection("live")  # the server path's component is gone; coming back, a START is judged afresh
         device_page()
         return
     st.caption("Press START and allow the camera. Every face is boxed and labelled with its emotion. " + PRIVACY_NOTE)
@@ -37,17 +42,23 @@ def live_page() -> None:
     video, figures = st.columns([3, 2])
     with video:
         ctx = live_video("live", stream, ice_servers_or_stop())
-        st.caption("No video? Your network may block WebRTC: use the **Photo** page instead.")
+        if not connection_advice("live", stream, read_on_this_device):
+            st.caption("No video? Your network may block WebRTC: the choice above can read faces in your browser instead.")
     with figures:
         if ctx.state.playing:
             live_figures(stream)
         else:
             session_summary(stream)
+
+
+def read_on_this_device() -> None:
+    """The advice's button: the path control shows "On this device" in the run this click starts."""
+    st.session_state["live_where"] = "device"
+
+
 @st.fragment(run_every=1.0)
 def live_figures(stream: LiveStream) -> None:
     stats = stream.snapshot()
-    if stalled("live", stream):
-        st.warning(STALL_MESSAGE)
     faces, fps, latency = st.columns(3)
     faces.metric("Faces in view", stats.faces_in_view)
     fps.metric("Frames / s", f"{stats.fps:.0f}" if stats.fps else "–")
@@ -76,8 +87,6 @@ def session_summary(stream: LiveStream) -> None:
     st.subheader("This session so far")
     st.caption(f"{stats.frames} frames, {total} labelled faces")
     st.altair_chart(emotion_bars({name: count / total for name, count in stats.session_counts.items()}), width="stretch")
-
-
 
 
 def device_page() -> None:

@@ -1,15 +1,17 @@
 """Label the faces in an image or a video file: `python -m emotion.annotate IN [OUT] [--json]`.
 
 Prints each face's box, emotion and probabilities (JSON with --json; per frame for a video)
-and, given OUT, writes the annotated image or video there.
+and, given OUT, writes the annotated image or video there. After `pip install -e .` the same
+command is `emotion-annotate`, from any folder (the models are found beside the package).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
@@ -22,24 +24,54 @@ from emotion.pipeline import FrameAnalysis, Models, PipelineSettings, analyze_fr
 from emotion.tracking import FaceTracker
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".y4m"}
+# What OpenCV's writer makes a readable video of with the mp4v codec (.webm and .y4m need other codecs;
+# an image suffix would get a single-image writer, which fails after the first frame or writes junk).
+VIDEO_OUTPUTS = (".mp4", ".avi", ".mov", ".mkv", ".m4v")
 IMAGE_HINT = "name it .jpg, .png, .webp, .bmp or .tiff"
+VIDEO_HINT = "name it " + ", ".join(VIDEO_OUTPUTS[:-1]) + " or " + VIDEO_OUTPUTS[-1]
 
 
 def check_output(out: Path, video: bool) -> None:
-    """Refuse, before any work, an output whose folder is missing or, for an image, whose suffix OpenCV cannot write."""
+    """Refuse, before any work, an output whose folder is missing or whose suffix cannot hold the result:
+    a video's result is a video, an image's an image that OpenCV can write."""
     folder = out.parent
     if not folder.is_dir():
         problem = "is not a folder" if folder.exists() else "does not exist"
         raise ImageError(f"cannot write {out}: the folder {folder} {problem}")
+    if out.is_dir():
+        raise ImageError(f"cannot write {out}: it is a folder; give a file name")
+    kind = f"{out.suffix} files" if out.suffix else "names without a suffix"
     if video:
-        return  # the video writer says whether it can write the name once it is opened
+        if out.suffix.lower() not in VIDEO_OUTPUTS:
+            raise ImageError(f"cannot write {out}: the input is a video, so the output is a video too, and there is no "
+                             f"video writer for {kind}; {VIDEO_HINT} (or give no output to print the labels only)")
+        return
     try:
         writable = cv2.haveImageWriter(str(out))
     except cv2.error:  # some codecs, OpenEXR among them, are built in but switched off
         writable = False
     if not writable:
-        kind = f"{out.suffix} files" if out.suffix else "names without a suffix"
         raise ImageError(f"cannot write {out}: there is no image writer for {kind}; {IMAGE_HINT}")
+
+
+def check_input(path: Path) -> None:
+    """Refuse, before the models load, an input that is missing or is a folder."""
+    if path.is_dir():
+        raise ImageError(f"{path} is a folder; give one image or video file (to label a folder's photos, run this once per file)")
+    if not path.is_file():
+        raise ImageError(f"{path}: no such file")
+
+
+@contextlib.contextmanager
+def opencv_quiet() -> Iterator[None]:
+    """OpenCV's own log lines (its backends' warnings, assertion texts they catch) off for a while:
+    what fails is reported once, in the command line's words."""
+    previous = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        cv2.utils.logging.setLogLevel(previous)
 
 
 def write_image(out: Path, image: np.ndarray) -> None:
@@ -80,9 +112,10 @@ def annotate_video(path: Path, out: Path | None, models: Models, settings: Pipel
         analysis = analyze_frame(frame, models, settings, tracker)
         if out is not None:
             if writer is None:
-                writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), fps, analysis.image.shape[1::-1])
+                with opencv_quiet():
+                    writer = cv2.VideoWriter(str(out), cv2.VideoWriter.fourcc(*"mp4v"), fps, analysis.image.shape[1::-1])
                 if not writer.isOpened():
-                    raise ImageError(f"cannot write {out}: OpenCV cannot write a video there; name it .mp4 or .avi")
+                    raise ImageError(f"cannot write {out}: OpenCV cannot write a video there; {VIDEO_HINT}")
             writer.write(analysis.image)
         results.append(analysis)
     if writer is not None:
@@ -100,8 +133,35 @@ def summary_line(analysis: FrameAnalysis) -> str:
     return f"{len(analysis.faces)} face(s): {faces}{skipped}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m emotion.annotate", description=__doc__.splitlines()[0])
+def at_least(least: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least `least`, else argparse's own error naming the option."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be at least {least}, not {value}")
+        return value
+
+    return parse
+
+
+def scale_step(text: str) -> float:
+    """An argparse type for --scale-factor: the cascade's pyramid step, which OpenCV needs above 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 1.0:
+        raise argparse.ArgumentTypeError(f"must be above 1 (each step of the image pyramid shrinks it), not {value:g}")
+    return value
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m emotion.annotate") -> int:
+    """The command line; returns the exit status (2: the input or output could not be used)."""
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("input", type=Path, help="an image (JPEG, PNG, ...) or a video file")
     parser.add_argument("output", type=Path, nargs="?", help="where to write the annotated image or video")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a summary")
@@ -111,10 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         choices=list(DETECTORS),
         help="the face finder (default: EMOTION_DETECTOR, else the Haar cascade); yunet finds most faces in photos",
     )
-    parser.add_argument("--scale-factor", type=float, default=1.1, help="Haar cascade only")
-    parser.add_argument("--min-neighbors", type=int, default=5, help="Haar cascade only")
-    parser.add_argument("--min-face", type=int, default=30, help="smallest face side, in pixels")
-    parser.add_argument("--max-faces", type=int, default=50)
+    parser.add_argument("--scale-factor", type=scale_step, default=1.1, help="Haar cascade only; above 1")
+    parser.add_argument("--min-neighbors", type=at_least(0), default=5, help="Haar cascade only")
+    parser.add_argument("--min-face", type=at_least(1), default=30, help="smallest face side, in pixels")
+    parser.add_argument("--max-faces", type=at_least(1), default=50, help="the most faces labelled, the largest first")
     args = parser.parse_args(argv)
     try:
         detector = args.detector or default_detector()
@@ -129,11 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     video = args.input.suffix.lower() in VIDEO_SUFFIXES
     try:
+        check_input(args.input)
         if args.output is not None:
             check_output(args.output, video)
         models = load_models(args.model)
-        if not args.input.is_file():
-            raise ImageError(f"{args.input}: no such file")
         if video:
             frames = annotate_video(args.input, args.output, models, settings)
             report: dict = {"frames": [{"frame": i, **f.to_json()} for i, f in enumerate(frames)]}
@@ -148,6 +207,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(json.dumps(report) if args.json else "\n".join(lines))
     return 0
+
+
+def script() -> int:
+    """The `emotion-annotate` console script (pyproject.toml's [project.scripts])."""
+    return main(prog="emotion-annotate")
 
 
 if __name__ == "__main__":

@@ -91,17 +91,89 @@ def short_video(path):
         ("photo", "out.gifx", r"error: cannot write \S*out\.gifx: there is no image writer for \.gifx files; name it \.jpg"),
         ("photo", "no-such-folder/out.png", r"error: cannot write \S*out\.png: the folder \S*no-such-folder does not exist"),
         ("video", "no-such-folder/out.mp4", r"error: cannot write \S*out\.mp4: the folder \S*no-such-folder does not exist"),
+        ("video", "out.jpg", r"error: cannot write \S*out\.jpg: the input is a video, so the output is a video too.*\.mp4"),
+        ("video", "out.xyz", r"error: cannot write \S*out\.xyz: .*no video writer for \.xyz files; name it \.mp4, \.avi"),
+        ("video", "out.webm", r"error: cannot write \S*out\.webm: .*no video writer for \.webm files"),
+        ("photo", "out.mp4", r"error: cannot write \S*out\.mp4: there is no image writer for \.mp4 files"),
     ],
-    ids=["unknown-suffix", "missing-folder", "video-missing-folder"],
+    ids=["unknown-suffix", "missing-folder", "video-missing-folder", "video-as-jpg", "video-xyz", "video-webm", "photo-mp4"],
 )
 def test_an_output_that_cannot_be_written_is_explained(tmp_path, source, output, message):
-    """Finding 11 (3): out.gifx gave OpenCV's traceback; a missing folder was blamed on the name."""
+    """Finding 11 (3): out.gifx gave OpenCV's traceback; a missing folder was blamed on the name.
+    Issue #25: a video written to out.jpg exited 0; an unknown video suffix printed OpenCV's assertion first."""
     given = TEST_DATA / "facerec_obama.jpg" if source == "photo" else short_video(tmp_path / "clip.mp4")
     result = run_cli(str(given), str(tmp_path / output))
     assert result.returncode == 2, result.stderr
     assert re.search(message, result.stderr), result.stderr
-    assert "Traceback" not in result.stderr and "use a .jpg or .png name" not in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr  # the one error line: no OpenCV log, no traceback
     assert not (tmp_path / output).exists()
+
+
+@pytest.mark.parametrize("suffix", [".avi", ".mkv"])
+def test_a_video_is_written_in_each_named_container(tmp_path, suffix):
+    out = tmp_path / f"labelled{suffix}"
+    result = run_cli(str(short_video(tmp_path / "clip.mp4")), str(out))
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert int(cv2.VideoCapture(str(out)).get(cv2.CAP_PROP_FRAME_COUNT)) == 3
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--max-faces", "-1"], "argument --max-faces: must be at least 1, not -1"),
+        (["--max-faces", "0"], "argument --max-faces: must be at least 1, not 0"),
+        (["--min-face", "0"], "argument --min-face: must be at least 1, not 0"),
+        (["--min-neighbors", "-2"], "argument --min-neighbors: must be at least 0, not -2"),
+        (["--max-faces", "two"], "argument --max-faces: 'two' is not a whole number"),
+        (["--scale-factor", "1"], r"argument --scale-factor: must be above 1 \(each step of the image pyramid .*\), not 1"),
+    ],
+)
+def test_impossible_settings_are_refused_by_the_parser(capsys, option, message):
+    """Issue #25: --max-faces -1 ran and printed "no face found"."""
+    with pytest.raises(SystemExit) as exit_:
+        main([str(TEST_DATA / "facerec_obama.jpg"), *option])
+    assert exit_.value.code == 2
+    assert re.search(message, capsys.readouterr().err)
+
+
+def test_a_folder_given_as_input_is_called_a_folder(tmp_path, capsys):
+    """Issue #25: a folder was reported as "no such file"."""
+    assert main([str(tmp_path)]) == 2
+    assert f"error: {tmp_path} is a folder; give one image or video file" in capsys.readouterr().err
+
+
+def test_the_module_runs_from_any_folder(tmp_path):
+    """Issue #25: the models are found beside the package, not in the working folder."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    photo = TEST_DATA / "facerec_obama.jpg"
+    command = [sys.executable, "-m", "emotion.annotate", str(photo)]
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("1 face(s): ")
+
+
+def test_the_console_script_runs_from_any_folder_after_an_editable_install(tmp_path):
+    """README: `pip install -e .` gives `emotion-annotate`, which works wherever it is run. Installed into
+    a throwaway environment that sees this one's packages; offline where setuptools is already here."""
+    import importlib.util
+    import tomllib
+
+    script = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["emotion-annotate"]
+    assert script == "emotion.annotate:script"
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    offline = ["--no-build-isolation", "--no-index"] if importlib.util.find_spec("setuptools") else []
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", *offline, "-e", str(ROOT)]
+    installed = subprocess.run(pip, capture_output=True, text=True)
+    assert installed.returncode == 0, installed.stderr
+    result = subprocess.run(
+        [str(venv / "bin" / "emotion-annotate"), str(TEST_DATA / "facerec_obama.jpg"), "out.png"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("1 face(s): ") and (tmp_path / "out.png").is_file()
 
 
 def test_the_command_line_prints_its_answer_without_litert_notices():

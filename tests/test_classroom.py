@@ -6,8 +6,10 @@ published and checks that the teacher's mix, timeline, flags and CSV are exactly
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
+import xml.etree.ElementTree as ET
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -32,7 +34,7 @@ from emotion.classroom.memory_store import MemoryStore
 from emotion.classroom.publisher import RoomPublisher
 from emotion.classroom.records import new_sender
 from emotion.classroom.redis_store import RedisStore
-from emotion.classroom.reports import report_csv, report_html
+from emotion.classroom.reports import report_csv, report_csv_file, report_html, timeline_svg
 from emotion.pipeline import PipelineSettings, analyze_frame
 from emotion.preprocess import EMOTIONS
 from emotion.tracking import FaceTracker
@@ -203,6 +205,40 @@ def test_csv_neutralises_cells_a_spreadsheet_would_run(store):
         store.publish(room.code, student.student_id, [np.eye(len(EMOTIONS))[3]], T0 + 1)
     table = pd.read_csv(io.StringIO(report_csv(store.data(room.code, T0 + 2))))
     assert set(table["student"]) == {"'" + n for n in names[:4]} | {"Zoë", "class"}
+
+
+def test_the_downloaded_csv_has_a_byte_order_mark_so_excel_reads_any_name(store):
+    """Issue #25: without the mark Excel reads the file in a legacy code page and garbles non-Latin names."""
+    room = store.create_room("BOM", 3600, T0, per_student=True)
+    names = ["Зоя", "Αλίκη", "美咲", "Zoë"]
+    for name in names:
+        student = store.join(room.code, name, T0)
+        store.publish(room.code, student.student_id, [np.eye(len(EMOTIONS))[3]], T0 + 1)
+    data = store.data(room.code, T0 + 2)
+    downloaded = report_csv_file(data)
+    assert downloaded.startswith(codecs.BOM_UTF8) and downloaded[len(codecs.BOM_UTF8) :].startswith(b"interval_start,student,")
+    assert downloaded.decode("utf-8-sig") == report_csv(data)
+    table = pd.read_csv(io.BytesIO(downloaded), encoding="utf-8-sig")
+    assert set(table["student"]) == {*names, "class"}
+
+
+def test_the_timeline_keeps_every_label_inside_the_picture():
+    """Issue #25: the HTML report's timeline cut its "100%" label at the top. Each label's box, estimated
+    generously (0.6 em a character, 0.8 em above the baseline, 0.25 em below), lies within the SVG."""
+    minutes = [f"09:{m:02d}" for m in range(30)]
+    long = pd.DataFrame(
+        [{"time": t, "emotion": e, "share": 1 / len(EMOTIONS)} for t in minutes for e in EMOTIONS]
+    )
+    svg = ET.fromstring(timeline_svg(long))
+    width, height = float(svg.get("width")), float(svg.get("height"))
+    texts = svg.findall("{http://www.w3.org/2000/svg}text")
+    assert {"0%", "50%", "100%", "09:00", "09:28"} <= {t.text for t in texts}  # every second minute of 30
+    for text in texts:
+        size, x, y = float(text.get("font-size")), float(text.get("x")), float(text.get("y"))
+        extent = 0.6 * size * len(text.text)
+        start = {"end": x - extent, "middle": x - extent / 2}.get(text.get("text-anchor", "start"), x)
+        assert start >= 0 and start + extent <= width, f"{text.text!r} runs past a side: {start:.0f} to {start + extent:.0f}"
+        assert y - 0.8 * size >= 0 and y + 0.25 * size <= height, f"{text.text!r} runs past the top or bottom at y={y}"
 
 
 def test_intervals_without_figures_are_marked_in_the_csv_and_the_timeline(store):

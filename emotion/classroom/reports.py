@@ -62,6 +62,12 @@ def report_csv(data: RoomData, until: float | None = None, tz: tzinfo = UTC, thr
     return table.to_csv(index=False, float_format="%.4f", date_format="%Y-%m-%d %H:%M:%S%z")
 
 
+def report_csv_file(data: RoomData, until: float | None = None, tz: tzinfo = UTC, thresholds: Thresholds = Thresholds()) -> bytes:
+    """report_csv as the teacher downloads it: UTF-8 with a byte-order mark, without which Excel reads
+    the file in the system's legacy code page and garbles every name outside it (Cyrillic, Greek, CJK...)."""
+    return report_csv(data, until, tz, thresholds).encode("utf-8-sig")
+
+
 def hex_colour(name: str) -> str:
     if name == NO_DATA:
         return NO_DATA_COLOUR
@@ -72,21 +78,25 @@ def hex_colour(name: str) -> str:
 
 
 def timeline_svg(long: pd.DataFrame, width: int = 760, height: int = 220) -> str:
-    """Stacked bars of the emotion shares per minute (grey where no figures arrived), as inline SVG."""
+    """Stacked bars of the emotion shares per minute (grey where no figures arrived), as inline SVG.
+
+    The bars fill `height`; margins around them hold the labels whole: the share labels stand left of
+    the bars, "100%" level with their top, and the minute labels below, the last one ending by the right edge.
+    """
     minutes = list(dict.fromkeys(long["time"]))
     if not minutes:
         return "<p>No figures were received.</p>"
-    left, bottom = 34, 24
-    bar = (width - left) / len(minutes)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + bottom}" role="img" '
+    left, top_margin, bottom, right = 34, 8, 24, 16
+    bar = (width - left - right) / len(minutes)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{top_margin + height + bottom}" role="img" '
              'aria-label="Emotion shares per minute">']
     for share in (0.0, 0.5, 1.0):
-        y = height * (1 - share)
+        y = top_margin + height * (1 - share)
         parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="10">{share:.0%}</text>')
     for index, minute in enumerate(minutes):
         rows = long[long["time"] == minute]
         total = float(rows["share"].sum()) or 1.0
-        top = 0.0
+        top = float(top_margin)
         for emotion, share in zip(rows["emotion"], rows["share"]):
             h = height * float(share) / total
             title = {NO_DATA: f"{minute}: no figures received", TOO_FEW: f"{minute}: too few students to show"}.get(
@@ -95,7 +105,9 @@ def timeline_svg(long: pd.DataFrame, width: int = 760, height: int = 220) -> str
                          f'fill="{hex_colour(emotion)}"><title>{html.escape(title)}</title></rect>')
             top += h
         if index % max(1, len(minutes) // 12) == 0:
-            parts.append(f'<text x="{left + index * bar:.1f}" y="{height + 16}" font-size="10">{minute}</text>')
+            # Centred under its bar, and kept inside the picture at either end.
+            x = min(max(left + (index + 0.5) * bar, left + 14), width - 14)
+            parts.append(f'<text x="{x:.1f}" y="{top_margin + height + 16}" text-anchor="middle" font-size="10">{minute}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

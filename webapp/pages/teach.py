@@ -25,7 +25,7 @@ from emotion.classroom.analytics import (
     timeline,
 )
 from emotion.classroom.records import RoomData, RoomNotFound, RoomStore, StoreUnavailable
-from emotion.classroom.reports import report_csv, report_html
+from emotion.classroom.reports import report_csv_file, report_html
 from webapp.charts import emotion_bars, timeline_chart
 from webapp.resources import room_policy, shared_store
 from webapp.widgets import LAWFUL_USE, by_student, clock_time, plain, viewer_timezone
@@ -117,7 +117,7 @@ def report_downloads(store: RoomStore, code: str, thresholds: Thresholds, tz: tz
     csv_column, html_column = st.columns(2)
     csv_column.download_button(
         "Figures per interval (CSV)",
-        data=report_csv(data, until=now, tz=tz, thresholds=thresholds).encode(),
+        data=report_csv_file(data, until=now, tz=tz, thresholds=thresholds),
         file_name=f"class-{code}.csv",
         mime="text/csv",
         on_click="ignore",

@@ -8,18 +8,30 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from emotion.detection import DETECTORS
 from emotion.training.artifacts import METRICS_FILE
 from webapp.resources import room_policy
-from webapp.widgets import LAWFUL_USE, PRIVACY_NOTE
+from webapp.widgets import LAWFUL_USE, PRIVACY_NOTE, server_default_detector
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "model"
 
 
+def others_than(default: str) -> str:
+    """The face finders a user may pick instead of the server's default, named as the sidebar names them."""
+    names = [label for name, label in DETECTORS.items() if name != default]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
 def about_page() -> None:
     st.title("About")
+    default = server_default_detector()
     st.markdown(
-        "Faces are found with OpenCV's Haar cascade, cropped to 48x48 grey levels and classified into seven "
-        "emotions by three VGG-style CNNs trained on FER-2013 and averaged, served through LiteRT. "
+        f"On the server, faces are found by the face finder {DETECTORS[default]} (the server's default), or by "
+        f"{others_than(default)}, as the Live and Photo pages' sidebar picks. In the browser (*On this device*, "
+        f"and a class room's default path), {DETECTORS['blazeface']} finds them. "
+        "Each face is cropped to 48x48 grey levels and classified into seven "
+        "emotions by three VGG-style CNNs trained on FER-2013 and averaged, served through LiteRT "
+        "(LiteRT.js in the browser). "
         "It is a classroom aid to read the room, **never** a basis for grading or discipline: "
         "a face's expression is not a person's feeling, and the model errs (see below)."
     )

@@ -50,7 +50,10 @@ def timeline_chart(long: pd.DataFrame, height: int = 260) -> alt.Chart:
         .encode(
             x=alt.X("time:O", title=None, sort=None),
             y=alt.Y("share:Q", stack="normalize", axis=alt.Axis(format="%"), title=None),
-            color=alt.Color("emotion:N", scale=TIMELINE_SCALE, sort=order, legend=alt.Legend(orient="bottom", title=None)),
+            # Three columns: in one row the nine entries ran past a phone's 390 px and were cut off.
+            color=alt.Color(
+                "emotion:N", scale=TIMELINE_SCALE, sort=order, legend=alt.Legend(orient="bottom", title=None, columns=3)
+            ),
             order=alt.Order("emotion_order:Q"),
             tooltip=[alt.Tooltip("time:O", title="minute"), "emotion", alt.Tooltip("share:Q", format=".0%")],
         )

@@ -119,6 +119,7 @@ def streamlit_server(
 
 
 def letterbox(image: np.ndarray, width: int = 640, height: int = 480) -> np.ndarray:
+    """`image` scaled to fit a `width` x `height` camera frame, centred on grey (480 x 640 is a phone held upright)."""
     scale = min(width / image.shape[1], height / image.shape[0])
     resized = cv2.resize(image, (round(image.shape[1] * scale), round(image.shape[0] * scale)), interpolation=cv2.INTER_AREA)
     canvas = np.full((height, width, 3), 40, np.uint8)
@@ -138,10 +139,13 @@ def write_y4m(path: Path, frames: list[np.ndarray], fps: int = 15) -> Path:
     return path
 
 
-def camera_video(path: Path, photos: tuple[str, ...], seconds_each: float = 1.0, fps: int = 15) -> Path:
+def camera_video(
+    path: Path, photos: tuple[str, ...], seconds_each: float = 1.0, fps: int = 15, size: tuple[int, int] = (640, 480)
+) -> Path:
+    """A fake camera's video looping `photos`; `size` is (width, height): (480, 640) for a phone's portrait camera."""
     frames = []
     for name in photos:
-        frames += [letterbox(read_photo(name))] * round(seconds_each * fps)
+        frames += [letterbox(read_photo(name), *size)] * round(seconds_each * fps)
     return write_y4m(path, frames, fps)
 
 
@@ -233,11 +237,13 @@ def metric_value(page, label: str) -> int | None:
 
 
 @contextlib.contextmanager
-def chromium_with_camera(folder: Path, photos: tuple[str, ...] = CAMERA_PHOTOS) -> Iterator:
-    """Headless chromium (Playwright) whose fake camera loops `photos`, a second each."""
+def chromium_with_camera(
+    folder: Path, photos: tuple[str, ...] = CAMERA_PHOTOS, size: tuple[int, int] = (640, 480)
+) -> Iterator:
+    """Headless chromium (Playwright) whose fake camera loops `photos`, a second each, in frames of `size` (width, height)."""
     from playwright.sync_api import sync_playwright
 
-    video = camera_video(folder / "camera.y4m", photos)
+    video = camera_video(folder / "camera.y4m", photos, size=size)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=chromium_args(video))
         try:

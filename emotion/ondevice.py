@@ -7,6 +7,8 @@ hands `browser_settings()` to static/ondevice/pipeline.js, which has no defaults
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from pathlib import Path
 
 from emotion.detection import DetectionSettings
@@ -21,6 +23,7 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"  # served at /app
 BROWSER_FILES = {
     "litert": "litert/index.js",
     "runtime": "litert/wasm/litert_wasm_compat_internal.js",
+    "wasm": "litert/wasm/litert_wasm_compat_internal.wasm",  # the runtime's own; the page hands it over (cache.js)
     "detector": f"models/{SHORT_RANGE.file}",
     "emotion": "models/emotion_cnn_b1.tflite",
 }
@@ -31,6 +34,13 @@ def css_colour(bgr: tuple[int, int, int]) -> str:
     return f"#{red:02x}{green:02x}{blue:02x}"
 
 
+@functools.cache
+def file_hashes() -> dict[str, str]:
+    """Each browser file's sha256, once a process: static/ondevice/cache.js keeps the files by content,
+    so a browser downloads them once, and again only when they change (a new deploy restarts the process)."""
+    return {path: hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest() for path in BROWSER_FILES.values()}
+
+
 def browser_settings(pipeline: PipelineSettings = PipelineSettings()) -> dict:
     """The browser pipeline's settings as JSON-ready data: files, models' constants, tracker, drawing."""
     detection: DetectionSettings = pipeline.detection
@@ -38,6 +48,7 @@ def browser_settings(pipeline: PipelineSettings = PipelineSettings()) -> dict:
     fit = SHORT_RANGE.fit
     return {
         "files": dict(BROWSER_FILES),
+        "hashes": dict(file_hashes()),
         "emotions": list(EMOTIONS),
         "colours": {name: css_colour(bgr) for name, bgr in EMOTION_COLOURS.items()},
         "inputSize": INPUT_SIZE,

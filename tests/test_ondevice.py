@@ -110,6 +110,7 @@ def test_the_browser_settings_come_from_the_python_pipeline():
     assert settings["detector"]["fit"]["centreDown"] == SHORT_RANGE.fit.centre_down
     assert settings["colours"]["Angry"] == "#dc2828" and EMOTION_COLOURS["Angry"] == (40, 40, 220)  # BGR to CSS
     assert all((STATIC_DIR / path).is_file() for path in settings["files"].values())
+    assert settings["hashes"] == {path: sha256(STATIC_DIR / path) for path in settings["files"].values()}  # cache.js's keys
     custom = browser_settings(PipelineSettings(detection=DetectionSettings(min_face=40, min_score=0.7), max_faces=3))
     assert (custom["minFace"], custom["maxFaces"], custom["detector"]["minScore"]) == (40, 3, 0.7)
 
@@ -347,3 +348,37 @@ def test_a_missing_or_broken_model_is_a_clear_error(server, browser):
     outcome, _ = within(page, CREATE, [wrong, {}])
     assert outcome.startswith("error: model") and "takes 1x128x128x3" in outcome and "not 1x48x48x1" in outcome
     page.context.close()
+
+
+NETWORK_FETCHED = ("litert_wasm_compat_internal.js", "litert_wasm_compat_internal.wasm", ".tflite")
+
+
+@pytest.mark.browser
+def test_a_second_visit_downloads_neither_the_runtime_nor_the_models_and_a_changed_file_is_fetched_again(server, browser):
+    """static/ondevice/cache.js: the big files come once per content from the network, then from Cache Storage.
+    The HTTP cache is off in both pages, so any request for those files is a download."""
+    context = browser.new_context()
+    fetched: list[str] = []
+    context.on("request", lambda request: fetched.append(request.url) if request.url.endswith(NETWORK_FETCHED) else None)
+
+    def visit(settings: dict) -> list[str]:
+        fetched.clear()
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        page.goto(f"{server}/_stcore/health")
+        assert within(page, CREATE, [settings, {}], seconds=60)[0] == "no error"
+        page.close()
+        return sorted(url.rsplit("/", 1)[1] for url in fetched)
+
+    settings = browser_settings()
+    first = visit(settings)
+    assert first == sorted(["emotion_cnn_b1.tflite", "face_detection_short_range.tflite",
+                            "litert_wasm_compat_internal.js", "litert_wasm_compat_internal.wasm"])
+    assert visit(settings) == []  # a reload or a second visit
+    emotion = settings["files"]["emotion"]
+    changed = {**settings, "hashes": {**settings["hashes"], emotion: "0" * 64}}  # as after a new model's deploy
+    assert visit(changed) == ["emotion_cnn_b1.tflite"]  # the one changed file, not a stale copy
+    assert visit(settings) == []  # the bytes of the first copy were kept, as they are the expected ones
+    context.close()

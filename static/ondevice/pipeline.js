@@ -3,6 +3,7 @@
 // the CPU (WebAssembly, one thread). `settings` is emotion.ondevice.browser_settings() from Python.
 
 import { anchorCentres, detectFaces } from './blazeface.js';
+import { contentBytes } from './cache.js';
 import { faceToInput, greyFromRGBA, rgbFromRGBA } from './preprocess.js';
 import { FaceTracker } from './tracker.js';
 
@@ -17,8 +18,11 @@ function withTimeout(promise, ms, what) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** LiteRT.js, its WebAssembly runtime loaded (once per page). Errors name the URL that failed. */
-export async function loadLiteRt(files, { staticUrl = STATIC_URL, timeoutMs = 60000 } = {}) {
+/**
+ * LiteRT.js, its WebAssembly runtime loaded (once per page). Errors name the URL that failed.
+ * `hashes` (file -> sha256) lets the runtime's script and WebAssembly come from Cache Storage (cache.js).
+ */
+export async function loadLiteRt(files, { staticUrl = STATIC_URL, timeoutMs = 60000, hashes = {} } = {}) {
   const moduleUrl = new URL(files.litert, staticUrl).href;
   const runtimeUrl = new URL(files.runtime, staticUrl).href;
   let litert;
@@ -28,20 +32,41 @@ export async function loadLiteRt(files, { staticUrl = STATIC_URL, timeoutMs = 60
     throw new Error(`LiteRT.js could not be imported from ${moduleUrl}: ${reason(error)}`);
   }
   try {
-    await withTimeout(litert.getGlobalLiteRtPromise() ?? litert.loadLiteRt(runtimeUrl), timeoutMs, 'LiteRT.js runtime');
+    await withTimeout(litert.getGlobalLiteRtPromise() ?? startRuntime(litert, files, staticUrl, hashes), timeoutMs, 'LiteRT.js runtime');
   } catch (error) {
     throw new Error(`LiteRT.js's WebAssembly runtime did not load from ${runtimeUrl}: ${reason(error)}`);
   }
   return litert;
 }
 
-/** A .tflite model compiled for the CPU; `expected` lists its input and output shapes. */
-export async function loadModel(litert, url, expected) {
-  const response = await fetch(url).catch((error) => { throw new Error(`model ${url} could not be fetched: ${reason(error)}`); });
-  if (!response.ok) throw new Error(`model ${url} could not be fetched: HTTP ${response.status}`);
+/**
+ * Starts LiteRT.js's runtime. With both files' hashes, their bytes come through cache.js: the script
+ * as a blob: address (its name after '#', which LiteRT.js reads as "a .js file"), the WebAssembly as
+ * Emscripten's `Module.wasmBinary`, so the runtime downloads nothing itself.
+ */
+async function startRuntime(litert, files, staticUrl, hashes) {
+  const runtimeUrl = new URL(files.runtime, staticUrl).href;
+  if (!hashes[files.runtime] || !hashes[files.wasm]) return litert.loadLiteRt(runtimeUrl);
+  const wasmUrl = new URL(files.wasm, staticUrl).href;
+  const [script, wasm] = await Promise.all([
+    contentBytes(runtimeUrl, hashes[files.runtime]).catch((error) => { throw new Error(`${runtimeUrl}: ${reason(error)}`); }),
+    contentBytes(wasmUrl, hashes[files.wasm]).catch((error) => { throw new Error(`${wasmUrl}: ${reason(error)}`); }),
+  ]);
+  const scriptUrl = URL.createObjectURL(new Blob([script], { type: 'text/javascript' }));
+  self.Module = { wasmBinary: wasm.buffer }; // read by LiteRT.js's loader as the runtime's Emscripten settings
+  try {
+    return await litert.loadLiteRt(`${scriptUrl}#${files.runtime.split('/').pop()}`);
+  } finally {
+    URL.revokeObjectURL(scriptUrl);
+  }
+}
+
+/** A .tflite model compiled for the CPU; `expected` lists its input and output shapes; `sha256` lets it come from Cache Storage. */
+export async function loadModel(litert, url, expected, sha256 = undefined) {
+  const bytes = await contentBytes(url, sha256).catch((error) => { throw new Error(`model ${url} could not be fetched: ${reason(error)}`); });
   let model;
   try {
-    model = await litert.loadAndCompile(new Uint8Array(await response.arrayBuffer()), { accelerator: 'wasm' });
+    model = await litert.loadAndCompile(bytes, { accelerator: 'wasm' });
   } catch (error) {
     throw new Error(`model ${url} is not a model LiteRT.js can run: ${reason(error)}`);
   }
@@ -71,13 +96,14 @@ export class OnDevicePipeline {
   /** Loads LiteRT.js and both models; rejects with a clear message when any of them fails. */
   static async create(settings, options = {}) {
     const staticUrl = options.staticUrl ?? STATIC_URL;
-    const litert = await loadLiteRt(settings.files, { ...options, staticUrl });
+    const { files, hashes = {} } = settings;
+    const litert = await loadLiteRt(files, { ...options, staticUrl, hashes });
     const side = settings.detector.inputSize, anchors = anchorCentres(settings.detector);
-    const detector = await loadModel(litert, new URL(settings.files.detector, staticUrl).href,
-      { inputs: [[1, side, side, 3]], outputs: [[1, anchors.length / 2, 16], [1, anchors.length / 2, 1]] });
+    const detector = await loadModel(litert, new URL(files.detector, staticUrl).href,
+      { inputs: [[1, side, side, 3]], outputs: [[1, anchors.length / 2, 16], [1, anchors.length / 2, 1]] }, hashes[files.detector]);
     const size = settings.inputSize;
-    const classifier = await loadModel(litert, new URL(settings.files.emotion, staticUrl).href,
-      { inputs: [[1, size, size, 1]], outputs: [[1, settings.emotions.length]] })
+    const classifier = await loadModel(litert, new URL(files.emotion, staticUrl).href,
+      { inputs: [[1, size, size, 1]], outputs: [[1, settings.emotions.length]] }, hashes[files.emotion])
       .catch((error) => { detector.delete(); throw error; });
     return new OnDevicePipeline(settings, litert, detector, classifier, anchors);
   }

@@ -81,6 +81,7 @@ def create_room(browser, url: str, title: str = "Biology, week 3", per_student: 
     return teacher, code
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
 AGREE = re.compile(r"^I agree")  # the consent box, worded for the room's kind
 FACES_IN_VIEW = re.compile(r"[1-9]\d* face\(s\) in view")
 COUNT_PEER_CONNECTIONS = """
@@ -253,8 +254,9 @@ def test_every_report_download_arrives_while_students_stream_and_names_stay_plai
             download.value.save_as(path)
             delivered.append(path)
     assert len(delivered) == 20
-    csv_text = delivered[-2].read_text()
-    assert csv_text.startswith("interval_start,student,") and HOSTILE_NAMES[0] in csv_text
+    csv_bytes = delivered[-2].read_bytes()
+    assert csv_bytes.startswith(UTF8_BOM + b"interval_start,student,")  # the mark that tells Excel the names are UTF-8
+    assert HOSTILE_NAMES[0] in csv_bytes.decode("utf-8-sig")
     report = delivered[-1]
     assert "<svg" in report.read_text() and "<a " not in report.read_text()  # names and title as text, no links
 
@@ -499,7 +501,7 @@ def test_ending_the_class_deletes_everything_and_every_student_is_told(browser, 
     dialog.get_by_text("deletes the room and all its figures now").wait_for(timeout=20_000)
     with teacher.expect_download(timeout=20_000) as download:  # the reports come first
         dialog.get_by_role("button", name="Figures per interval (CSV)").click()
-    assert download.value.path().read_text().startswith("interval_start,student,")
+    assert download.value.path().read_bytes().startswith(UTF8_BOM + b"interval_start,student,")
     dialog.get_by_role("button", name="End the class and delete its figures").click()
     teacher.get_by_text("This class has ended: the teacher closed its room").wait_for(timeout=20_000)
     for page in (on_device, paused, on_server):

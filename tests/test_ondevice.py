@@ -382,3 +382,17 @@ def test_a_second_visit_downloads_neither_the_runtime_nor_the_models_and_a_chang
     assert visit(changed) == ["emotion_cnn_b1.tflite"]  # the one changed file, not a stale copy
     assert visit(settings) == []  # the bytes of the first copy were kept, as they are the expected ones
     context.close()
+
+
+@pytest.mark.browser
+def test_the_runtimes_notices_are_not_console_errors(server, browser):
+    """LiteRT.js's runtime prints notices on its standard error; the page logs them as what they are."""
+    page = fresh_page(browser, server)
+    messages: list[tuple[str, str]] = []
+    page.on("console", lambda message: messages.append((message.type, message.text)))
+    assert within(page, CREATE, [browser_settings(), {}], seconds=60)[0] == "no error"
+    page.wait_for_timeout(200)
+    notices = [(kind, text) for kind, text in messages if text.startswith(("INFO:", "WARNING:"))]
+    assert notices, "the runtime printed no notice: this test no longer sees what it checks"
+    assert [text for kind, text in messages if kind == "error"] == []
+    page.context.close()

@@ -46,6 +46,7 @@ export async function loadLiteRt(files, { staticUrl = STATIC_URL, timeoutMs = 60
  */
 async function startRuntime(litert, files, staticUrl, hashes) {
   const runtimeUrl = new URL(files.runtime, staticUrl).href;
+  self.Module = { printErr: runtimeLog }; // read by LiteRT.js's loader as the runtime's Emscripten settings
   if (!hashes[files.runtime] || !hashes[files.wasm]) return litert.loadLiteRt(runtimeUrl);
   const wasmUrl = new URL(files.wasm, staticUrl).href;
   const [script, wasm] = await Promise.all([
@@ -53,12 +54,23 @@ async function startRuntime(litert, files, staticUrl, hashes) {
     contentBytes(wasmUrl, hashes[files.wasm]).catch((error) => { throw new Error(`${wasmUrl}: ${reason(error)}`); }),
   ]);
   const scriptUrl = URL.createObjectURL(new Blob([script], { type: 'text/javascript' }));
-  self.Module = { wasmBinary: wasm.buffer }; // read by LiteRT.js's loader as the runtime's Emscripten settings
+  self.Module.wasmBinary = wasm.buffer;
   try {
     return await litert.loadLiteRt(`${scriptUrl}#${files.runtime.split('/').pop()}`);
   } finally {
     URL.revokeObjectURL(scriptUrl);
   }
+}
+
+/**
+ * The runtime's standard error, which Emscripten would print as console errors whole: its notices
+ * ("INFO: ... XNNPACK CPU accelerator registered", "WARNING: ... NPU accelerator could not be loaded")
+ * are not errors, and a student or teacher opening the console should not read them as such.
+ */
+function runtimeLog(line) {
+  if (line.startsWith('INFO:')) console.info(line);
+  else if (line.startsWith('WARNING:')) console.warn(line);
+  else console.error(line);
 }
 
 /** A .tflite model compiled for the CPU; `expected` lists its input and output shapes; `sha256` lets it come from Cache Storage. */

@@ -8,6 +8,10 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+# aiortc's SRTP library (pylibsrtp) crashes the interpreter (SIGSEGV) when it is first imported after
+# TensorFlow, whose own TLS library clashes with it; the app never loads both, the suite does (training
+# tests and WebRTC pages in one process). Imported first, it loads cleanly whatever the tests' order.
+import pylibsrtp  # noqa: F401
 import pytest
 
 from emotion import Models, load_models

@@ -93,7 +93,9 @@ window.__cameraTracks = [];
 const stopTrack = MediaStreamTrack.prototype.stop;
 MediaStreamTrack.prototype.stop = function () { window.__trackStoppedAt = Date.now(); return stopTrack.call(this); };
 const openCamera = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+window.__cameraRequests = 0;
 navigator.mediaDevices.getUserMedia = async (constraints) => {
+  window.__cameraRequests += 1;
   const stream = await openCamera(constraints);
   window.__cameraTracks.push(...stream.getTracks());
   return stream;
@@ -376,7 +378,10 @@ def wait_sharing(store, code: str, name: str, page, timeout_s: float = 90) -> No
         if time.monotonic() > deadline:
             page.screenshot(path=str(ARTIFACTS / f"not-sharing-{name}.png"), full_page=True)
             shown = page.locator("main").inner_text()[-600:]
-            raise AssertionError(f"{name}'s figures not within {timeout_s} s: {student_record(store, code, name)}; page: {shown}")
+            camera = {"asked": sum(in_frames(page, "window.__cameraRequests || 0")), "live tracks": live_camera_tracks(page)}
+            raise AssertionError(
+                f"{name}'s figures not within {timeout_s} s: {student_record(store, code, name)}; camera: {camera}; page: {shown}"
+            )
         time.sleep(0.05)
 
 
@@ -403,13 +408,15 @@ def assert_nothing_after(store, code: str, name: str, clicked_at: float, status:
 
 
 def test_a_click_storm_on_the_device_path_loses_no_click(browser, redis_server):
-    """10 students on the device path pause, resume and leave at random moments while their figures flow."""
+    """Six students on the device path pause, resume and leave at random moments while their figures flow
+    (ten took this test past five minutes on two cores; six keep the clicks just as close together)."""
     server, store, _ = redis_server
     rng = random.Random(24)
     teacher, code = create_room(browser, server.url)
-    names = [f"S{i}" for i in range(10)]
+    names = [f"S{i}" for i in range(6)]
     students = {name: join_and_stream(browser, server.url, code, name) for name in names}
-    for cycle in range(5):
+    cycles = 4
+    for cycle in range(cycles):
         for name in names:  # figures flow again (the camera restarted after the last Resume)
             wait_sharing(store, code, name, students[name])
         paused_at = {}
@@ -423,7 +430,7 @@ def test_a_click_storm_on_the_device_path_loses_no_click(browser, redis_server):
         for name, at in paused_at.items():
             assert_nothing_after(store, code, name, at, "paused")
         wait_for_metric(teacher, "Paused", len(names), timeout_s=10)  # paused students keep their seats
-        if cycle < 4:
+        if cycle < cycles - 1:
             for name in rng.sample(names, len(names)):
                 time.sleep(rng.uniform(0, 0.4))
                 click(students[name], "Resume sharing")
@@ -446,7 +453,7 @@ def test_a_click_storm_on_the_device_path_loses_no_click(browser, redis_server):
         else:
             assert student_record(store, code, name) is None  # deleted, with every figure
     kept = {s.student_id for s in data.senders}  # a class-only room: figures under the senders' ids, not the seats'
-    assert {i.student_id for i in data.intervals} <= kept and len(kept) == len(data.students) == 5
+    assert {i.student_id for i in data.intervals} <= kept and len(kept) == len(data.students) == len(names) // 2
     wait_for_metric(teacher, "Connected", 0, timeout_s=10)
     for page in (teacher, *students.values()):
         assert page.locator('[data-testid="stException"]').count() == 0

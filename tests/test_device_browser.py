@@ -78,3 +78,25 @@ def test_a_device_too_slow_to_follow_faces_is_told_so(server, browser):
     cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
     page.get_by_text("read faces on the server instead").wait_for(timeout=60_000)
     page.context.close()
+
+
+HANG_FIRST_CAMERA = """
+const openCamera = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+window.__cameraRequests = 0;
+navigator.mediaDevices.getUserMedia = (constraints) => {
+  window.__cameraRequests += 1;
+  return window.__cameraRequests === 1 ? new Promise(() => {}) : openCamera(constraints);
+};
+"""
+
+
+def test_a_camera_that_hangs_is_asked_for_again(server, browser):
+    """A camera request that never answers (seen after Pause and Resume) does not leave the page waiting for good."""
+    page = on_this_device(browser, server, HANG_FIRST_CAMERA)
+    for _ in range(240):  # the first request never answers: a face can only come from a second one
+        if (metric_value(page, "Faces in view") or 0) >= 1:
+            break
+        page.wait_for_timeout(250)
+    assert metric_value(page, "Faces in view") == 1
+    assert page.evaluate("window.__cameraRequests") == 2
+    page.context.close()

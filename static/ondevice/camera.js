@@ -7,6 +7,21 @@ import { drawFaces } from './draw.js';
 
 const SLOW_FPS = 2; // below this for SLOW_AFTER_MS, the page offers the server's path instead
 const SLOW_AFTER_MS = 8000;
+// A camera that neither opens nor plays within this long is asked for again, at most CAMERA_TRIES times
+// in all, and then the student is told. Seen in the browser tests (cause not found): a camera asked for
+// again after Pause and Resume stayed at "Starting the camera…" for good, with nothing said.
+const CAMERA_START_MS = 10000;
+const CAMERA_TRIES = 3;
+
+class CameraTimeout extends Error {}
+
+const stopTracks = (stream) => stream.getTracks().forEach((track) => track.stop());
+
+function withinStartTime(promise) {
+  let timer;
+  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new CameraTimeout()), CAMERA_START_MS); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
 function cameraProblem(error) {
   if (error?.name === 'NotAllowedError' || error?.name === 'SecurityError') {
@@ -38,19 +53,40 @@ export function mount({ parentElement, data, setStateValue }) {
     setStateValue('problem', { kind, message });
   };
 
+  /** The camera open and playing in `video`, or null once unmounted; asked for again when it hangs. */
+  async function openCamera() {
+    for (let attempt = 1; ; attempt += 1) {
+      const opening = navigator.mediaDevices.getUserMedia({ video: data.camera, audio: false });
+      try {
+        const opened = await withinStartTime(opening);
+        if (stopped) {
+          stopTracks(opened); // unmounted while the browser was opening the camera
+          return null;
+        }
+        stream = video.srcObject = opened;
+        await withinStartTime(video.play());
+        return opened;
+      } catch (error) {
+        if (!(error instanceof CameraTimeout) || attempt === CAMERA_TRIES || stopped) throw error;
+        opening.then(stopTracks, () => {}); // a camera that opens after it was given up is closed at once
+        if (stream) stopTracks(stream);
+        stream = video.srcObject = null;
+        status.textContent = 'The camera is slow to start; asking for it again…';
+      }
+    }
+  }
+
   async function start() {
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: data.camera, audio: false });
+      if (!(await openCamera())) return;
     } catch (error) {
-      problem('camera', cameraProblem(error));
+      if (stopped) return; // an unmounted camera has no page to tell
+      const seconds = (CAMERA_START_MS * CAMERA_TRIES) / 1000;
+      problem('camera', error instanceof CameraTimeout
+        ? `The camera did not start within ${seconds} s. Close other programs that may use it, then reload the page.`
+        : cameraProblem(error));
       return;
     }
-    if (stopped) {
-      stream.getTracks().forEach((track) => track.stop()); // unmounted while the browser was opening the camera
-      return;
-    }
-    video.srcObject = stream;
-    await video.play();
     status.textContent = 'Loading the face and emotion models on this device…';
     let pipeline;
     try {
@@ -111,6 +147,6 @@ export function mount({ parentElement, data, setStateValue }) {
   });
   return () => {
     stopped = true; // the frame loop ends and closes the pipeline
-    stream?.getTracks().forEach((track) => track.stop());
+    if (stream) stopTracks(stream);
   };
 }

@@ -16,7 +16,7 @@ from emotion.detection.blazeface import RAW_SCORE_LIMIT, SHORT_RANGE, SUPPRESSIO
 from emotion.drawing import EMOTION_COLOURS
 from emotion.pipeline import PipelineSettings
 from emotion.preprocess import EMOTIONS, INPUT_SIZE
-from emotion.tracking import FaceTracker
+from emotion.tracking import CLASSIFY_EVERY_MS, FaceTracker
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"  # served at /app/static/
 # What the browser loads, relative to the static folder's URL.
@@ -44,7 +44,7 @@ def file_hashes() -> dict[str, str]:
 def browser_settings(pipeline: PipelineSettings = PipelineSettings()) -> dict:
     """The browser pipeline's settings as JSON-ready data: files, models' constants, tracker, drawing."""
     detection: DetectionSettings = pipeline.detection
-    tracker = FaceTracker()
+    tracker = FaceTracker(classify_every_ms=CLASSIFY_EVERY_MS)  # the live paths' rule, as LiveStream's
     fit = SHORT_RANGE.fit
     return {
         "files": dict(BROWSER_FILES),
@@ -61,7 +61,13 @@ def browser_settings(pipeline: PipelineSettings = PipelineSettings()) -> dict:
             "suppressionIou": SUPPRESSION_IOU,
             "fit": {"width": fit.width, "height": fit.height, "centreDown": fit.centre_down},
         },
-        "tracker": {"window": tracker.window, "minIou": tracker.min_iou, "maxMissed": tracker.max_missed},
+        "tracker": {
+            "window": tracker.window,
+            "minIou": tracker.min_iou,
+            "maxMissed": tracker.max_missed,
+            "classifyEveryMs": tracker.classify_every_ms,
+            "movedIou": tracker.moved_iou,
+        },
         "minFace": detection.min_face,
         "maxFaces": pipeline.max_faces,
     }

@@ -6,6 +6,7 @@ they label faces identically and all of it can be tested without a browser.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ import numpy as np
 from emotion.classifier import DEFAULT_MODEL, EmotionClassifier
 from emotion.detection import DETECTOR_DIR, DetectionSettings, FaceDetector, load_detectors
 from emotion.detection.haar import DEFAULT_CASCADE
+from emotion.detection.windows import WindowedSearch
 from emotion.drawing import draw_faces
 from emotion.preprocess import EMOTIONS, face_to_input, to_bgr, to_gray
 from emotion.tracking import FaceTracker
@@ -58,6 +60,7 @@ class FrameAnalysis:
     faces: list[Face] = field(default_factory=list)
     skipped_faces: int = 0  # faces found beyond settings.max_faces, left unlabelled
     drawn: bool = False  # labels were drawn (on `image`, which may be the input itself: draw_in_place)
+    classified_faces: int = 0  # faces the classifier read in this frame; the others kept their track's last reading
 
     def to_json(self) -> dict:
         return {"faces": [face.to_json() for face in self.faces], "skipped_faces": self.skipped_faces}
@@ -97,21 +100,36 @@ def analyze_frame(
     tracker: FaceTracker | None = None,
     *,
     draw_in_place: bool = False,
+    now_ms: float | None = None,
+    search: WindowedSearch | None = None,
 ) -> FrameAnalysis:
-    """Detect, classify (all faces in one batch) and draw. Without a tracker each frame stands alone.
+    """Detect, classify (the faces due, in one batch) and draw. Without a tracker each frame stands alone
+    and every face is classified; with one, the tracker says which faces are due at `now_ms` (the
+    frame's time, ms; the monotonic clock by default) and the others keep their last reading. A live
+    stream's `search` looks for faces where they were, and in the whole frame every few frames.
 
     The labels go on a copy of `frame` unless `draw_in_place` is set and it is BGR already (the
     live stream's own frame: a copy would cost a frame-sized allocation and its page faults, every frame).
     """
     gray = to_gray(frame)
     detector = models.detector(settings.detection.detector)
-    boxes = detector.detect(frame if detector.colour else gray, settings.detection)
+    searched = frame if detector.colour else gray
+    if search is None:
+        boxes = detector.detect(searched, settings.detection)
+    else:
+        boxes = search.detect(detector, searched, settings.detection)
     skipped = max(0, len(boxes) - settings.max_faces)
     boxes = boxes[: settings.max_faces]
-    probabilities = models.classifier.predict(crop_faces(gray, boxes))
     track_ids: Sequence[int | None] = [None] * len(boxes)
-    if tracker is not None:
-        track_ids, probabilities = tracker.update(boxes, probabilities)
+    if tracker is None:
+        probabilities = models.classifier.predict(crop_faces(gray, boxes))
+        classified = len(boxes)
+    else:
+        now = time.monotonic() * 1000 if now_ms is None else now_ms
+        track_ids, due = tracker.match(boxes, now)
+        fresh = models.classifier.predict(crop_faces(gray, boxes[np.array(due, bool)]))
+        probabilities = tracker.smooth(track_ids, due, fresh, now)
+        classified = len(fresh)
     faces = [
         Face((int(x), int(y), int(w), int(h)), probs, track_id)
         for (x, y, w, h), probs, track_id in zip(boxes, probabilities, track_ids)
@@ -126,4 +144,4 @@ def analyze_frame(
             show_probabilities=settings.show_probabilities,
             numbers=range(1, len(faces) + 1) if settings.number_faces else None,
         )
-    return FrameAnalysis(image, faces, skipped, drawn)
+    return FrameAnalysis(image, faces, skipped, drawn, classified)

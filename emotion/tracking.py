@@ -1,11 +1,20 @@
-"""Following faces from frame to frame so that their labels do not flicker.
+"""Following faces from frame to frame so that their labels do not flicker, and reading each one's
+emotion no more often than it can change.
 
 Each face is matched to the previous frame's faces by box overlap (IoU); a matched face keeps
 its id and shows the mean of its last few probability vectors instead of the raw one.
+
+A live tracker (`classify_every_ms` > 0) also says which faces to classify: a new face at once, a
+tracked face when its last reading is `classify_every_ms` old or when its box has moved off the box it
+was read in (IoU below `moved_iou`); in between, the face's last reading stands for it. Real-time face
+systems do the same (MediaPipe's pipelines, human's skipFrames/skipTime): a face's expression does not
+change between two frames 67 ms apart, and the smoothing window averages over several frames anyway.
+static/ondevice/tracker.js applies the same rule with the same constants (browser_settings()).
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -25,11 +34,19 @@ def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
+# The live paths' rule (server and browser): chosen with bench/label_rate.py, whose figures are in bench/README.md.
+CLASSIFY_EVERY_MS = 200.0
+MOVED_IOU = 0.6
+
+
 @dataclass
 class _Track:
     box: np.ndarray
     history: deque
     missed: int = 0
+    last: np.ndarray | None = None  # its latest reading (probabilities), None until it is first classified
+    read_box: np.ndarray | None = None  # where it was when last classified
+    read_at: float = -math.inf  # when, in ms
 
 
 @dataclass
@@ -37,11 +54,43 @@ class FaceTracker:
     window: int = 5  # frames averaged: about a third of a second at 15 fps
     min_iou: float = 0.3
     max_missed: int = 5  # frames a face may vanish (a blink of the detector) and keep its id
+    classify_every_ms: float = 0.0  # 0: every face in every frame (photos, video files); live: CLASSIFY_EVERY_MS
+    moved_iou: float = MOVED_IOU
     _tracks: dict[int, _Track] = field(default_factory=dict)
     _next_id: int = 0
 
     def update(self, boxes: np.ndarray, probabilities: np.ndarray) -> tuple[list[int], np.ndarray]:
-        """Track ids and smoothed probabilities for this frame's faces, in the order given."""
+        """Track ids and smoothed probabilities for this frame's faces, in the order given, every face classified."""
+        ids, _ = self.match(boxes)
+        return ids, self.smooth(ids, [True] * len(ids), probabilities)
+
+    def match(self, boxes: np.ndarray, now_ms: float = 0.0) -> tuple[list[int], list[bool]]:
+        """Track ids for this frame's faces, in the order given, and which of them to classify now."""
+        ids = self._assign(boxes)
+        return ids, [self._due(self._tracks[track_id], now_ms) for track_id in ids]
+
+    def smooth(self, ids: list[int], due: list[bool], probabilities: np.ndarray, now_ms: float = 0.0) -> np.ndarray:
+        """Smoothed probabilities of the faces `match` gave ids; `probabilities` has a row for each face due, in order."""
+        fresh = iter(probabilities)
+        smoothed = np.empty((len(ids), probabilities.shape[-1]), probabilities.dtype)
+        for face, track_id in enumerate(ids):
+            track = self._tracks[track_id]
+            if due[face]:
+                track.last, track.read_box, track.read_at = next(fresh), track.box, now_ms
+            if track.last is None:
+                raise ValueError("a face's first frame must be classified: match() says it is due")
+            track.history.append(track.last)
+            smoothed[face] = np.mean(track.history, axis=0)
+        return smoothed
+
+    def _due(self, track: _Track, now_ms: float) -> bool:
+        if track.last is None or track.read_box is None or self.classify_every_ms <= 0:
+            return True
+        if now_ms - track.read_at >= self.classify_every_ms:
+            return True
+        return float(iou(track.box[None], track.read_box[None])[0, 0]) < self.moved_iou
+
+    def _assign(self, boxes: np.ndarray) -> list[int]:
         ids = list(self._tracks)
         overlaps = iou(boxes, np.stack([self._tracks[i].box for i in ids])) if ids and len(boxes) else np.zeros((len(boxes), 0))
         assigned: list[int] = [-1] * len(boxes)
@@ -53,18 +102,14 @@ class FaceTracker:
                 break
             if assigned[face] == -1 and ids[track] not in assigned:
                 assigned[face] = ids[track]
-        smoothed = np.empty_like(probabilities)
         for face, track_id in enumerate(assigned):
             if track_id == -1:
                 track_id = assigned[face] = self._next_id
                 self._next_id += 1
                 self._tracks[track_id] = _Track(boxes[face], deque(maxlen=self.window))
-            track = self._tracks[track_id]
-            track.box, track.missed = boxes[face], 0
-            track.history.append(probabilities[face])
-            smoothed[face] = np.mean(track.history, axis=0)
+            self._tracks[track_id].box, self._tracks[track_id].missed = boxes[face], 0
         for track_id in [i for i in self._tracks if i not in assigned]:
             self._tracks[track_id].missed += 1
             if self._tracks[track_id].missed > self.max_missed:
                 del self._tracks[track_id]
-        return assigned, smoothed
+        return assigned

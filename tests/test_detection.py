@@ -10,7 +10,9 @@ import pytest
 
 from emotion.detection import DetectionSettings
 from emotion.detection.haar import CASCADE_WINDOW, detection_scale
-from tests.support.files import read_photo
+from emotion.detection.windows import WindowedSearch, windows_around
+from emotion.tracking import iou
+from tests.support.files import face_tiles, read_photo
 
 MIN_FACE_60 = DetectionSettings(min_face=60)
 
@@ -55,3 +57,69 @@ def test_faces_just_above_the_minimum_size_are_found(models):
     found = [models.detector().detect(face_of_side(side, models), MIN_FACE_60) for side in sides]
     assert sum(len(boxes) == 1 for boxes in found) >= 4
     assert all(0.9 * side <= boxes[0][2] <= 1.3 * side for side, boxes in zip(sides, found) if len(boxes))
+
+
+# ---- the live stream's windowed search (emotion/detection/windows.py) ----
+
+
+def moving_face_frames(frames: int = 20, step: int = 6) -> list[np.ndarray]:
+    """640x480 frames of a committed face gliding right by `step` pixels a frame, on a plain grey ground."""
+    face = cv2.resize(face_tiles()[0], (180, 180), interpolation=cv2.INTER_AREA)
+    scenes = []
+    for frame in range(frames):
+        canvas = np.full((480, 640, 3), 90, np.uint8)
+        x = 120 + frame * step
+        canvas[140:320, x : x + 180] = face
+        scenes.append(canvas)
+    return scenes
+
+
+def test_a_window_around_a_face_finds_it_as_the_whole_frame_search_does(models):
+    haar, image = models.detectors["haar"], read_photo("facerec_obama.jpg")
+    settings = DetectionSettings()
+    whole = haar.detect(image, settings)
+    assert len(whole) == 1
+    near = haar.detect_near(image, windows_around(whole, image.shape[1], image.shape[0]), settings)
+    assert len(near) == 1 and iou(near, whole)[0, 0] >= 0.9
+    empty_corner = np.array([[0, 0, 200, 150]])
+    assert len(haar.detect_near(image, empty_corner, settings)) == 0
+    twice = haar.detect_near(image, np.concatenate([windows_around(whole, *image.shape[1::-1])] * 2), settings)
+    assert len(twice) == 1  # two windows over one face: one box
+
+
+def test_windows_grow_each_box_by_the_margin_and_stop_at_the_frame():
+    windows = windows_around(np.array([[100, 100, 80, 60], [600, 0, 40, 40]]), 640, 480, margin=0.5)
+    assert windows.tolist() == [[60, 70, 160, 120], [580, 0, 60, 60]]
+
+
+def test_the_windowed_search_follows_a_moving_face_and_searches_the_whole_frame_every_few_frames(models):
+    haar, settings = models.detectors["haar"], DetectionSettings()
+    search = WindowedSearch(full_every=5)
+    for frame in moving_face_frames():
+        found, whole = search.detect(haar, frame, settings), haar.detect(frame, settings)
+        assert len(found) == len(whole) == 1 and iou(found, whole)[0, 0] >= 0.8
+    assert search.full_searches == 4  # frames 0, 5, 10 and 15 of 20
+
+
+def test_a_lost_face_or_a_newcomer_brings_a_full_search(models):
+    haar, settings = models.detectors["haar"], DetectionSettings()
+    frames = moving_face_frames(frames=3)
+    search = WindowedSearch(full_every=5)
+    search.detect(haar, frames[0], settings)
+    search.detect(haar, frames[1], settings)
+    assert search.full_searches == 1
+    jumped = np.roll(frames[2], -400, axis=1)  # the face is far from its window now: the window search loses it
+    assert len(search.detect(haar, jumped, settings)) == 1 and search.full_searches == 2
+    search = WindowedSearch(full_every=5)
+    search.detect(haar, frames[0], settings)
+    two = frames[0].copy()
+    two[140:320, 440:620] = cv2.resize(face_tiles()[1], (180, 180))  # a newcomer beside the face
+    seen = [len(search.detect(haar, two, settings)) for _ in range(5)]
+    assert seen == [1, 1, 1, 1, 2]  # found by the next full search (the fifth frame after the last), not later
+
+
+def test_a_detector_without_window_search_searches_every_frame_whole(models):
+    search = WindowedSearch()
+    for frame in moving_face_frames(frames=4):
+        search.detect(models.detectors["blazeface"], frame, DetectionSettings(detector="blazeface"))
+    assert search.full_searches == 4

@@ -22,7 +22,7 @@ from emotion.drawing import EMOTION_COLOURS, face_bands
 from emotion.ondevice import STATIC_DIR, browser_settings
 from emotion.pipeline import crop_faces
 from emotion.preprocess import to_gray
-from emotion.tracking import FaceTracker, iou
+from emotion.tracking import CLASSIFY_EVERY_MS, MOVED_IOU, FaceTracker, iou
 from scripts.fetch_litertjs import LOCAL_IMPORT, SERVED
 from tests.support.browser import ARTIFACTS, require_browser, streamlit_server
 from tests.support.files import BUNDLED_KERAS, BUNDLED_TFLITE, ROOT, read_photo
@@ -105,7 +105,13 @@ def test_a_fixed_batch_export_classifies_any_number_of_faces(tmp_path, fer_faces
 def test_the_browser_settings_come_from_the_python_pipeline():
     settings = json.loads(json.dumps(browser_settings()))  # as the page receives them
     tracker = FaceTracker()
-    assert settings["tracker"] == {"window": tracker.window, "minIou": tracker.min_iou, "maxMissed": tracker.max_missed}
+    assert settings["tracker"] == {
+        "window": tracker.window,
+        "minIou": tracker.min_iou,
+        "maxMissed": tracker.max_missed,
+        "classifyEveryMs": CLASSIFY_EVERY_MS,  # the live paths' rule: the server's LiveStream reads faces as often
+        "movedIou": MOVED_IOU,
+    }
     assert settings["detector"]["strides"] == list(SHORT_RANGE.strides)
     assert settings["detector"]["fit"]["centreDown"] == SHORT_RANGE.fit.centre_down
     assert settings["colours"]["Angry"] == "#dc2828" and EMOTION_COLOURS["Angry"] == (40, 40, 220)  # BGR to CSS
@@ -268,6 +274,33 @@ def test_the_browser_tracks_faces_as_python_does(ondevice):
     assert [ids for ids, _ in found] == [ids for ids, _ in expected]
     assert max(ids for frame_ids, _ in expected for ids in frame_ids) >= 4  # new faces were made
     for (_, smoothed), (_, want) in zip(found, expected):
+        assert np.allclose(np.array(smoothed).reshape(want.shape), want, atol=1e-6)
+
+
+@pytest.mark.browser
+def test_the_browser_reads_tracked_faces_at_the_rate_python_does(ondevice):
+    """The live rule (a new face at once, a still one every CLASSIFY_EVERY_MS, a moved one at once), same frames, 15 fps."""
+    sequence = tracking_sequence()
+    tracker = FaceTracker(classify_every_ms=CLASSIFY_EVERY_MS, moved_iou=MOVED_IOU)
+    expected = []
+    for frame, (boxes, probabilities) in enumerate(sequence):
+        ids, due = tracker.match(boxes, frame * 1000 / 15)
+        expected.append((ids, due, tracker.smooth(ids, due, probabilities[due], frame * 1000 / 15)))
+    found = ondevice.evaluate(
+        """(frames) => {
+      const tracker = new M.FaceTracker(settings.tracker);
+      return frames.map(([boxes, probabilities], frame) => {
+        const now = frame * 1000 / 15, { ids, due } = tracker.match(boxes, now);
+        const smoothed = tracker.smooth(ids, due, probabilities.filter((_, i) => due[i]), now);
+        return [ids, due, smoothed.map((p) => Array.from(p))];
+      });
+    }""",
+        [[boxes.tolist(), probabilities.tolist()] for boxes, probabilities in sequence],
+    )
+    assert [[ids, due] for ids, due, _ in found] == [[ids, due] for ids, due, _ in expected]
+    faces = sum(len(due) for _, due, _ in expected)
+    assert 0 < sum(sum(due) for _, due, _ in expected) < faces / 2  # most faces kept their reading
+    for (_, _, smoothed), (_, _, want) in zip(found, expected):
         assert np.allclose(np.array(smoothed).reshape(want.shape), want, atol=1e-6)
 
 

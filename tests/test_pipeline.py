@@ -225,6 +225,46 @@ def test_tracker_forgets_faces_gone_for_longer_than_allowed():
     assert ids == [1]
 
 
+def test_a_live_tracker_classifies_a_new_face_at_once_a_still_face_at_a_bounded_rate_and_a_moved_face_at_once():
+    tracker = FaceTracker(classify_every_ms=200, moved_iou=0.6)
+    one_hot = np.eye(7, dtype=np.float32)
+    still = np.array([[100, 100, 80, 80]])
+    frames = []
+    for frame in range(10):  # 15 frames a second: one every 66.7 ms
+        now = frame * 1000 / 15
+        ids, due = tracker.match(still + (frame % 2), now)
+        smoothed = tracker.smooth(ids, due, one_hot[[frame % 7]][: sum(due)], now)
+        frames.append((due, smoothed))
+    assert [due for due, _ in frames] == [[True], [False], [False], [True], [False], [False], [True], [False], [False], [True]]
+    assert frames[1][1][0, 0] == pytest.approx(1.0)  # the last reading stands for the face in between
+    assert frames[3][1][0, 3] == pytest.approx(0.25)  # four frames averaged: three of the first reading, one of the new
+    ids, due = tracker.match(np.array([[100, 100, 80, 80], [300, 100, 80, 80]]), 700)
+    assert ids == [0, 1] and due == [False, True]  # a newcomer at once, the still face not yet
+    tracker.smooth(ids, due, one_hot[[5]], 700)
+    ids, due = tracker.match(np.array([[130, 100, 80, 80], [300, 100, 80, 80]]), 750)  # the first moved: IoU 0.45
+    assert ids == [0, 1] and due == [True, False]
+    fresh = FaceTracker(classify_every_ms=200)
+    ids, _ = fresh.match(still, 0)
+    with pytest.raises(ValueError, match="first frame"):
+        fresh.smooth(ids, [False], np.empty((0, 7), np.float32))
+
+
+def test_a_live_tracker_in_the_pipeline_reads_fewer_faces_and_gives_the_same_labels_on_a_still_scene(models):
+    image = read_photo("facerec_two_people.jpg")
+    settings = PipelineSettings(detection=DetectionSettings(min_face=30), draw=False)
+    every, bounded = FaceTracker(), FaceTracker(classify_every_ms=200)
+    read = []
+    for frame in range(12):
+        now = frame * 1000 / 15
+        expected = analyze_frame(image, models, settings, every, now_ms=now)
+        found = analyze_frame(image, models, settings, bounded, now_ms=now)
+        assert [face.label for face in found.faces] == [face.label for face in expected.faces]
+        assert np.allclose([f.probabilities for f in found.faces], [f.probabilities for f in expected.faces], atol=1e-6)
+        read.append(found.classified_faces)
+    assert expected.classified_faces == len(expected.faces) == 2
+    assert read == [2, 0, 0, 2, 0, 0, 2, 0, 0, 2, 0, 0]
+
+
 def test_iou():
     a = np.array([[0, 0, 10, 10]])
     b = np.array([[0, 0, 10, 10], [5, 0, 10, 10], [20, 20, 5, 5]])

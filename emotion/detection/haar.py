@@ -10,6 +10,7 @@ import numpy as np
 
 from emotion.detection import DetectionSettings, DetectorError, largest_first
 from emotion.preprocess import to_gray
+from emotion.tracking import iou
 
 DEFAULT_CASCADE = Path(__file__).resolve().parents[2] / "haarcascade_frontalface_default.xml"
 CASCADE_WINDOW = 24  # side of the frontal-face cascade's window: the smallest face it can see
@@ -60,23 +61,61 @@ class HaarDetector:
 
     def detect(self, image: np.ndarray, settings: DetectionSettings = DetectionSettings()) -> np.ndarray:
         """Face boxes (N, 4) as x, y, w, h in the coordinates of `image` (grey or BGR), largest first."""
+        small, scale = self._shrunk(image, settings)
+        return largest_first(self._search(small, (0, 0, small.shape[1], small.shape[0]), scale, image.shape, settings))
+
+    def detect_near(
+        self, image: np.ndarray, regions: np.ndarray, settings: DetectionSettings = DetectionSettings()
+    ) -> np.ndarray:
+        """Face boxes found inside `regions` (x, y, w, h each) only, searched in the whole search's shrunk
+        copy of the frame, so that a face is found there as a full search finds it; largest first, overlaps merged."""
+        small, scale = self._shrunk(image, settings)
+        found = []
+        for x, y, w, h in np.asarray(regions, np.float64):
+            left, top = int(x * scale), int(y * scale)  # the region in the shrunk copy's pixels, grown to whole ones
+            right, bottom = min(small.shape[1], int(np.ceil((x + w) * scale))), min(small.shape[0], int(np.ceil((y + h) * scale)))
+            found.append(self._search(small, (left, top, right - left, bottom - top), scale, image.shape, settings))
+        boxes = np.concatenate(found) if found else np.empty((0, 4), np.int32)
+        return largest_first(_without_repeats(boxes))
+
+    @staticmethod
+    def _shrunk(image: np.ndarray, settings: DetectionSettings) -> tuple[np.ndarray, float]:
         gray = to_gray(image)
         height, width = gray.shape[:2]
         scale = detection_scale(width, settings)
         if scale < 1.0:
             gray = cv2.resize(gray, (max(1, round(width * scale)), max(1, round(height * scale))), interpolation=cv2.INTER_AREA)
+        return gray, scale
+
+    def _search(
+        self, small: np.ndarray, region: tuple[int, int, int, int], scale: float, shape: tuple[int, ...],
+        settings: DetectionSettings,
+    ) -> np.ndarray:
+        """Faces in `region` of the shrunk copy, as boxes in the frame's pixels (`shape`: the frame's)."""
+        left, top, width, height = region
+        part = small[top : top + height, left : left + width]
         min_side = max(CASCADE_WINDOW, round(settings.min_face * scale))
-        if min(gray.shape[:2]) < min_side:
+        if min(part.shape[:2]) < min_side:
             return np.empty((0, 4), dtype=np.int32)
         found = self.thread_cascade().detectMultiScale(
-            gray,
+            part,
             scaleFactor=settings.scale_factor,
             minNeighbors=settings.min_neighbors,
             minSize=(min_side, min_side),
         )
         if len(found) == 0:
             return np.empty((0, 4), dtype=np.int32)
-        boxes = np.round(np.asarray(found, dtype=np.float64) / scale).astype(np.int32)
-        boxes[:, 2] = np.minimum(boxes[:, 2], width - boxes[:, 0])
-        boxes[:, 3] = np.minimum(boxes[:, 3], height - boxes[:, 1])
-        return largest_first(boxes)
+        offset = np.array([left, top, 0, 0], np.float64)
+        boxes = np.round((np.asarray(found, dtype=np.float64) + offset) / scale).astype(np.int32)
+        boxes[:, 2] = np.minimum(boxes[:, 2], shape[1] - boxes[:, 0])
+        boxes[:, 3] = np.minimum(boxes[:, 3], shape[0] - boxes[:, 1])
+        return boxes
+
+
+def _without_repeats(boxes: np.ndarray, same_iou: float = 0.5) -> np.ndarray:
+    """One box per face where two searched regions overlapped and both found it (the larger kept)."""
+    kept: list[np.ndarray] = []
+    for box in largest_first(boxes):
+        if not kept or iou(box[None], np.stack(kept)).max() < same_iou:
+            kept.append(box)
+    return np.stack(kept) if kept else boxes

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field, replace
 import av
 import numpy as np
 
+from emotion.detection.windows import WindowedSearch
 from emotion.pipeline import Face, Models, PipelineSettings, analyze_frame
 from emotion.preprocess import EMOTIONS
-from emotion.tracking import FaceTracker
+from emotion.tracking import CLASSIFY_EVERY_MS, FaceTracker
 
 LOGGER = logging.getLogger(__name__)
 
@@ -49,7 +50,8 @@ class LiveStream:
         self.models = models
         self.settings = settings  # replaced whole from the script thread; read once per frame
         self.on_faces = on_faces
-        self._tracker = FaceTracker()
+        self._tracker = FaceTracker(classify_every_ms=CLASSIFY_EVERY_MS)  # a tracked face is read at a bounded rate
+        self._search = WindowedSearch()  # and looked for where it was, the whole frame every few frames
         self._lock = threading.Lock()
         self._stats = LiveStats(session_counts={name: 0 for name in EMOTIONS})
         self._latencies: deque[float] = deque(maxlen=60)
@@ -60,7 +62,7 @@ class LiveStream:
         started = time.perf_counter()
         try:
             image = frame.to_ndarray(format="bgr24")  # the stream's own copy: labels are drawn on it
-            analysis = analyze_frame(image, self.models, self.settings, self._tracker, draw_in_place=True)
+            analysis = analyze_frame(image, self.models, self.settings, self._tracker, draw_in_place=True, search=self._search)
             if self.on_faces is not None:
                 self.on_faces(analysis.faces)
             self._record(analysis.faces, analysis.skipped_faces, started)

@@ -156,21 +156,26 @@ export class OnDevicePipeline {
   /**
    * Faces of one frame (video, canvas, image or ImageData): [{box, probabilities, trackId, label,
    * confidence}] largest first, probabilities smoothed over the last frames, and the faces left
-   * unlabelled beyond settings.maxFaces.
+   * unlabelled beyond settings.maxFaces. Tracked, a face is classified only when the tracker says it
+   * is due at `now` (ms; the page's clock by default), as emotion/pipeline.py's analyze_frame does;
+   * `classified` counts the faces read in this frame.
    */
-  async analyze(source, { minFace = this.settings.minFace, track = true } = {}) {
+  async analyze(source, { minFace = this.settings.minFace, track = true, now = performance.now() } = {}) {
     const { data, width, height } = frameFrom(source);
     const found = await this.detect(data, width, height, minFace);
     const boxes = found.slice(0, this.settings.maxFaces);
-    const grey = greyFromRGBA(data, width, height);
-    const probabilities = [];
-    for (const box of boxes) probabilities.push(await this.classify(faceToInput(grey, width, height, box, this.settings.inputSize)));
-    const { ids, smoothed } = track ? this.tracker.update(boxes, probabilities) : { ids: boxes.map(() => null), smoothed: probabilities };
+    const { ids, due } = track ? this.tracker.match(boxes, now) : { ids: boxes.map(() => null), due: boxes.map(() => true) };
+    const grey = due.some(Boolean) ? greyFromRGBA(data, width, height) : null;
+    const fresh = [];
+    for (const [i, box] of boxes.entries()) {
+      if (due[i]) fresh.push(await this.classify(faceToInput(grey, width, height, box, this.settings.inputSize)));
+    }
+    const smoothed = track ? this.tracker.smooth(ids, due, fresh, now) : fresh;
     const faces = boxes.map((box, i) => {
       const best = smoothed[i].indexOf(Math.max(...smoothed[i]));
       return { box, probabilities: Array.from(smoothed[i]), trackId: ids[i], label: this.settings.emotions[best], confidence: smoothed[i][best] };
     });
-    return { faces, skipped: found.length - boxes.length, width, height };
+    return { faces, skipped: found.length - boxes.length, classified: fresh.length, width, height };
   }
 
   /** Forget the tracked faces (a new stream). */

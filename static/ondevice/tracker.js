@@ -1,6 +1,7 @@
-// Following faces from frame to frame so that labels do not flicker: emotion/tracking.py's rule,
-// step for step. Its three settings are Python's FaceTracker defaults, passed in by the page
-// (emotion.ondevice.browser_settings()["tracker"]) rather than written here a second time.
+// Following faces from frame to frame so that labels do not flicker, and reading each face's emotion
+// at a bounded rate: emotion/tracking.py's rule, step for step (its Python twin). Its settings are
+// Python's live FaceTracker's, passed in by the page (emotion.ondevice.browser_settings()["tracker"])
+// rather than written here a second time.
 
 /** IoU of two boxes given as [x, y, w, h]. */
 export function iou(a, b) {
@@ -18,17 +19,47 @@ function mean(history) {
 }
 
 export class FaceTracker {
-  constructor({ window, minIou, maxMissed }) {
-    if (!(window >= 1) || !(minIou >= 0) || !(maxMissed >= 0)) {
-      throw new Error(`FaceTracker needs window, minIou and maxMissed (got ${JSON.stringify({ window, minIou, maxMissed })})`);
+  constructor({ window, minIou, maxMissed, classifyEveryMs = 0, movedIou = 1 }) {
+    if (!(window >= 1) || !(minIou >= 0) || !(maxMissed >= 0) || !(classifyEveryMs >= 0)) {
+      throw new Error(`FaceTracker needs window, minIou and maxMissed (got ${JSON.stringify({ window, minIou, maxMissed, classifyEveryMs })})`);
     }
-    Object.assign(this, { window, minIou, maxMissed });
-    this.tracks = new Map(); // id -> {box, history, missed}, in the order they were made
+    Object.assign(this, { window, minIou, maxMissed, classifyEveryMs, movedIou });
+    this.tracks = new Map(); // id -> {box, history, missed, last, readBox, readAt}, in the order they were made
     this.nextId = 0;
   }
 
-  /** Track ids and smoothed probabilities (Float32Array each) for this frame's faces, in the order given. */
+  /** Track ids and smoothed probabilities (Float32Array each) for this frame's faces, in the order given, every face classified. */
   update(boxes, probabilities) {
+    const { ids } = this.match(boxes);
+    return { ids, smoothed: this.smooth(ids, ids.map(() => true), probabilities) };
+  }
+
+  /** Track ids for this frame's faces, in the order given, and which of them to classify now (`now`: ms). */
+  match(boxes, now = 0) {
+    const ids = this.assign(boxes);
+    return { ids, due: ids.map((id) => this.isDue(this.tracks.get(id), now)) };
+  }
+
+  /** Smoothed probabilities of the faces `match` gave ids; `probabilities` has one entry per face due, in order. */
+  smooth(ids, due, probabilities, now = 0) {
+    let next = 0;
+    return ids.map((id, face) => {
+      const track = this.tracks.get(id);
+      if (due[face]) Object.assign(track, { last: Float32Array.from(probabilities[next++]), readBox: track.box, readAt: now });
+      if (track.last === null) throw new Error("a face's first frame must be classified");
+      track.history.push(track.last);
+      if (track.history.length > this.window) track.history.shift();
+      return mean(track.history);
+    });
+  }
+
+  isDue(track, now) {
+    if (track.last === null || this.classifyEveryMs <= 0) return true;
+    if (now - track.readAt >= this.classifyEveryMs) return true;
+    return iou(track.box, track.readBox) < this.movedIou;
+  }
+
+  assign(boxes) {
     const ids = [...this.tracks.keys()];
     // Greedy matching, best overlap first; ties go to the earlier face, then the older track.
     const pairs = [];
@@ -39,23 +70,18 @@ export class FaceTracker {
       if (overlap < this.minIou) break;
       if (assigned[face] === -1 && !assigned.includes(ids[track])) assigned[face] = ids[track];
     }
-    const smoothed = assigned.map((id, face) => {
+    assigned.forEach((id, face) => {
       if (id === -1) {
         id = assigned[face] = this.nextId++;
-        this.tracks.set(id, { box: boxes[face], history: [], missed: 0 });
+        this.tracks.set(id, { box: boxes[face], history: [], missed: 0, last: null, readBox: null, readAt: -Infinity });
       }
-      const track = this.tracks.get(id);
-      track.box = boxes[face];
-      track.missed = 0;
-      track.history.push(Float32Array.from(probabilities[face]));
-      if (track.history.length > this.window) track.history.shift();
-      return mean(track.history);
+      Object.assign(this.tracks.get(id), { box: boxes[face], missed: 0 });
     });
     for (const [id, track] of [...this.tracks]) {
       if (assigned.includes(id)) continue;
       track.missed += 1;
       if (track.missed > this.maxMissed) this.tracks.delete(id);
     }
-    return { ids: assigned, smoothed };
+    return assigned;
   }
 }

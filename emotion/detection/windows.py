@@ -1,0 +1,79 @@
+"""Searching a live stream's frames where the faces were, and the whole frame only every few frames.
+
+A face moves little between two frames of a webcam (67 ms apart at 15 fps), so the Haar cascade, the
+Live page's face finder, need not search the whole frame each time: between full searches it searches
+a window around each face of the last frame (the box and a margin for motion, at the full search's
+scale). A full search comes every `full_every` frames, and at once when a window search loses a face,
+or when the windows would cover most of the frame anyway. A newcomer elsewhere in the frame is found by
+the next full search. bench/moving_faces.py measures the boxes against a full search in every frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from emotion.detection import DetectionSettings, FaceDetector
+from emotion.tracking import iou
+
+FULL_EVERY = 5  # frames: a third of a second at 15 fps before a new face is found
+MARGIN = 0.5  # of a face's side, on each side of its box: a face at a webcam moves far less in a frame
+MOST_OF_THE_FRAME = 0.6  # windows covering more than this share of the frame: search the whole of it
+REMEMBER = 2  # frames a face missed by the cascade keeps its window
+
+
+def windows_around(boxes: np.ndarray, width: int, height: int, margin: float = MARGIN) -> np.ndarray:
+    """Each box grown by `margin` of its side on every side, cut at the frame's edges (x, y, w, h)."""
+    grow = np.round(boxes[:, 2:] * margin).astype(np.int32)
+    corner = np.maximum(boxes[:, :2] - grow, 0)
+    far = np.minimum(boxes[:, :2] + boxes[:, 2:] + grow, (width, height))
+    return np.concatenate([corner, far - corner], axis=1).astype(np.int32)
+
+
+@dataclass
+class WindowedSearch:
+    """One stream's face search: full every `full_every` frames, windows around the recent faces between.
+
+    A face the cascade misses in one frame (it flickers on turned or dim faces) keeps its window for
+    `remember` frames, so that the next frame looks for it again rather than waiting for a full search.
+    """
+
+    full_every: int = FULL_EVERY
+    margin: float = MARGIN
+    remember: int = REMEMBER
+    full_searches: int = 0  # counted, for the benchmark
+    _recent: list[tuple[np.ndarray, int]] = field(default_factory=list)  # (box, frames since it was found)
+    _since_full: int = 0
+
+    def detect(self, detector: FaceDetector, image: np.ndarray, settings: DetectionSettings) -> np.ndarray:
+        """This frame's face boxes, largest first, as `detector.detect` gives them."""
+        height, width = image.shape[:2]
+        recent = np.array([box for box, _ in self._recent], np.int32).reshape(-1, 4)
+        windows = windows_around(recent, width, height, self.margin)
+        near = getattr(detector, "detect_near", None)
+        wide = windows[:, 2].astype(np.int64) @ windows[:, 3] > MOST_OF_THE_FRAME * width * height
+        if near is None or not len(windows) or wide or self._since_full + 1 >= self.full_every:
+            return self._full(detector, image, settings)
+        boxes = near(image, windows, settings)
+        last_seen = np.array([box for box, age in self._recent if age == 0], np.int32).reshape(-1, 4)
+        if len(last_seen) and (not len(boxes) or iou(last_seen, boxes).max(axis=1).min() < 0.3):
+            return self._full(detector, image, settings)  # a face of the last frame lost: look everywhere, now
+        self._since_full += 1
+        self._remember(boxes)
+        return boxes
+
+    def _full(self, detector: FaceDetector, image: np.ndarray, settings: DetectionSettings) -> np.ndarray:
+        boxes = detector.detect(image, settings)
+        self._since_full = 0
+        self.full_searches += 1
+        self._remember(boxes)
+        return boxes
+
+    def _remember(self, boxes: np.ndarray) -> None:
+        kept = [(box, 0) for box in boxes]
+        for box, age in self._recent:
+            unmatched = not len(boxes) or iou(box[None], boxes).max() < 0.3
+            if unmatched and age < self.remember:
+                kept.append((box, age + 1))
+        self._recent = kept

@@ -8,7 +8,7 @@ A live tracker (`classify_every_ms` > 0) also says which faces to classify: a ne
 tracked face when its last reading is `classify_every_ms` old or when its box has moved off the box it
 was read in (IoU below `moved_iou`); in between, the face's last reading stands for it. Real-time face
 systems do the same (MediaPipe's pipelines, human's skipFrames/skipTime): a face's expression does not
-change between two frames 67 ms apart, and the smoothing window averages over several frames anyway.
+change from one webcam frame to the next, and the smoothing window averages over several frames anyway.
 static/ondevice/tracker.js applies the same rule with the same constants (browser_settings()).
 """
 

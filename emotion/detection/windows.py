@@ -1,6 +1,6 @@
 """Searching a live stream's frames where the faces were, and the whole frame only every few frames.
 
-A face moves little between two frames of a webcam (67 ms apart at 15 fps), so the Haar cascade, the
+A face moves little from one webcam frame to the next, so the Haar cascade, the
 Live page's face finder, need not search the whole frame each time: between full searches it searches
 a window around each face of the last frame (the box and a margin for motion, at the full search's
 scale). A full search comes every `full_every` frames, and at once when a window search loses a face,

@@ -58,6 +58,7 @@ class FaceTracker:
     moved_iou: float = MOVED_IOU
     _tracks: dict[int, _Track] = field(default_factory=dict)
     _next_id: int = 0
+    _last_frame_at: float | None = None  # `now_ms` of the last match
 
     def update(self, boxes: np.ndarray, probabilities: np.ndarray) -> tuple[list[int], np.ndarray]:
         """Track ids and smoothed probabilities for this frame's faces, in the order given, every face classified."""
@@ -65,9 +66,25 @@ class FaceTracker:
         return ids, self.smooth(ids, [True] * len(ids), probabilities)
 
     def match(self, boxes: np.ndarray, now_ms: float = 0.0) -> tuple[list[int], list[bool]]:
-        """Track ids for this frame's faces, in the order given, and which of them to classify now."""
+        """Track ids for this frame's faces, in the order given, and which of them to classify now.
+
+        A new face and a moved one are due at once. Of the faces whose reading is `classify_every_ms` old,
+        only this frame's share is read, the oldest first: the faces times the time since the last frame
+        over `classify_every_ms`, at least one. Many faces' readings so spread over the frames instead of
+        falling due in the same frame.
+        """
         ids = self._assign(boxes)
-        return ids, [self._due(self._tracks[track_id], now_ms) for track_id in ids]
+        reasons = [self._due(self._tracks[track_id], now_ms) for track_id in ids]
+        due = [reason in ("new", "moved") for reason in reasons]
+        old = [face for face, reason in enumerate(reasons) if reason == "old"]
+        if old:
+            share = len(old)
+            if self._last_frame_at is not None:
+                share = max(1, math.ceil(len(ids) * (now_ms - self._last_frame_at) / self.classify_every_ms - 1e-9))
+            for face in sorted(old, key=lambda face: self._tracks[ids[face]].read_at)[:share]:
+                due[face] = True
+        self._last_frame_at = now_ms
+        return ids, due
 
     def smooth(self, ids: list[int], due: list[bool], probabilities: np.ndarray, now_ms: float = 0.0) -> np.ndarray:
         """Smoothed probabilities of the faces `match` gave ids; `probabilities` has a row for each face due, in order."""
@@ -83,12 +100,13 @@ class FaceTracker:
             smoothed[face] = np.mean(track.history, axis=0)
         return smoothed
 
-    def _due(self, track: _Track, now_ms: float) -> bool:
+    def _due(self, track: _Track, now_ms: float) -> str | None:
+        """Why a face is due for a reading ("new", "moved", "old"), or None."""
         if track.last is None or track.read_box is None or self.classify_every_ms <= 0:
-            return True
-        if now_ms - track.read_at >= self.classify_every_ms:
-            return True
-        return float(iou(track.box[None], track.read_box[None])[0, 0]) < self.moved_iou
+            return "new"
+        if float(iou(track.box[None], track.read_box[None])[0, 0]) < self.moved_iou:
+            return "moved"
+        return "old" if now_ms - track.read_at >= self.classify_every_ms else None
 
     def _assign(self, boxes: np.ndarray) -> list[int]:
         ids = list(self._tracks)

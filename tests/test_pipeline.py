@@ -250,6 +250,7 @@ def test_a_live_tracker_classifies_a_new_face_at_once_a_still_face_at_a_bounded_
 
 
 def test_a_live_tracker_in_the_pipeline_reads_fewer_faces_and_gives_the_same_labels_on_a_still_scene(models):
+    """The same labels and probabilities as reading every face in every frame, for a third of the readings."""
     image = read_photo("facerec_two_people.jpg")
     settings = PipelineSettings(detection=DetectionSettings(min_face=30), draw=False)
     every, bounded = FaceTracker(), FaceTracker(classify_every_ms=200)
@@ -262,7 +263,9 @@ def test_a_live_tracker_in_the_pipeline_reads_fewer_faces_and_gives_the_same_lab
         assert np.allclose([f.probabilities for f in found.faces], [f.probabilities for f in expected.faces], atol=1e-6)
         read.append(found.classified_faces)
     assert expected.classified_faces == len(expected.faces) == 2
-    assert read == [2, 0, 0, 2, 0, 0, 2, 0, 0, 2, 0, 0]
+    # Both faces at once when new; then their readings spread, one face a frame at most, each renewed every
+    # third or fourth frame (200 ms at 15 fps, the older first).
+    assert read == [2, 0, 0, 1, 1, 0, 1, 1, 0, 1, 0, 1]
 
 
 def test_iou():
@@ -293,3 +296,18 @@ def test_each_thread_gets_its_own_cascade_and_the_same_answer(models):
     # The same six boxes; faces of equal size may come in another order (the cascade's own order for ties
     # varies while threads share OpenCV's pool), so the boxes are compared as a set.
     assert len(expected) == 6 and all(sorted(boxes.tolist()) == sorted(expected.tolist()) for _, boxes in results)
+
+
+def test_many_faces_readings_spread_over_the_frames_instead_of_falling_due_together():
+    tracker = FaceTracker(classify_every_ms=200)
+    boxes = np.array([[x, 100, 40, 40] for x in range(0, 600, 50)])  # twelve still faces
+    probabilities = np.full((12, 7), 1 / 7, np.float32)
+    read = []
+    for frame in range(12):
+        now = frame * 1000 / 15
+        ids, due = tracker.match(boxes, now)
+        tracker.smooth(ids, due, probabilities[: sum(due)], now)
+        read.append(sum(due))
+    assert read[0] == 12  # new faces, at once
+    assert max(read[1:]) <= 4  # then at most twelve faces' share of a frame: 12 x 66.7 ms / 200 ms
+    assert sum(read[1:]) >= 12 * 11 / 3 - 12  # and still about every 200 ms for each face

@@ -26,6 +26,7 @@ export class FaceTracker {
     Object.assign(this, { window, minIou, maxMissed, classifyEveryMs, movedIou });
     this.tracks = new Map(); // id -> {box, history, missed, last, readBox, readAt}, in the order they were made
     this.nextId = 0;
+    this.lastFrameAt = null; // `now` of the last match
   }
 
   /** Track ids and smoothed probabilities (Float32Array each) for this frame's faces, in the order given, every face classified. */
@@ -34,10 +35,25 @@ export class FaceTracker {
     return { ids, smoothed: this.smooth(ids, ids.map(() => true), probabilities) };
   }
 
-  /** Track ids for this frame's faces, in the order given, and which of them to classify now (`now`: ms). */
+  /**
+   * Track ids for this frame's faces, in the order given, and which of them to classify now (`now`: ms).
+   * New and moved faces at once; of the faces whose reading is old, this frame's share, the oldest first.
+   */
   match(boxes, now = 0) {
     const ids = this.assign(boxes);
-    return { ids, due: ids.map((id) => this.isDue(this.tracks.get(id), now)) };
+    const reasons = ids.map((id) => this.dueFor(this.tracks.get(id), now));
+    const due = reasons.map((reason) => reason === 'new' || reason === 'moved');
+    const old = reasons.flatMap((reason, face) => (reason === 'old' ? [face] : []));
+    if (old.length) {
+      let share = old.length;
+      if (this.lastFrameAt !== null) {
+        share = Math.max(1, Math.ceil((ids.length * (now - this.lastFrameAt)) / this.classifyEveryMs - 1e-9));
+      }
+      old.sort((a, b) => this.tracks.get(ids[a]).readAt - this.tracks.get(ids[b]).readAt || a - b);
+      for (const face of old.slice(0, share)) due[face] = true;
+    }
+    this.lastFrameAt = now;
+    return { ids, due };
   }
 
   /** Smoothed probabilities of the faces `match` gave ids; `probabilities` has one entry per face due, in order. */
@@ -53,10 +69,11 @@ export class FaceTracker {
     });
   }
 
-  isDue(track, now) {
-    if (track.last === null || this.classifyEveryMs <= 0) return true;
-    if (now - track.readAt >= this.classifyEveryMs) return true;
-    return iou(track.box, track.readBox) < this.movedIou;
+  /** Why a face is due for a reading ('new', 'moved', 'old'), or null. */
+  dueFor(track, now) {
+    if (track.last === null || this.classifyEveryMs <= 0) return 'new';
+    if (iou(track.box, track.readBox) < this.movedIou) return 'moved';
+    return now - track.readAt >= this.classifyEveryMs ? 'old' : null;
   }
 
   assign(boxes) {

@@ -11,6 +11,8 @@ from pathlib import Path
 # aiortc's SRTP library (pylibsrtp) crashes the interpreter (SIGSEGV) when it is first imported after
 # TensorFlow, whose own TLS library clashes with it; the app never loads both, the suite does (training
 # tests and WebRTC pages in one process). Imported first, it loads cleanly whatever the tests' order.
+import cv2
+import numpy as np
 import pylibsrtp  # noqa: F401
 import pytest
 
@@ -46,6 +48,13 @@ def browser(request, tmp_path_factory):
 def fer_sample() -> dict[str, list[tuple[str, bytes]]]:
     """FER-2013's Kaggle layout in miniature, made from the committed photos: 6 JPEGs per class and split."""
     return fer_like_sample()
+
+
+@pytest.fixture(scope="session")
+def fer_faces(fer_sample) -> np.ndarray:
+    """FER-2013-like faces (and a few non-faces) as the network takes them, (N, 48, 48, 1) in [0, 1]."""
+    images = [cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE) for _, data in fer_sample["test"]]
+    return np.stack(images).astype(np.float32)[..., np.newaxis] / 255
 
 
 @pytest.fixture(scope="session")

@@ -12,13 +12,11 @@ import base64
 import re
 import urllib.parse
 
-import cv2
 import numpy as np
 import pytest
 
 from emotion import PipelineSettings, analyze_frame
 from emotion.classifier import EmotionClassifier
-from emotion.detection import DetectionSettings
 from emotion.drawing import EMOTION_COLOURS
 from emotion.ondevice import browser_settings
 from emotion.pipeline import crop_faces
@@ -26,10 +24,9 @@ from emotion.preprocess import to_gray
 from tests.support.browser import ARTIFACTS, streamlit_server
 from tests.support.engines import ENGINES, EnginePage, require_engines, running_engine, text_finder
 from tests.support.files import BUNDLED_TFLITE, read_photo
-from tests.support.ondevice import SETUP, rgba
+from tests.support.ondevice import CLASSIFY_CROPS, PHOTO, SETUP, rgba
 
 pytestmark = pytest.mark.engines
-PHOTO = DetectionSettings(min_face=30, detector="blazeface")  # the Photo page's smallest face, as tests/test_ondevice.py
 DETECTOR_PHOTOS = ("facerec_obama.jpg", "facerec_two_people.jpg", "group_of_three.png", "group_of_six.png", "no_face.png")
 CAMERA_PHOTO = "facerec_obama.jpg"
 # The test's data reaches a page as base64 in a script's argument (no engine but chromium can route requests).
@@ -68,12 +65,6 @@ def put(page: EnginePage, name: str, data: bytes) -> None:
     page.run(PUT, [name, base64.b64encode(data).decode()])
 
 
-@pytest.fixture(scope="module")
-def fer_faces(fer_sample) -> np.ndarray:
-    images = [cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE) for _, data in fer_sample["test"]]
-    return np.stack(images).astype(np.float32)[..., np.newaxis] / 255
-
-
 # How far the browser's probabilities may be from Python's. LiteRT.js's wasm kernels and Python's LiteRT
 # compute the int8-weight layers in their own order (neither Python's XNNPack nor its reference kernels
 # give the wasm's figures exactly): a few uncertain faces of the generated set differ by more than 1e-3,
@@ -93,13 +84,7 @@ def test_the_engine_reads_faces_as_python_does(engine, server, pages, models, fe
     image = read_photo("facerec_two_people.jpg")
     crops = np.concatenate([fer_faces, crop_faces(to_gray(image), models.detector("blazeface").detect(image, PHOTO))])
     put(page, "crops", crops.astype(np.float32).tobytes())
-    found = page.run("""async () => {
-      const all = new Float32Array((await bytes('crops')).buffer), size = 48 * 48, out = [];
-      for (let i = 0; i < all.length / size; i++) {
-        out.push(Array.from(await pipeline.classify(all.slice(i * size, (i + 1) * size))));
-      }
-      return out;
-    }""")
+    found = page.run(CLASSIFY_CROPS)
     expected = EmotionClassifier(BUNDLED_TFLITE).predict(crops)
     differences = np.abs(np.array(found) - expected).max(axis=1)
     print(f"{engine.name}: {len(crops)} faces' probabilities from Python's: median {np.median(differences):.1e}, "

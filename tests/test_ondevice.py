@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 
-import cv2
 import numpy as np
 import pytest
 
@@ -26,12 +25,11 @@ from emotion.tracking import CLASSIFY_EVERY_MS, MOVED_IOU, FaceTracker, iou
 from scripts.fetch_litertjs import LOCAL_IMPORT, SERVED
 from tests.support.browser import ARTIFACTS, require_browser, streamlit_server
 from tests.support.files import BUNDLED_KERAS, BUNDLED_TFLITE, ROOT, read_photo
-from tests.support.ondevice import OnDevicePage, fresh_page, rgba
+from tests.support.ondevice import CLASSIFY_CROPS, PHOTO, OnDevicePage, fresh_page, rgba
 
 STATIC = ROOT / "static"
 BROWSER_MODEL = STATIC / "models" / "emotion_cnn_b1.tflite"
 BROWSER_DETECTOR = STATIC / "models" / "face_detection_short_range.tflite"
-PHOTO = DetectionSettings(min_face=30, detector="blazeface")  # the photo page's smallest face, as tests/test_detectors.py
 # BlazeFace short range on the test photos: portraits, a pair, threes, a group of six, a crowd, no face.
 DETECTOR_PHOTOS = (
     "facerec_obama.jpg",
@@ -55,13 +53,6 @@ def recorded_hashes(readme: str) -> dict[str, str]:
 
 def sha256(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture(scope="module")
-def fer_faces(fer_sample) -> np.ndarray:
-    """FER-2013-like faces (and a few non-faces) as the network takes them, (N, 48, 48, 1) in [0, 1]."""
-    images = [cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE) for _, data in fer_sample["test"]]
-    return np.stack(images).astype(np.float32)[..., np.newaxis] / 255
 
 
 def test_the_served_litert_files_are_the_recorded_ones():
@@ -145,13 +136,7 @@ def test_the_browser_gives_the_python_classifiers_probabilities(ondevice, fer_fa
     photo_crops = crop_faces(to_gray(image), models.detector("blazeface").detect(image, PHOTO))
     crops = np.concatenate([fer_faces, photo_crops]).astype(np.float32)
     ondevice.put("crops", crops.tobytes())
-    found = ondevice.evaluate("""async () => {
-      const all = new Float32Array((await bytes('crops')).buffer), size = 48 * 48, out = [];
-      for (let i = 0; i < all.length / size; i++) {
-        out.push(Array.from(await pipeline.classify(all.slice(i * size, (i + 1) * size))));
-      }
-      return out;
-    }""")
+    found = ondevice.evaluate(CLASSIFY_CROPS)
     expected = EmotionClassifier(BUNDLED_TFLITE).predict(crops)
     assert len(found) == len(crops) == len(fer_faces) + 2
     difference = np.abs(np.array(found) - expected).max()

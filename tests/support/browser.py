@@ -110,12 +110,18 @@ def streamlit_server(
             time.sleep(0.2)
         yield RunningServer(url, server.pid)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
         log.close()
+
+
+def stop(process: subprocess.Popen, timeout_s: float = 10) -> None:
+    """Ask a child process to end, and kill it if it has not within `timeout_s`."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def letterbox(image: np.ndarray, width: int = 640, height: int = 480) -> np.ndarray:

@@ -31,7 +31,7 @@ from typing import Any
 import cv2
 import pytest
 
-from tests.support.browser import letterbox
+from tests.support.browser import letterbox, stop
 from tests.support.files import read_photo
 
 ENGINES = ("chromium", "firefox", "webkit")
@@ -372,11 +372,7 @@ def firefox() -> Iterator[BidiConnection]:
                     bidi.send("session.end")
                 bidi.close()
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process, timeout_s=20)
 
 
 def _bidi_address(process: subprocess.Popen, log: Path, timeout_s: float = 60) -> str:
@@ -401,5 +397,4 @@ def xvfb_display() -> Iterator[str]:
         assert number.isdigit(), "Xvfb did not start"
         yield f":{number}"
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop(server)

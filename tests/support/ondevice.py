@@ -8,6 +8,8 @@ from urllib.parse import unquote
 import cv2
 import numpy as np
 
+from emotion.detection import DetectionSettings
+
 # Imports every module into window.M and loads the pipeline as window.pipeline; window.bytes(name)
 # fetches what OnDevicePage.put stored.
 SETUP = """async (settings) => {
@@ -24,6 +26,17 @@ SETUP = """async (settings) => {
     return new Uint8Array(await response.arrayBuffer());
   };
 }"""
+
+
+# Each 48x48 input stored as 'crops' (float32, one after another) classified alone: their probabilities.
+CLASSIFY_CROPS = """async () => {
+  const all = new Float32Array((await bytes('crops')).buffer), size = 48 * 48, out = [];
+  for (let i = 0; i < all.length / size; i++) {
+    out.push(Array.from(await pipeline.classify(all.slice(i * size, (i + 1) * size))));
+  }
+  return out;
+}"""
+PHOTO = DetectionSettings(min_face=30, detector="blazeface")  # the Photo page's smallest face, as tests/test_detectors.py
 
 
 def fresh_page(browser, url: str):

@@ -368,12 +368,15 @@ CLICK_DEADLINE_S = 1.0  # a click takes effect at the store within this, and no 
 CAMERA_OFF_DEADLINE_S = 5.0
 
 
+PROMISES_LOG = "streamlit-promises.log"
+
+
 @pytest.fixture
 def redis_server(tmp_path):
     """A real redis-server and the app on it: the test reads what the room holds, as any replica would."""
     redis = RedisProcess(tmp_path).start()
     try:
-        with streamlit_server({"REDIS_URL": redis.url}, log_path=ARTIFACTS / "streamlit-promises.log") as server:
+        with streamlit_server({"REDIS_URL": redis.url}, log_path=ARTIFACTS / PROMISES_LOG) as server:
             yield server, RedisStore(redis.url), redis.url
     finally:
         redis.stop()
@@ -486,6 +489,57 @@ def test_a_click_storm_on_the_device_path_loses_no_click(own_browser, redis_serv
     wait_for_metric(teacher, "Connected", 0, timeout_s=10)
     for page in (teacher, *students.values()):
         assert page.locator('[data-testid="stException"]').count() == 0
+
+
+CLICK_AFTER_BUSY = """([label, busyMs]) => {
+  const button = [...document.querySelectorAll('button')].find((b) => b.innerText.trim() === label);
+  setTimeout(() => {
+    const start = performance.now();
+    while (performance.now() - start < busyMs) {}
+    const next = new MessageChannel();  // the click's task, queued before the timers that fell due meanwhile
+    next.port1.onmessage = () => button.click();
+    next.port2.postMessage(null);
+  }, 0);
+}"""
+
+
+def click_while_busy(page, label: str, busy_s: float = 3.5) -> float:
+    """Click `label` just after the page's main thread was busy for `busy_s`, as on a loaded laptop; like `click`.
+
+    A fragment's `run_every` timer that fell due meanwhile runs after the click and before the message that
+    carries it (the browser queued the timer first), and Streamlit's browser side sends the click in both.
+    """
+    before = page.evaluate("window.__clickedAt || 0")
+    page.evaluate(CLICK_AFTER_BUSY, [label, busy_s * 1000])
+    page.wait_for_function(f"(window.__clickedAt || 0) > {before}", timeout=(busy_s + 10) * 1000)
+    return page.evaluate("window.__clickedAt") / 1000
+
+
+def test_a_click_sent_twice_acts_once(browser, redis_server):
+    """On a busy laptop one click can reach the server twice (see click_while_busy): Pause, Resume and Leave each
+    act once. Resume is the sure case: the paused page's room check runs every few seconds, and a toggle resumed and
+    paused again (the click storm's lost Resume). A per-student room, for its "what your teacher sees" that refreshes
+    while the student shares; there the camera's figures often ride in the click's message, so Pause and Leave
+    arrive twice only now and then (a second Leave once raised an error)."""
+    server, store, _ = redis_server
+    _teacher, code = create_room(browser, server.url, per_student=True)
+    student = join_and_stream(browser, server.url, code, "Kim")
+    wait_sharing(store, code, "Kim", student, 60)
+    paused_at = click_while_busy(student, "Pause sharing")
+    student.get_by_role("button", name="Resume sharing", exact=True).wait_for(timeout=10_000)
+    camera_off_after(student, paused_at)
+    time.sleep(1.5)  # a second delivery acting again would have resumed by now
+    assert_nothing_after(store, code, "Kim", paused_at, "paused")
+    click_while_busy(student, "Resume sharing")
+    wait_sharing(store, code, "Kim", student, 30)
+    time.sleep(1.5)  # ... or paused again
+    assert sharing(store, code, "Kim") and student.get_by_role("button", name="Pause sharing", exact=True).count() == 1
+    left_at = click_while_busy(student, "Leave the class")
+    student.get_by_role("textbox", name="Class code").wait_for(timeout=10_000)
+    time.sleep(1.5)
+    assert_nothing_after(store, code, "Kim", left_at, "left")
+    assert student.locator('[data-testid="stException"]').count() == 0
+    assert "Traceback" not in (ARTIFACTS / PROMISES_LOG).read_text(errors="replace")  # not even for a moment
 
 
 def test_pause_resume_and_leave_on_the_server_path_with_a_self_view(browser, redis_server):

@@ -180,15 +180,21 @@ def path_choice(store: RoomStore, publisher: RoomPublisher) -> str:
 
 def class_controls(store: RoomStore, publisher: RoomPublisher) -> None:
     """Pause or resume, leave, leave and delete. Each acts in its callback, before the run draws anything, so
-    no figure is sent after the click; the buttons' look never changes between the run a click starts and the next."""
+    no figure is sent after the click; the buttons' look never changes between the run a click starts and the next.
+
+    Each button does what its label says, whatever state it finds: Streamlit's browser side can send one click
+    twice (a fragment's `run_every` timer falling due between the click and its message sends the click too),
+    and a toggle would undo the student's choice.
+    """
     pause, leave, forget = st.columns(3)
     if not publisher.ended:
+        resume = publisher.paused
         pause.button(
-            "Resume sharing" if publisher.paused else "Pause sharing",
+            "Resume sharing" if resume else "Pause sharing",
             type="primary",
-            key="pause",
-            on_click=toggle_pause,
-            args=(store, publisher),
+            key="resume_sharing" if resume else "pause_sharing",
+            on_click=set_paused,
+            args=(store, publisher, not resume),
             help="Paused, your camera is off and nothing is shared; your teacher sees you as paused.",
         )
     leave.button("Leave the class", key="leave_class", on_click=leave_class, args=(store, publisher, False))
@@ -202,13 +208,17 @@ def class_controls(store: RoomStore, publisher: RoomPublisher) -> None:
     )
 
 
-def toggle_pause(store: RoomStore, publisher: RoomPublisher) -> None:
-    publisher.paused = not publisher.paused
-    tell_room(store, publisher, status="paused" if publisher.paused else "active")
+def set_paused(store: RoomStore, publisher: RoomPublisher, paused: bool) -> None:
+    if publisher.paused != paused:
+        publisher.paused = paused
+        tell_room(store, publisher, status="paused" if paused else "active")
 
 
 def leave_class(store: RoomStore, publisher: RoomPublisher, delete_figures: bool) -> None:
     publisher.paused = True  # nothing more leaves this session, whatever the store says
+    membership = st.session_state.get("membership")
+    if membership is None or membership["publisher"] is not publisher:
+        return  # the same click, sent twice: the student has left already
     if not publisher.ended:
         tell_room(store, publisher, status="left", forget=delete_figures)
     del st.session_state.membership

@@ -155,6 +155,17 @@ def wait_until(check, timeout_s: float, what: str, page=None) -> float:
 
 def join_and_stream(browser, url: str, code: str, name: str, path: str = "device"):
     """A student joins and shares; `path` is where their faces are read: "device" (the default) or "server"."""
+    return wait_streaming(join_class(browser, url, code, name, path), name, path)
+
+
+def join_all_and_stream(browser, url: str, code: str, names, path: str = "device") -> list:
+    """Students join one after another and then all share: their pages start their cameras side by side."""
+    pages = [join_class(browser, url, code, name, path) for name in names]
+    return [wait_streaming(page, name, path) for page, name in zip(pages, names)]
+
+
+def join_class(browser, url: str, code: str, name: str, path: str = "device"):
+    """A student's page, joined with consent; on the server path, its video started."""
     context = remember(browser.new_context(permissions=["camera"], viewport={"width": 1280, "height": 900}))
     context.add_init_script(COUNT_PEER_CONNECTIONS)
     student = context.new_page()
@@ -171,7 +182,12 @@ def join_and_stream(browser, url: str, code: str, name: str, path: str = "device
     if path == "server":
         student.get_by_text("On the server", exact=True).click()
         press_start(student, lambda: student.get_by_text(FACES_IN_VIEW).count() > 0)
-    else:
+    return student
+
+
+def wait_streaming(student, name: str, path: str = "device"):
+    """The joined student's page once faces are in view; on the device path, say what it showed if none came."""
+    if path == "device":
         try:
             student.get_by_text(FACES_IN_VIEW).first.wait_for(timeout=90_000)
         except AssertionError:
@@ -247,7 +263,7 @@ def external_links_and_images(page) -> list[str]:
 def test_every_report_download_arrives_while_students_stream_and_names_stay_plain(browser, server, tmp_path):
     """20 downloads, with two students streaming under names that are markdown links and images."""
     teacher, code = create_room(browser, server.url, title="[Quiz](https://evil.example) week 4", per_student=True)
-    students = [join_and_stream(browser, server.url, code, name) for name in HOSTILE_NAMES]
+    students = join_all_and_stream(browser, server.url, code, HOSTILE_NAMES)
     wait_for_metric(teacher, "Connected", 2)
     roster_shows(teacher, HOSTILE_NAMES[0])  # shown as typed
     for page in (teacher, *students):
@@ -343,7 +359,7 @@ def test_a_wrong_teacher_link_offers_a_new_room(browser, server):
 def test_students_on_the_device_and_on_the_server_in_one_room(browser, server):
     """Two students read their faces in the browser, one on the server; the teacher sees all three alike."""
     teacher, code = create_room(browser, server.url)
-    on_device = [join_and_stream(browser, server.url, code, name) for name in ("Dee", "Eve")]
+    on_device = join_all_and_stream(browser, server.url, code, ("Dee", "Eve"))
     on_server = join_and_stream(browser, server.url, code, "Fay", path="server")
     wait_for_metric(teacher, "Connected", 3)
     wait_for_metric(teacher, "Face in view", 3)
@@ -446,8 +462,8 @@ def test_a_click_storm_on_the_device_path_loses_no_click(own_browser, redis_serv
     browser = own_browser
     teacher, code = create_room(browser, server.url)
     names = [f"S{i}" for i in range(6)]
-    students = {name: join_and_stream(browser, server.url, code, name) for name in names}
-    cycles = 4
+    students = dict(zip(names, join_all_and_stream(browser, server.url, code, names)))
+    cycles = 3
     for cycle in range(cycles):
         for name in names:  # figures flow again (the camera restarted after the last Resume)
             wait_sharing(store, code, name, students[name])
@@ -551,7 +567,7 @@ def test_pause_resume_and_leave_on_the_server_path_with_a_self_view(browser, red
         preview = page.locator('video[aria-label^="Your camera: a preview"]')  # in the component's shadow root
         preview.wait_for(timeout=20_000)
         wait_until(lambda preview=preview: preview.evaluate("(video) => video.videoWidth") > 0, 20, "the preview playing")
-    for _cycle in range(5):
+    for _cycle in range(3):
         for name, page in students.items():
             wait_sharing(store, code, name, page, 60)
         paused_at = {name: click(page, "Pause sharing") for name, page in students.items()}
@@ -642,7 +658,7 @@ def test_a_duplicate_name_is_told_as_plain_text(browser, server):
 
 def test_a_class_only_room_shows_the_class_once_five_share_and_names_no_one_beside_a_figure(browser, server, tmp_path):
     teacher, code = create_room(browser, server.url)
-    students = [join_and_stream(browser, server.url, code, f"Pupil {n}") for n in range(4)]
+    students = join_all_and_stream(browser, server.url, code, [f"Pupil {n}" for n in range(4)])
     wait_for_metric(teacher, "Face in view", 4)
     teacher.get_by_text("Waiting for 5 students").wait_for(timeout=20_000)
     roster = teacher.locator('[data-testid="stTable"]')

@@ -215,6 +215,10 @@ class ProtocolStudents:
         seats = [store.join(code, f"s{i + 1:03d}", now).student_id for i in range(count)]
         self.crowd = StudentCrowd(url, code, seats, FacePlan())
         self.crowd.wait_mounted(timeout_s=60 + count)
+        dropped = self.crowd.errors()
+        if dropped:  # said now: the teacher's counts would only stay at 0
+            self.crowd.close()
+            raise SystemExit(f"{len(dropped)} of {count} protocol students were dropped before sharing, e.g. {dropped[0]}")
 
     def schedule(self, at: float, faces: int) -> None:
         self.crowd.schedule(at, faces)

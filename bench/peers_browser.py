@@ -15,7 +15,7 @@ emotion model (no face detector), one face per call:
   bilinearly to 64x64, grey = 0.2989 R + 0.5870 G + 0.1140 B, then (grey - 0.5) * 2;
 - face-api: `faceExpressionNet.predictExpressions` on the face as an int32 RGB tensor (what
   `tf.browser.fromPixels` gives for a crop); it pads to square, resizes to 112x112, subtracts its mean RGB and divides by 255.
-Each model's classes are mapped by name to FER-2013's order (emotion.preprocess.EMOTIONS).
+Each model's classes are mapped by name to FER-2013's order (emotion.labels.EMOTIONS).
 
 Prints per model: accuracy, balanced accuracy (mean recall over the classes), milliseconds per face
 (median and p95 of every face's call, after a warm-up; the input's conversion, the model and reading
@@ -51,8 +51,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
+from emotion.labels import EMOTIONS
 from emotion.ondevice import browser_settings
-from emotion.preprocess import EMOTIONS
 from scripts.fetch_litertjs import CORE as LITERT_CORE
 from tests.support.browser import CHROMIUM, chromium_args, free_port, streamlit_server
 from tests.support.files import SHARED_DATA

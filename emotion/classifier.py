@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from emotion.labels import EMOTIONS
 from emotion.litert import new_interpreter
-from emotion.preprocess import EMOTIONS, INPUT_SIZE
+from emotion.preprocess import INPUT_SIZE
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "model" / "emotion_cnn.tflite"
 TRAIN_HINT = "train one with `python -m emotion.training.train --data fer2013.zip --out model/` or restore model/ from git"

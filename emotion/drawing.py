@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from emotion.preprocess import EMOTIONS
+from emotion.labels import EMOTIONS
 
 # BGR; chosen to be told apart at a glance and to carry white text.
 EMOTION_COLOURS: dict[str, tuple[int, int, int]] = {

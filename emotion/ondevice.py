@@ -14,8 +14,9 @@ from pathlib import Path
 from emotion.detection import DetectionSettings
 from emotion.detection.blazeface import RAW_SCORE_LIMIT, SHORT_RANGE, SUPPRESSION_IOU
 from emotion.drawing import EMOTION_COLOURS
+from emotion.labels import EMOTIONS
 from emotion.pipeline import PipelineSettings
-from emotion.preprocess import EMOTIONS, INPUT_SIZE
+from emotion.preprocess import INPUT_SIZE
 from emotion.tracking import CLASSIFY_EVERY_MS, FaceTracker
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"  # served at /app/static/

@@ -18,7 +18,8 @@ from emotion.detection import DETECTOR_DIR, DetectionSettings, FaceDetector, loa
 from emotion.detection.haar import DEFAULT_CASCADE
 from emotion.detection.windows import WindowedSearch
 from emotion.drawing import draw_faces
-from emotion.preprocess import EMOTIONS, face_to_input, to_bgr, to_gray
+from emotion.labels import EMOTIONS
+from emotion.preprocess import face_to_input, to_bgr, to_gray
 from emotion.tracking import FaceTracker
 
 

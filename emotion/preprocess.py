@@ -9,9 +9,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# FER-2013 index order. Kaggle's image folders sort alphabetically, which is NOT this order:
-# always map by name (see FOLDER_TO_INDEX).
-EMOTIONS: tuple[str, ...] = ("Angry", "Disgust", "Fear", "Happy", "Sad", "Surprise", "Neutral")
+from emotion.labels import EMOTIONS
+
+# Kaggle's image folders by name, to FER-2013's index (their alphabetical order is not it).
 FOLDER_TO_INDEX: dict[str, int] = {name.lower(): i for i, name in enumerate(EMOTIONS)}
 INPUT_SIZE = 48
 

@@ -10,7 +10,7 @@ import urllib.parse
 import pytest
 
 from emotion.classroom.redis_store import RedisStore
-from emotion.preprocess import EMOTIONS
+from emotion.labels import EMOTIONS
 from tests.support.browser import (
     ARTIFACTS,
     CHROMIUM,

@@ -35,8 +35,8 @@ from emotion.classroom.publisher import RoomPublisher
 from emotion.classroom.records import new_sender
 from emotion.classroom.redis_store import RedisStore
 from emotion.classroom.reports import report_csv, report_csv_file, report_html, timeline_svg
+from emotion.labels import EMOTIONS
 from emotion.pipeline import PipelineSettings, analyze_frame
-from emotion.preprocess import EMOTIONS
 from emotion.tracking import FaceTracker
 from tests.support.files import read_photo
 

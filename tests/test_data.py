@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from emotion.preprocess import EMOTIONS, FOLDER_TO_INDEX, face_to_input
+from emotion.labels import EMOTIONS
+from emotion.preprocess import FOLDER_TO_INDEX, face_to_input
 from emotion.training.data import DatasetError, load_split, pack
 from tests.support.files import write_fer_csv
 

@@ -8,8 +8,8 @@ import pytest
 
 from emotion.detection import DetectionSettings
 from emotion.detection.haar import HaarDetector
+from emotion.labels import EMOTIONS
 from emotion.pipeline import PipelineSettings, analyze_frame
-from emotion.preprocess import EMOTIONS
 from emotion.tracking import FaceTracker, iou
 from tests.support.files import read_photo
 

@@ -10,7 +10,7 @@ import pandas as pd
 from emotion.classroom.analytics import NO_DATA, TOO_FEW
 from emotion.classroom.reports import NO_DATA_COLOUR, TOO_FEW_COLOUR
 from emotion.drawing import EMOTION_COLOURS
-from emotion.preprocess import EMOTIONS
+from emotion.labels import EMOTIONS
 
 
 def _hex(bgr: tuple[int, int, int]) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from emotion.classroom.records import INTERVAL_SECONDS, LEAVE_AFTER_SECONDS, Interval, RoomData, Student
-from emotion.preprocess import EMOTIONS
+from emotion.labels import EMOTIONS
 
 NEGATIVE = ("Angry", "Disgust", "Fear", "Sad")
 NEGATIVE_INDEX = [EMOTIONS.index(name) for name in NEGATIVE]

@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from emotion.preprocess import EMOTIONS
+from emotion.labels import EMOTIONS
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 CODE_LENGTH = 6

@@ -32,7 +32,7 @@ from emotion.classroom.analytics import (
 )
 from emotion.classroom.records import RoomData
 from emotion.drawing import EMOTION_COLOURS
-from emotion.preprocess import EMOTIONS
+from emotion.labels import EMOTIONS
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NO_DATA_COLOUR = "#d9d9d9"

@@ -18,8 +18,8 @@ import av
 import numpy as np
 
 from emotion.detection.windows import WindowedSearch
+from emotion.labels import EMOTIONS
 from emotion.pipeline import Face, Models, PipelineSettings, analyze_frame
-from emotion.preprocess import EMOTIONS
 from emotion.tracking import CLASSIFY_EVERY_MS, FaceTracker
 
 LOGGER = logging.getLogger(__name__)

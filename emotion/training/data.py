@@ -20,7 +20,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from emotion.preprocess import EMOTIONS, FOLDER_TO_INDEX, INPUT_SIZE
+from emotion.labels import EMOTIONS
+from emotion.preprocess import FOLDER_TO_INDEX, INPUT_SIZE
 
 SPLITS = ("train", "val", "test")
 # The original CSV has three usages; the Kaggle folders have train/ and test/ (= PublicTest).

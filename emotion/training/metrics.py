@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from emotion.preprocess import EMOTIONS
+from emotion.labels import EMOTIONS
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = len(EMOTIONS)) -> np.ndarray:

@@ -8,7 +8,8 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from emotion.preprocess import EMOTIONS, INPUT_SIZE
+from emotion.labels import EMOTIONS
+from emotion.preprocess import INPUT_SIZE
 
 INPUT_SHAPE = (INPUT_SIZE, INPUT_SIZE, 1)
 

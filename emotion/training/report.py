@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from emotion.classifier import ModelError
-from emotion.preprocess import EMOTIONS
+from emotion.labels import EMOTIONS
 from emotion.training.artifacts import (
     COMPARISONS_FILE,
     CONFIG_FILE,

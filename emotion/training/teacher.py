@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emotion.preprocess import EMOTIONS
+from emotion.labels import EMOTIONS
 from emotion.training.data import DatasetError, Split, load_split, model_inputs, one_hot
 
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from emotion.labels import EMOTIONS
 from emotion.live.component import connection_advice, forget_connection, live_video, session_stream
 from emotion.live.device import device_camera
 from emotion.live.stream import LiveStream
 from emotion.pipeline import PipelineSettings
-from emotion.preprocess import EMOTIONS
 from webapp.charts import emotion_bars
 from webapp.resources import ice_servers_or_stop, models_or_stop
 from webapp.widgets import PRIVACY_NOTE, device_sidebar_settings, sidebar_settings

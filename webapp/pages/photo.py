@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from emotion.images import ImageError, read_image
+from emotion.labels import EMOTIONS
 from emotion.pipeline import FrameAnalysis, analyze_frame
-from emotion.preprocess import EMOTIONS
 from webapp.resources import models_or_stop
 from webapp.widgets import PRIVACY_NOTE, sidebar_settings
 

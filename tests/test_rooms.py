@@ -268,14 +268,14 @@ def test_a_write_racing_the_end_of_its_class_is_not_written(redis_process):
     now = time.time()
     room = store.create_room("Race", 600, now, per_student=True)
     ada = store.join(room.code, "Ada", now)
-    original = store._student  # the store's own read of the student, between its reads and its writes
+    original = store._room_of  # the store's reading of the room it read, between its reads and its writes
 
-    def end_meanwhile(r, code, student_id):
-        student = original(r, code, student_id)
+    def end_meanwhile(r, code, fields, at):
+        live = original(r, code, fields, at)
         RedisStore(redis_process.url).end_room(code, now)  # another replica's teacher ends the class now
-        return student
+        return live
 
-    store._student = end_meanwhile  # type: ignore[method-assign]
+    store._room_of = end_meanwhile  # type: ignore[method-assign]
     with pytest.raises(RoomEnded):
         store.publish(room.code, ada.student_id, [probs(3)], now)
     client = redis.Redis.from_url(redis_process.url, decode_responses=True)

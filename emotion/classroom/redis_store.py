@@ -79,7 +79,10 @@ class RedisStore:
 
     def _live_room(self, r: Any, code: str, now: float) -> Room:
         code = normalise_code(code)
-        fields = r.hgetall(RoomKeys.of(code).room) if code else {}
+        return self._room_of(r, code, r.hgetall(RoomKeys.of(code).room) if code else {}, now)
+
+    def _room_of(self, r: Any, code: str, fields: dict[str, str], now: float) -> Room:
+        """The room its key's fields describe, if it is live (RoomEnded or RoomNotFound if not)."""
         if not fields or float(fields["expires"]) <= now:
             raise RoomEnded() if code and r.exists(RoomKeys.of(code).ended) else RoomNotFound.for_code(code)
         per_student = fields.get("per_student") == "1"
@@ -165,27 +168,50 @@ class RedisStore:
     def publish(
         self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float, path: str = "server", sender: str | None = None
     ) -> None:
-        def publish(pipe: Any, room: Room, keys: RoomKeys) -> None:
-            # Each student's fields are written only by that student's own session: no write races.
-            student = self._student(pipe, room.code, student_id)
-            if student is None or student.status == "left":
-                raise NotInRoom()
-            figures_id = figures_key(room, student_id, sender)
-            start = interval_start(now)
-            field_name = f"{figures_id}|{start:.0f}"
-            raw = pipe.hget(keys.intervals, field_name)
-            interval = Interval(**json.loads(raw)) if raw else Interval(figures_id, start)
-            before = None if room.per_student else pipe.hget(keys.senders, figures_id)
-            seat, figures = after_publish(room, student, _parse_student(before) if before else None, faces, now, path, figures_id)
-            pipe.multi()
-            pipe.hset(keys.students, student_id, json.dumps(asdict(seat)))
-            if figures is not None:
-                pipe.hset(keys.senders, figures_id, json.dumps(asdict(figures)))
-                pipe.expireat(keys.senders, math.ceil(room.expires))
-            pipe.hset(keys.intervals, field_name, json.dumps(asdict(add_sample(interval, faces))))
-            pipe.expireat(keys.intervals, math.ceil(room.expires))
+        """One sample of a student's faces. The store's busiest call (each sharing student, every second), so its
+        reads go to Redis in one round trip, made after the room's key is watched: a class ended meanwhile still
+        gets nothing written. Each student's fields are written only by that student's own session."""
+        code = normalise_code(code)
+        keys = RoomKeys.of(code)
+        start_s = interval_start(now)
+        start = f"{start_s:.0f}"
+        candidates = [student_id] + ([sender] if sender is not None and sender != student_id else [])
 
-        self._change(code, now, publish)
+        def attempt(r: Any) -> None:
+            with r.pipeline() as pipe:
+                while True:
+                    try:
+                        pipe.watch(keys.room)
+                        reads = r.pipeline(transaction=False)
+                        reads.hgetall(keys.room)
+                        reads.hget(keys.students, student_id)
+                        reads.hmget(keys.intervals, [f"{key}|{start}" for key in candidates])
+                        if sender is not None:
+                            reads.hget(keys.senders, sender)
+                        fields, raw_student, raw_intervals, *raw_before = reads.execute()
+                        room = self._room_of(r, code, fields, now)
+                        student = None if raw_student is None else _parse_student(raw_student)
+                        if student is None or student.status == "left":
+                            raise NotInRoom()
+                        figures_id = figures_key(room, student_id, sender)
+                        raw = raw_intervals[candidates.index(figures_id)]
+                        interval = Interval(**json.loads(raw)) if raw else Interval(figures_id, start_s)
+                        last_figures = None if room.per_student else next(iter(raw_before), None)
+                        before = None if last_figures is None else _parse_student(last_figures)
+                        seat, figures = after_publish(room, student, before, faces, now, path, figures_id)
+                        pipe.multi()
+                        pipe.hset(keys.students, student_id, json.dumps(asdict(seat)))
+                        if figures is not None:
+                            pipe.hset(keys.senders, figures_id, json.dumps(asdict(figures)))
+                            pipe.expireat(keys.senders, math.ceil(room.expires))
+                        pipe.hset(keys.intervals, f"{figures_id}|{start}", json.dumps(asdict(add_sample(interval, faces))))
+                        pipe.expireat(keys.intervals, math.ceil(room.expires))
+                        pipe.execute()
+                        return
+                    except self._watch_error:
+                        continue
+
+        self._call(attempt)
 
     def set_status(self, code: str, student_id: str, status: str, now: float, sender: str | None = None) -> None:
         def set_status(pipe: Any, room: Room, keys: RoomKeys) -> None:

@@ -28,7 +28,7 @@ from emotion.classifier import EmotionClassifier
 from emotion.ondevice import browser_settings
 from tests.support.browser import CHROMIUM, chromium_args, streamlit_server
 from tests.support.files import BUNDLED_TFLITE
-from tests.support.ondevice import OnDevicePage, rgba
+from tests.support.ondevice import CLASSIFY_CROPS, OnDevicePage, rgba
 
 TIMINGS = """async ([name, width, height, repeats]) => {
   const canvas = new OffscreenCanvas(width, height);
@@ -52,15 +52,6 @@ TIMINGS = """async ([name, width, height, repeats]) => {
   return { faces, analyze, detect, classify };
 }"""
 
-SCORE = """async () => {
-  const all = new Float32Array((await bytes('faces')).buffer), size = 48 * 48, out = [];
-  for (let i = 0; i < all.length / size; i++) {
-    out.push(Array.from(await pipeline.classify(all.subarray(i * size, (i + 1) * size))));
-  }
-  return out;
-}"""
-
-
 def figures(samples: list[float]) -> str:
     if not samples:
         return "-"
@@ -72,9 +63,9 @@ def score_fer(page: OnDevicePage, data: str) -> None:
 
     split = load_split(data, "val")
     faces = split.images.astype(np.float32)[..., np.newaxis] / 255
-    page.put("faces", faces.tobytes())
+    page.put("crops", faces.tobytes())
     started = time.perf_counter()
-    browser = np.array(page.evaluate(SCORE))
+    browser = np.array(page.evaluate(CLASSIFY_CROPS))
     seconds = time.perf_counter() - started
     served = EmotionClassifier(BUNDLED_TFLITE).predict(faces)
     labels, expected = browser.argmax(1), served.argmax(1)

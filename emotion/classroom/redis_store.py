@@ -115,13 +115,19 @@ class RedisStore:
         their room; the change is tried again and finds the room gone.
         """
         keys = RoomKeys.of(normalise_code(code))
+        watched = [keys.room, *(getattr(keys, name) for name in also_watched)]
+        return self._watched(watched, lambda r, pipe: change(pipe, self._live_room(pipe, code, now), keys))
+
+    def _watched(self, watched: Sequence[str], body: Callable[[Any, Any], T]) -> T:
+        """`body(r, pipe)` as one transaction: it reads, then queues its writes after `pipe.multi()`; run again
+        whenever a `watched` key changed between its reads and its writes."""
 
         def attempt(r: Any) -> T:
             with r.pipeline() as pipe:
                 while True:
                     try:
-                        pipe.watch(keys.room, *(getattr(keys, name) for name in also_watched))
-                        result = change(pipe, self._live_room(pipe, code, now), keys)
+                        pipe.watch(*watched)
+                        result = body(r, pipe)
                         pipe.execute()
                         return result
                     except self._watch_error:
@@ -177,41 +183,33 @@ class RedisStore:
         start = f"{start_s:.0f}"
         candidates = [student_id] + ([sender] if sender is not None and sender != student_id else [])
 
-        def attempt(r: Any) -> None:
-            with r.pipeline() as pipe:
-                while True:
-                    try:
-                        pipe.watch(keys.room)
-                        reads = r.pipeline(transaction=False)
-                        reads.hgetall(keys.room)
-                        reads.hget(keys.students, student_id)
-                        reads.hmget(keys.intervals, [f"{key}|{start}" for key in candidates])
-                        if sender is not None:
-                            reads.hget(keys.senders, sender)
-                        fields, raw_student, raw_intervals, *raw_before = reads.execute()
-                        room = self._room_of(r, code, fields, now)
-                        student = None if raw_student is None else _parse_student(raw_student)
-                        if student is None or student.status == "left":
-                            raise NotInRoom()
-                        figures_id = figures_key(room, student_id, sender)
-                        raw = raw_intervals[candidates.index(figures_id)]
-                        interval = Interval(**json.loads(raw)) if raw else Interval(figures_id, start_s)
-                        last_figures = None if room.per_student else next(iter(raw_before), None)
-                        before = None if last_figures is None else _parse_student(last_figures)
-                        seat, figures = after_publish(room, student, before, faces, now, path, figures_id)
-                        pipe.multi()
-                        pipe.hset(keys.students, student_id, json.dumps(asdict(seat)))
-                        if figures is not None:
-                            pipe.hset(keys.senders, figures_id, json.dumps(asdict(figures)))
-                            pipe.expireat(keys.senders, math.ceil(room.expires))
-                        pipe.hset(keys.intervals, f"{figures_id}|{start}", json.dumps(asdict(add_sample(interval, faces))))
-                        pipe.expireat(keys.intervals, math.ceil(room.expires))
-                        pipe.execute()
-                        return
-                    except self._watch_error:
-                        continue
+        def write(r: Any, pipe: Any) -> None:
+            reads = r.pipeline(transaction=False)  # another connection: `pipe`, watching, runs each command alone
+            reads.hgetall(keys.room)
+            reads.hget(keys.students, student_id)
+            reads.hmget(keys.intervals, [f"{key}|{start}" for key in candidates])
+            if sender is not None:
+                reads.hget(keys.senders, sender)
+            fields, raw_student, raw_intervals, *raw_before = reads.execute()
+            room = self._room_of(r, code, fields, now)
+            student = None if raw_student is None else _parse_student(raw_student)
+            if student is None or student.status == "left":
+                raise NotInRoom()
+            figures_id = figures_key(room, student_id, sender)
+            raw = raw_intervals[candidates.index(figures_id)]
+            interval = Interval(**json.loads(raw)) if raw else Interval(figures_id, start_s)
+            last_figures = None if room.per_student else next(iter(raw_before), None)
+            before = None if last_figures is None else _parse_student(last_figures)
+            seat, figures = after_publish(room, student, before, faces, now, path, figures_id)
+            pipe.multi()
+            pipe.hset(keys.students, student_id, json.dumps(asdict(seat)))
+            if figures is not None:
+                pipe.hset(keys.senders, figures_id, json.dumps(asdict(figures)))
+                pipe.expireat(keys.senders, math.ceil(room.expires))
+            pipe.hset(keys.intervals, f"{figures_id}|{start}", json.dumps(asdict(add_sample(interval, faces))))
+            pipe.expireat(keys.intervals, math.ceil(room.expires))
 
-        self._call(attempt)
+        self._watched([keys.room], write)
 
     def set_status(self, code: str, student_id: str, status: str, now: float, sender: str | None = None) -> None:
         def set_status(pipe: Any, room: Room, keys: RoomKeys) -> None:

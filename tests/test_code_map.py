@@ -57,8 +57,8 @@ def test_the_code_map_names_every_module():
     modules += sorted((ROOT / "static/ondevice").glob("*.js"))
     unnamed = [str(p.relative_to(ROOT)) for p in modules
                if str(p.relative_to(ROOT)) not in named and not re.search(rf"\b{re.escape(p.name)}\b", text)]
-    core = [p.stem for folder in ("emotion", "emotion/detection") for p in sorted((ROOT / folder).glob("*.py"))
-            if p.name != "__init__.py"]
-    core += [p.name for p in sorted((ROOT / "emotion").iterdir()) if p.is_dir() and (p / "__init__.py").exists()]
-    unnamed += [f"emotion/{name}" for name in core if not re.search(rf"\b{re.escape(name)}\b", text)]
+    core = [p for folder in ("emotion", "emotion/detection") for p in sorted((ROOT / folder).glob("*.py"))
+            if p.name != "__init__.py"]  # named without .py, in the core's line
+    core += [p for p in sorted((ROOT / "emotion").iterdir()) if p.is_dir() and (p / "__init__.py").exists()]
+    unnamed += [str(p.relative_to(ROOT)) for p in core if not re.search(rf"\b{re.escape(p.stem)}\b", text)]
     assert unnamed == []

@@ -12,8 +12,9 @@ room, which the teacher's 2 s fragment reads.
 
 Only the camera work is skipped: Playwright routing answers each student page's request for
 static/ondevice/camera.js with a stub module (STUB_CAMERA below) that opens no camera and loads no model;
-it hands the page plausible figures (seven probabilities a face) every `data.reportEveryMs`, as the real
-module does, for a face count the bench controls. The product code is not changed.
+it hands the page plausible figures (seven probabilities a face) through the real module's reporter
+(static/ondevice/reporter.js: a sample a second, sent two at a time, at once when the face count changes),
+for a face count the bench controls. The product code is not changed.
 
 Measured in the steady period (--seconds, after all N are connected and a short settling time):
 - server CPU: utime+stime of the server process and its children (/proc/<pid>/stat), as CPU seconds per
@@ -23,19 +24,20 @@ Measured in the steady period (--seconds, after all N are connected and a short 
   moment the bench chooses (a flag set on each page with page.evaluate, ahead of time, so that all
   switch together); the lag is from that moment (or from the last flag set, when setting them took
   longer) to the teacher's "Face in view" metric showing the new count (0 or N). It includes the
-  figures' own cadence (a class room's 1 s, emotion.live.device.CLASS_REPORT_EVERY_MS), the publisher's
+  figures' own cadence (a change in the face count goes within a class room's sample period,
+  emotion.live.device.CLASS_SAMPLE_EVERY_MS), the publisher's
   throttle (0.3 s) and the teacher's refresh of the counts (every second; the charts every two).
 
 Chromium, its N+1 pages and Playwright run on the same 2-core machine and take their share: the server's
 CPU seconds are still its own, but a starved browser sends fewer figures (each line says how many each
-stub handed its page a second, against the 1 of the real module) and the teacher's page renders late, so
+stub handed its page a second, against the real module's one every 2 s with an unchanging face count) and the teacher's page renders late, so
 the lag is an upper bound of the server's part. --redis splits it: the rooms live in a real redis-server
 (REDIS_URL), and the bench also reads the room from the store itself, as the teacher's view does, so
 each switch has a store lag (the students' pages, their sessions and the publisher: figures in the
 store) beside the teacher lag (that, then the teacher's refresh of the counts and its page's rendering).
 `--clients protocol` (with --redis) takes the students' pages out of the browser: each is a client of
 bench/streamlit_client.py speaking Streamlit's own websocket messages, seated through the store as a
-reloaded student is, whose component state changes once a second exactly as the stub's does, so the
+reloaded student is, whose component state changes by the same rule as the stub's (bench.streamlit_client.FiguresReporter), so the
 server does the same work while the machine carries one browser page, the teacher's. The bench's own
 CPU (those clients, Playwright) is printed beside the machine's.
 The last line is for the largest N that ran:
@@ -57,7 +59,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.streamlit_client import PLAUSIBLE_FACE, FacePlan, StudentCrowd
+from bench.streamlit_client import FRAME_EVERY_S, PLAUSIBLE_FACE, FacePlan, StudentCrowd
 from emotion.classroom.analytics import Thresholds, faces_in_view, sharing_senders
 from emotion.classroom.redis_store import RedisStore
 from tests.support.browser import chromium_with_camera, process_tree_files, rss_mb, streamlit_server
@@ -66,10 +68,15 @@ from tests.support.redis_server import RedisProcess
 # Stands in for static/ondevice/camera.js: the same mount() contract, no camera, no models. The bench
 # steers it through window.__bench: `next = {at, faces}` switches the face count at `at` (Date.now()).
 STUB_CAMERA = """
+import { FiguresReporter } from './reporter.js';
 const BASE = __BASE__;
 export function mount({ parentElement, data, setStateValue }) {
   const bench = (window.__bench = window.__bench || { faces: 1, next: null, sent: 0 });
   if (parentElement) parentElement.textContent = 'bench: stub camera';
+  const reporter = new FiguresReporter(data, (message) => {
+    bench.sent += 1;
+    setStateValue('figures', message);
+  });
   const tick = () => {
     const now = Date.now();
     if (bench.next && now >= bench.next.at) {
@@ -80,16 +87,15 @@ export function mount({ parentElement, data, setStateValue }) {
     for (let i = 0; i < bench.faces; i++) {
       const p = BASE.map((b) => b * (0.5 + Math.random()));
       const sum = p.reduce((a, b) => a + b, 0);
-      faces.push(p.map((v) => v / sum));
+      faces.push({ probabilities: p.map((v) => v / sum) });
     }
-    bench.sent += 1;
-    setStateValue('figures', { faces, skipped: 0, fps: 15, msMedian: 17, frames: 30, at: now });
+    reporter.offer(performance.now(), faces, { skipped: 0, fps: 15, msMedian: 17, frames: 30 });
   };
-  const timer = setInterval(tick, data.reportEveryMs);
+  const timer = setInterval(tick, __FRAME_EVERY_MS__);
   tick();
   return () => clearInterval(timer);
 }
-""".replace("__BASE__", json.dumps(list(PLAUSIBLE_FACE)))
+""".replace("__BASE__", json.dumps(list(PLAUSIBLE_FACE))).replace("__FRAME_EVERY_MS__", str(FRAME_EVERY_S * 1000))
 FACES_IN_VIEW = re.compile(r"[1-9]\d* face\(s\) in view")
 # One round trip, no waiting: the teacher's counts re-render every second, and a locator could wait on an
 # element that a re-render just replaced.

@@ -1,9 +1,9 @@
 """On-device students without a browser: clients that speak Streamlit's own websocket protocol.
 
 A student's page on the on-device path does three things the server sees: it opens a session on the
-Join page, its camera component mounts, and once a second (a class room's cadence) the component's
-state changes to the newest figures, which reruns the `device_sharing` fragment (webapp/pages/join.py). A `DeviceStudent`
-does exactly that over /_stcore/stream with the protobuf messages Streamlit's frontend sends (BackMsg
+Join page, its camera component mounts, and every two seconds (a class room's cadence, sooner when the
+face count changes) the component's state changes to the newest figures and the samples since the last,
+which reruns the `device_sharing` fragment (webapp/pages/join.py). A `DeviceStudent` does exactly that over /_stcore/stream with the protobuf messages Streamlit's frontend sends (BackMsg
 rerun_script with the component's JSON state and the fragment's id), so the server runs the same
 code as for a browser, while the machine is spared a browser page per student. It takes its seat as a
 reloaded student does (`?room=CODE&seat=ID`, the seat made in the room's store beforehand), so the
@@ -16,6 +16,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import json
+import math
 import random
 import threading
 import time
@@ -27,9 +28,11 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
+from emotion.live.device import CLASS_REPORT_EVERY_MS, CLASS_SAMPLE_EVERY_MS
+
 PAGE = "join"
 COMPONENT_KEY = "class_device"  # device_camera's key in webapp/pages/join.py
-REPORT_EVERY_S = 1.0  # emotion.live.device.CLASS_REPORT_EVERY_MS
+FRAME_EVERY_S = 0.25  # how often a student's faces are looked at: the figures change no faster than the samples
 PLAUSIBLE_FACE = (0.08, 0.02, 0.07, 0.35, 0.1, 0.08, 0.3)  # probabilities, varied per face here and in classroom_load's stub
 
 
@@ -47,6 +50,32 @@ class FacePlan:
     def schedule(self, at: float, faces: int) -> None:
         """From `at` on, `faces` faces; until then the count of now (a switch planned before and not yet due is dropped)."""
         self._plan = (self.faces_now(time.time()), at, faces)
+
+
+class FiguresReporter:
+    """static/ondevice/reporter.js's rule, for clients without a browser: a sample of the faces every
+    `sample_every_ms`, sent together every `report_every_ms`, and sooner when the number of faces changes."""
+
+    def __init__(self, sample_every_ms: float = CLASS_SAMPLE_EVERY_MS, report_every_ms: float = CLASS_REPORT_EVERY_MS) -> None:
+        self.sample_every_ms, self.report_every_ms = sample_every_ms, report_every_ms
+        self.samples: list[dict] = []
+        self.last_sample = self.last_sent = -math.inf
+        self.faces_sent = -1
+
+    def offer(self, now_ms: float, faces: list[list[float]]) -> dict | None:
+        """The message to send for this frame (the component's new state), or None."""
+        since_sent = now_ms - self.last_sent
+        due = since_sent >= self.report_every_ms or (len(faces) != self.faces_sent and since_sent >= self.sample_every_ms)
+        if not due and now_ms - self.last_sample < self.sample_every_ms:
+            return None
+        at = time.time() * 1000
+        self.samples.append({"at": at, "faces": faces})
+        self.last_sample = now_ms
+        if not due:
+            return None
+        message = {"faces": faces, "skipped": 0, "fps": 15, "msMedian": 17, "frames": 30, "at": at, "samples": self.samples}
+        self.samples, self.last_sent, self.faces_sent = [], now_ms, len(faces)
+        return {"figures": message}
 
 
 @dataclass
@@ -93,12 +122,12 @@ class DeviceStudent:
             elif which == "exception":
                 self.errors.append(element.exception.message)
 
-    def figures(self) -> dict:
+    def faces(self) -> list[list[float]]:
         faces = []
         for _ in range(self.plan.faces_now(time.time())):
             p = [b * (0.5 + random.random()) for b in PLAUSIBLE_FACE]
             faces.append([v / sum(p) for v in p])
-        return {"figures": {"faces": faces, "skipped": 0, "fps": 15, "msMedian": 17, "frames": 30, "at": time.time() * 1000}}
+        return faces
 
     async def run(self, stop: asyncio.Event, mount_timeout_s: float = 120) -> None:
         url = self.base_url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
@@ -107,15 +136,18 @@ class DeviceStudent:
             try:
                 await socket.send(self.rerun())
                 await self._until_mounted(reader, stop, mount_timeout_s)
-                await asyncio.sleep(random.random() * REPORT_EVERY_S)  # students' clocks are not in step
+                await asyncio.sleep(random.random() * CLASS_REPORT_EVERY_MS / 1000)  # students' clocks are not in step
+                reporter = FiguresReporter()
                 while not stop.is_set():
                     if reader.done():
                         reader.result()  # raises what stopped it, if anything did
                         raise ConnectionError("the server ended the session")
-                    await socket.send(self.rerun(self.figures()))
-                    self.sent += 1
+                    message = reporter.offer(time.monotonic() * 1000, self.faces())
+                    if message is not None:
+                        await socket.send(self.rerun(message))
+                        self.sent += 1
                     with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(stop.wait(), REPORT_EVERY_S)
+                        await asyncio.wait_for(stop.wait(), FRAME_EVERY_S)
             finally:
                 reader.cancel()
                 await asyncio.gather(reader, return_exceptions=True)

@@ -64,9 +64,10 @@ class RecordingStore:
         self.store = store
         self.sent: dict[str, list[tuple[float, list[np.ndarray]]]] = {}
 
-    def publish(self, code, student_id, faces, now, path="server", sender=None):
-        self.store.publish(code, student_id, faces, now, path, sender)
-        self.sent.setdefault(student_id, []).append((now, [np.asarray(f) for f in faces]))
+    def publish_samples(self, code, student_id, samples, path="server", sender=None):
+        self.store.publish_samples(code, student_id, samples, path, sender)
+        for sample in samples:
+            self.sent.setdefault(student_id, []).append((sample.at, [np.asarray(f) for f in sample.faces]))
 
 
 SETTLED_FRAMES = 2 * FaceTracker().window  # the faces read from then on are the same, frame after frame

@@ -13,11 +13,13 @@ import time
 import numpy as np
 import pytest
 
+from bench.streamlit_client import FiguresReporter
 from emotion import PipelineSettings, analyze_frame
 from emotion.classifier import EmotionClassifier
 from emotion.detection import DETECTOR_DIR, DetectionSettings
 from emotion.detection.blazeface import SHORT_RANGE
 from emotion.drawing import EMOTION_COLOURS, face_bands
+from emotion.live.device import CLASS_REPORT_EVERY_MS, CLASS_SAMPLE_EVERY_MS, figures_of
 from emotion.ondevice import STATIC_DIR, browser_settings
 from emotion.pipeline import crop_faces
 from emotion.preprocess import to_gray
@@ -287,6 +289,60 @@ def test_the_browser_reads_tracked_faces_at_the_rate_python_does(ondevice):
     assert 0 < sum(sum(due) for _, due, _ in expected) < faces / 2  # most faces kept their reading
     for (_, _, smoothed), (_, _, want) in zip(found, expected):
         assert np.allclose(np.array(smoothed).reshape(want.shape), want, atol=1e-6)
+
+
+def test_a_figures_message_gives_each_sample_its_age():
+    message = {"faces": [[0.1] * 7], "skipped": 0, "fps": 5.0, "msMedian": 20, "frames": 30, "at": 10_000.0,
+               "samples": [{"at": 8_500.0, "faces": []}, {"at": 10_000.0, "faces": [[0.1] * 7]}]}
+    figures = figures_of(message)
+    assert [(age, len(faces)) for age, faces in figures.samples] == [(1.5, 0), (0.0, 1)]
+    assert figures.at == 10_000.0 and len(figures.faces) == 1 and figures.fps == 5.0
+    # A page still running a camera.js from before the samples (a browser's cached copy): its faces, one sample.
+    del message["samples"]
+    assert [(age, len(faces)) for age, faces in figures_of(message).samples] == [(0.0, 1)]
+
+
+def face_counts(seconds: float = 20, fps: float = 15) -> list[tuple[float, int]]:
+    """(ms, faces in view) a frame: a face, none from 5.3 s, two from 9.1 s, then one from 9.5 s (a flicker)."""
+    def faces(t: float) -> int:
+        return 1 if t < 5.3 else 0 if t < 9.1 else 2 if t < 9.5 else 1
+    return [(frame * 1000 / fps, faces(frame / fps)) for frame in range(int(seconds * fps))]
+
+
+@pytest.mark.browser
+def test_the_browser_reports_figures_by_the_rule_the_bench_students_follow(ondevice):
+    """static/ondevice/reporter.js against bench.streamlit_client.FiguresReporter, a class room's cadence:
+    a sample a second, two a message, and a change in the face count sent at once (not within a second)."""
+    frames = face_counts()
+    reporter = FiguresReporter(CLASS_SAMPLE_EVERY_MS, CLASS_REPORT_EVERY_MS)
+    expected = []
+    for frame, (now, count) in enumerate(frames):
+        message = reporter.offer(now, [[1 / 7] * 7] * count)
+        if message is not None:
+            expected.append([frame, [len(sample["faces"]) for sample in message["figures"]["samples"]]])
+    found = ondevice.evaluate(
+        """([frames, cadence]) => {
+      const sent = [];
+      let frame = 0;
+      const counts = (message) => message.samples.map((sample) => sample.faces.length);
+      const reporter = new M.FiguresReporter(cadence, (message) => sent.push([frame, counts(message)]));
+      const read = { skipped: 0, fps: 15, msMedian: 10, frames: 30 };
+      for (const [now, count] of frames) {
+        reporter.offer(now, Array.from({ length: count }, () => ({ probabilities: Array(7).fill(1 / 7) })), read);
+        frame += 1;
+      }
+      return sent;
+    }""",
+        [frames, {"sampleEveryMs": CLASS_SAMPLE_EVERY_MS, "reportEveryMs": CLASS_REPORT_EVERY_MS}],
+    )
+    assert found == expected
+    seconds = frames[-1][0] / 1000
+    assert len(expected) < seconds / 1.5  # fewer messages than one a second
+    assert sum(len(samples) for _, samples in expected) >= seconds - 1  # still a sample a second
+    switches = [int(5.3 * 15), int(9.1 * 15)]  # frames whose face count is new
+    sent_at = [frame for frame, _ in expected]
+    for switch in switches:
+        assert min(frame for frame in sent_at if frame >= switch) - switch <= 15  # within a second
 
 
 @pytest.mark.browser

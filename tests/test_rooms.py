@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from emotion.classroom.records import (
     RoomEnded,
     RoomError,
     RoomNotFound,
+    Sample,
     SeatTaken,
     StoreUnavailable,
     new_sender,
@@ -106,6 +108,44 @@ def test_published_figures_update_the_student_and_the_intervals(store):
     intervals = sorted(data.intervals, key=lambda i: i.start)
     assert [(i.start, i.samples, i.samples_with_face, i.faces) for i in intervals] == [(T0, 2, 1, 2), (T0 + 10, 1, 1, 1)]
     assert intervals[0].sums == pytest.approx((probs(3) + probs(3, 0.5)).tolist())
+
+
+@pytest.mark.parametrize("per_student", [True, False])
+def test_samples_sent_together_keep_what_samples_sent_one_by_one_keep(store, per_student):
+    """The on-device path's fuller messages (a sample a second, two a message): the same seat, figures and
+    intervals as the same samples published one a message, across an interval's end too."""
+    rng = np.random.default_rng(5)
+    samples = [Sample(T0 + 3.5 + t, [rng.dirichlet(np.ones(7)) for _ in range(int(t) % 3)]) for t in range(14)]
+    seen = []
+    for together in (False, True):
+        room = store.create_room("Samples", 3600, T0, per_student=per_student)
+        ada = store.join(room.code, "Ada", T0)
+        sender = None if per_student else new_sender()
+        for start in range(0, len(samples), 2):
+            if together:
+                store.publish_samples(room.code, ada.student_id, samples[start : start + 2], "device", sender)
+            else:
+                for sample in samples[start : start + 2]:
+                    store.publish(room.code, ada.student_id, sample.faces, sample.at, "device", sender)
+        data = store.data(room.code, T0 + 20)
+        seen.append((
+            [replace(student, student_id="", name="") for student in data.students],
+            [replace(figures, student_id="", name="") for figures in data.senders],
+            sorted((i.start, i.samples, i.samples_with_face, i.faces, tuple(np.round(i.sums, 9))) for i in data.intervals),
+        ))
+    assert len(seen[1][2]) == 2 and seen[1][2][0][1] == 7  # two intervals, a sample a second
+    assert seen[0] == seen[1]
+
+
+def test_a_publisher_dates_samples_by_their_age(store):
+    room = store.create_room("Ages", 3600, T0, per_student=True)
+    ada = store.join(room.code, "Ada", T0)
+    publisher = RoomPublisher(store, room.code, ada.student_id, clock=lambda: T0 + 10.5)
+    publisher.send_samples([(1.0, [probs(3)]), (0.0, [probs(3), probs(4)])])
+    data = store.data(room.code, T0 + 11)
+    assert data.students[0].faces == 2 and data.students[0].label_since == T0 + 9.5
+    intervals = sorted(data.intervals, key=lambda i: i.start)
+    assert [(i.start, i.samples, i.faces) for i in intervals] == [(T0, 1, 1), (T0 + 10, 1, 2)]
 
 
 def test_label_and_absence_keep_their_start_time(store):

@@ -19,6 +19,7 @@ from emotion.classroom.records import (
     RoomData,
     RoomEnded,
     RoomNotFound,
+    Sample,
     Student,
     add_sample,
     after_publish,
@@ -135,20 +136,29 @@ class MemoryStore:
     def publish(
         self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float, path: str = "server", sender: str | None = None
     ) -> None:
+        self.publish_samples(code, student_id, [Sample(now, faces)], path, sender)
+
+    def publish_samples(
+        self, code: str, student_id: str, samples: Sequence[Sample], path: str = "server", sender: str | None = None
+    ) -> None:
+        if not samples:
+            return
         with self._lock:
-            room = self._live_room(code, now)
+            room = self._live_room(code, max(sample.at for sample in samples))
             students = self._students[room.code]
             student = students.get(student_id)
             if student is None or student.status == "left":
                 raise NotInRoom()
             figures_id = figures_key(room, student_id, sender)
-            senders = self._senders[room.code]
-            students[student_id], figures = after_publish(room, student, senders.get(figures_id), faces, now, path, figures_id)
-            if figures is not None:
-                senders[figures_id] = figures
-            key = (figures_id, interval_start(now))
-            intervals = self._intervals[room.code]
-            intervals[key] = add_sample(intervals.get(key) or Interval(figures_id, key[1]), faces)
+            senders, intervals = self._senders[room.code], self._intervals[room.code]
+            for sample in samples:
+                before = senders.get(figures_id)
+                student, figures = after_publish(room, student, before, sample.faces, sample.at, path, figures_id)
+                if figures is not None:
+                    senders[figures_id] = figures
+                key = (figures_id, interval_start(sample.at))
+                intervals[key] = add_sample(intervals.get(key) or Interval(figures_id, key[1]), sample.faces)
+            students[student_id] = student
 
     def set_status(self, code: str, student_id: str, status: str, now: float, sender: str | None = None) -> None:
         with self._lock:

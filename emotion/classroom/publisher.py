@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from emotion.classroom.records import RoomEnded, RoomError, RoomNotFound, RoomStore, StoreUnavailable
+from emotion.classroom.records import RoomEnded, RoomError, RoomNotFound, RoomStore, Sample, StoreUnavailable
 from emotion.pipeline import Face
 
 
@@ -94,15 +94,22 @@ class RoomPublisher:
 
     def send(self, probabilities: Sequence[np.ndarray]) -> None:
         """One sample of the faces in view (each face's smoothed probabilities), from wherever they were read."""
+        self.send_samples([(0.0, probabilities)])
+
+    def send_samples(self, samples: Sequence[tuple[float, Sequence[np.ndarray]]]) -> None:
+        """Samples taken on the device, oldest first, each as (seconds before now, its faces): a message of the
+        on-device path carries the samples since its last, so that the room keeps a sample a second from
+        fewer messages. The ages are the device's own, so its clock need not agree with the server's."""
         now = self.clock()
         with self._lock:
-            if self._paused or self._ended or now < self._next:
+            if self._paused or self._ended or now < self._next or not samples:
                 return
             self._next = now + self.interval
             path = self.path
         # The store call runs outside the lock: a slow store must not hold up the page's reads.
         try:
-            self.store.publish(self.code, self.student_id, probabilities, now, path, self.sender)
+            timed = [Sample(now - max(0.0, age), faces) for age, faces in samples]
+            self.store.publish_samples(self.code, self.student_id, timed, path, self.sender)
         except StoreUnavailable as error:
             with self._lock:
                 self._problem = str(error)

@@ -123,6 +123,14 @@ class Interval:
 
 
 @dataclass(frozen=True)
+class Sample:
+    """The faces in view at one moment: each face's smoothed probabilities, FER-2013 order."""
+
+    at: float  # the server's clock, s
+    faces: Sequence[np.ndarray]
+
+
+@dataclass(frozen=True)
 class RoomData:
     """A room's records. Figures come from senders: in a per-student room each student is their own sender
     (the same records); in a class-only room a sender is an id only the student's session knows, so no
@@ -144,6 +152,9 @@ class RoomStore(Protocol):
     def rejoin(self, code: str, student_id: str, now: float) -> Student: ...
     def publish(
         self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float, path: str = "server", sender: str | None = None
+    ) -> None: ...
+    def publish_samples(
+        self, code: str, student_id: str, samples: Sequence[Sample], path: str = "server", sender: str | None = None
     ) -> None: ...
     def set_status(self, code: str, student_id: str, status: str, now: float, sender: str | None = None) -> None: ...
     def set_path(self, code: str, student_id: str, path: str, now: float) -> None: ...

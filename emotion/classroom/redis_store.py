@@ -19,6 +19,7 @@ from emotion.classroom.records import (
     RoomData,
     RoomEnded,
     RoomNotFound,
+    Sample,
     StoreUnavailable,
     Student,
     add_sample,
@@ -174,39 +175,49 @@ class RedisStore:
     def publish(
         self, code: str, student_id: str, faces: Sequence[np.ndarray], now: float, path: str = "server", sender: str | None = None
     ) -> None:
-        """One sample of a student's faces. The store's busiest call (each sharing student, every second), so its
-        reads go to Redis in one round trip, made after the room's key is watched: a class ended meanwhile still
-        gets nothing written. Each student's fields are written only by that student's own session."""
+        self.publish_samples(code, student_id, [Sample(now, faces)], path, sender)
+
+    def publish_samples(
+        self, code: str, student_id: str, samples: Sequence[Sample], path: str = "server", sender: str | None = None
+    ) -> None:
+        """Samples of a student's faces, oldest first. The store's busiest call (each sharing student, every second
+        or two), so its reads go to Redis in one round trip, made after the room's key is watched: a class ended
+        meanwhile still gets nothing written. Each student's fields are written only by that student's own session."""
+        if not samples:
+            return
         code = normalise_code(code)
         keys = RoomKeys.of(code)
-        start_s = interval_start(now)
-        start = f"{start_s:.0f}"
+        starts = sorted({f"{interval_start(sample.at):.0f}" for sample in samples})
         candidates = [student_id] + ([sender] if sender is not None and sender != student_id else [])
 
         def write(r: Any, pipe: Any) -> None:
             reads = r.pipeline(transaction=False)  # another connection: `pipe`, watching, runs each command alone
             reads.hgetall(keys.room)
             reads.hget(keys.students, student_id)
-            reads.hmget(keys.intervals, [f"{key}|{start}" for key in candidates])
+            reads.hmget(keys.intervals, [f"{key}|{start}" for key in candidates for start in starts])
             if sender is not None:
                 reads.hget(keys.senders, sender)
             fields, raw_student, raw_intervals, *raw_before = reads.execute()
-            room = self._room_of(r, code, fields, now)
+            room = self._room_of(r, code, fields, max(sample.at for sample in samples))
             student = None if raw_student is None else _parse_student(raw_student)
             if student is None or student.status == "left":
                 raise NotInRoom()
             figures_id = figures_key(room, student_id, sender)
-            raw = raw_intervals[candidates.index(figures_id)]
-            interval = Interval(**json.loads(raw)) if raw else Interval(figures_id, start_s)
+            mine = raw_intervals[candidates.index(figures_id) * len(starts) :][: len(starts)]
+            intervals = {start: Interval(**json.loads(raw)) for start, raw in zip(starts, mine) if raw}
             last_figures = None if room.per_student else next(iter(raw_before), None)
-            before = None if last_figures is None else _parse_student(last_figures)
-            seat, figures = after_publish(room, student, before, faces, now, path, figures_id)
+            figures = None if last_figures is None else _parse_student(last_figures)
+            for sample in samples:
+                student, figures = after_publish(room, student, figures, sample.faces, sample.at, path, figures_id)
+                start_s = interval_start(sample.at)
+                start = f"{start_s:.0f}"
+                intervals[start] = add_sample(intervals.get(start) or Interval(figures_id, start_s), sample.faces)
             pipe.multi()
-            pipe.hset(keys.students, student_id, json.dumps(asdict(seat)))
+            pipe.hset(keys.students, student_id, json.dumps(asdict(student)))
             if figures is not None:
                 pipe.hset(keys.senders, figures_id, json.dumps(asdict(figures)))
                 pipe.expireat(keys.senders, math.ceil(room.expires))
-            pipe.hset(keys.intervals, f"{figures_id}|{start}", json.dumps(asdict(add_sample(interval, faces))))
+            pipe.hset(keys.intervals, mapping={f"{figures_id}|{start}": json.dumps(asdict(i)) for start, i in intervals.items()})
             pipe.expireat(keys.intervals, math.ceil(room.expires))
 
         self._watched([keys.room], write)

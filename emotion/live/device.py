@@ -31,7 +31,10 @@ _preview = st.components.v2.component("emotion_self_view", js=_SCRIPT.replace("c
 
 CAMERA = {"width": 640, "height": 480, "frameRate": {"ideal": 15}}
 REPORT_EVERY_MS = 500  # figures handed to the page twice a second
-CLASS_REPORT_EVERY_MS = 1000  # a class room's: its live view refreshes each second, its figures are kept per 10 s
+# A class room's: a sample a second (its figures are kept per 10 s), sent two at a time, since each message
+# reruns the student's fragment on the server; a change in the faces in view goes at once (static/ondevice/reporter.js).
+CLASS_SAMPLE_EVERY_MS = 1000
+CLASS_REPORT_EVERY_MS = 2000
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,8 @@ class DeviceFigures:
     fps: float | None = None
     ms_median: float | None = None
     at: float | None = None  # the browser's clock when sent, ms: a new value means new figures
+    # The samples taken since the last message, oldest first: (seconds before `at`, each face's probabilities)
+    samples: list[tuple[float, list[np.ndarray]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -59,31 +64,48 @@ def self_view(key: str) -> None:
 
 
 def device_camera(
-    key: str, settings: PipelineSettings, frame_rate: int | None = None, report_every_ms: int = REPORT_EVERY_MS
+    key: str,
+    settings: PipelineSettings,
+    frame_rate: int | None = None,
+    report_every_ms: int = REPORT_EVERY_MS,
+    sample_every_ms: int | None = None,
 ) -> DeviceState:
     """Mount the on-device camera under `key`; what it has reported so far.
 
     `frame_rate`: frames read a second, where fewer than the camera's do (a class room needs figures, not
     video: fewer frames spare the student's battery and processor). `report_every_ms`: how often the
-    figures come back; each report reruns the page's fragment on the server.
+    figures come back (each report reruns the page's fragment on the server), with a sample of the faces
+    every `sample_every_ms` (default: one a report).
     """
     camera = CAMERA if frame_rate is None else {**CAMERA, "frameRate": {"ideal": frame_rate}}
     data = {
         "settings": browser_settings(settings),
         "camera": camera,
         "reportEveryMs": report_every_ms,
+        "sampleEveryMs": report_every_ms if sample_every_ms is None else sample_every_ms,
         "showProbabilities": settings.show_probabilities,
     }
     result = _camera(key=key, data=data, on_figures_change=lambda: None, on_problem_change=lambda: None)
     raw = getattr(result, "figures", None)
-    figures = None
-    if isinstance(raw, dict):
-        figures = DeviceFigures(
-            faces=[np.asarray(p, dtype=np.float32) for p in raw.get("faces", [])],
-            skipped=int(raw.get("skipped") or 0),
-            fps=raw.get("fps"),
-            ms_median=raw.get("msMedian"),
-            at=raw.get("at"),
-        )
     problem = getattr(result, "problem", None)
-    return DeviceState(figures, problem if isinstance(problem, dict) else None)
+    return DeviceState(figures_of(raw) if isinstance(raw, dict) else None, problem if isinstance(problem, dict) else None)
+
+
+def figures_of(message: dict) -> DeviceFigures:
+    """The figures of a message from static/ondevice/reporter.js. One without samples (a page still running an
+    earlier camera.js, from the browser's cache) counts as a single sample of its faces."""
+    faces = [np.asarray(p, dtype=np.float32) for p in message.get("faces", [])]
+    at = message.get("at")
+    samples = [
+        (max(0.0, (at - sample["at"]) / 1000), [np.asarray(p, dtype=np.float32) for p in sample["faces"]])
+        for sample in message.get("samples", [])
+        if at is not None
+    ] or [(0.0, faces)]
+    return DeviceFigures(
+        faces=faces,
+        skipped=int(message.get("skipped") or 0),
+        fps=message.get("fps"),
+        ms_median=message.get("msMedian"),
+        at=at,
+        samples=samples,
+    )

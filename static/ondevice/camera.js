@@ -4,6 +4,7 @@
 
 import { OnDevicePipeline } from './pipeline.js';
 import { drawFaces } from './draw.js';
+import { FiguresReporter } from './reporter.js';
 
 const SLOW_FPS = 2; // below this for SLOW_AFTER_MS, the page offers the server's path instead
 const SLOW_AFTER_MS = 8000;
@@ -105,7 +106,7 @@ export function mount({ parentElement, data, setStateValue }) {
   async function readFrames(pipeline) {
     status.textContent = '';
     const times = [];
-    let lastSent = -Infinity;
+    const reporter = new FiguresReporter(data, (message) => setStateValue('figures', message));
     let slowSince = null;
     while (!stopped) {
       const started = performance.now();
@@ -124,18 +125,8 @@ export function mount({ parentElement, data, setStateValue }) {
         problem('slow', `This device reads only ${fps.toFixed(1)} frames a second, too few to follow faces.`);
         slowSince = null;
       }
-      if (now - lastSent >= data.reportEveryMs) {
-        lastSent = now;
-        const ms = times.map((t) => t.ms).sort((a, b) => a - b);
-        setStateValue('figures', {
-          faces: faces.map((face) => face.probabilities),
-          skipped,
-          fps,
-          msMedian: ms[Math.floor(ms.length / 2)],
-          frames: times.length,
-          at: Date.now(),
-        });
-      }
+      const ms = times.map((t) => t.ms).sort((a, b) => a - b);
+      reporter.offer(now, faces, { skipped, fps, msMedian: ms[Math.floor(ms.length / 2)], frames: times.length });
       // No faster than the camera delivers frames: more would read the same frame again and only burn the battery.
       const wait = 1000 / data.camera.frameRate.ideal - (performance.now() - started);
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));

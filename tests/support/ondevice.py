@@ -15,7 +15,7 @@ from emotion.detection import DetectionSettings
 SETUP = """async (settings) => {
   const folder = '/app/static/ondevice/';
   window.M = {};
-  for (const name of ['preprocess', 'blazeface', 'tracker', 'pipeline', 'draw']) {
+  for (const name of ['preprocess', 'blazeface', 'tracker', 'pipeline', 'draw', 'reporter']) {
     Object.assign(M, await import(folder + name + '.js'));
   }
   window.settings = settings;

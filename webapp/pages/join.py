@@ -19,7 +19,7 @@ from emotion.classroom.policy import RoomPolicy
 from emotion.classroom.publisher import RoomPublisher
 from emotion.classroom.records import Room, RoomError, RoomNotFound, RoomStore, StoreUnavailable, Student, new_sender
 from emotion.live.component import SEND_ONLY_FPS, connection_advice, forget_connection, live_video, session_stream
-from emotion.live.device import CLASS_REPORT_EVERY_MS, device_camera, self_view
+from emotion.live.device import CLASS_REPORT_EVERY_MS, CLASS_SAMPLE_EVERY_MS, device_camera, self_view
 from emotion.live.stream import LiveStream
 from emotion.pipeline import PipelineSettings
 from webapp.resources import ice_servers_or_stop, models_or_stop, room_policy, shared_models, shared_store
@@ -244,11 +244,13 @@ def device_sharing(store: RoomStore, membership: dict, settings: PipelineSetting
         st.rerun()  # the whole page: the join form, or the server path
     state = None
     if not (publisher.paused or publisher.ended):
-        state = device_camera("class_device", settings, frame_rate=SEND_ONLY_FPS, report_every_ms=CLASS_REPORT_EVERY_MS)
+        state = device_camera(
+            "class_device", settings, SEND_ONLY_FPS, report_every_ms=CLASS_REPORT_EVERY_MS, sample_every_ms=CLASS_SAMPLE_EVERY_MS
+        )
         figures = state.figures
         if figures is not None and figures.at != st.session_state.get("class_device_sent_at"):
             st.session_state["class_device_sent_at"] = figures.at
-            publisher.send(figures.faces)
+            publisher.send_samples(figures.samples)
     class_controls(store, publisher)
     if membership["per_student"] and not publisher.ended:
         what_the_teacher_sees(store, publisher)

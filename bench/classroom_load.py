@@ -30,16 +30,17 @@ Measured in the steady period (--seconds, after all N are connected and a short 
 
 Chromium, its N+1 pages and Playwright run on the same 2-core machine and take their share: the server's
 CPU seconds are still its own, but a starved browser sends fewer figures (each line says how many each
-stub handed its page a second, against the real module's one every 2 s with an unchanging face count) and the teacher's page renders late, so
-the lag is an upper bound of the server's part. --redis splits it: the rooms live in a real redis-server
-(REDIS_URL), and the bench also reads the room from the store itself, as the teacher's view does, so
-each switch has a store lag (the students' pages, their sessions and the publisher: figures in the
-store) beside the teacher lag (that, then the teacher's refresh of the counts and its page's rendering).
-`--clients protocol` (with --redis) takes the students' pages out of the browser: each is a client of
-bench/streamlit_client.py speaking Streamlit's own websocket messages, seated through the store as a
-reloaded student is, whose component state changes by the same rule as the stub's (bench.streamlit_client.FiguresReporter), so the
-server does the same work while the machine carries one browser page, the teacher's. The bench's own
-CPU (those clients, Playwright) is printed beside the machine's.
+stub handed its page a second, against the real module's one every 2 s with an unchanging face count)
+and the teacher's page renders late, so the lag is an upper bound of the server's part. --redis splits
+it: the rooms live in a real redis-server (REDIS_URL), and the bench also reads the room from the store
+itself, as the teacher's view does, so each switch has a store lag (the students' pages, their sessions
+and the publisher: figures in the store) beside the teacher lag (that, then the teacher's refresh of the
+counts and its page's rendering). `--clients protocol` (with --redis) takes the students' pages out of
+the browser: each is a client of bench/streamlit_client.py speaking Streamlit's own websocket messages,
+seated through the store as a reloaded student is, whose component state changes by the same rule as the
+stub's (bench.streamlit_client.FiguresReporter), so the server does the same work while the machine
+carries one browser page, the teacher's. The bench's own CPU (those clients, Playwright) is printed
+beside the machine's.
 The last line is for the largest N that ran:
 `students=N server_cpu_cores=X rss_mb=Y teacher_lag_p95_s=Z`.
 """

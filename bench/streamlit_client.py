@@ -1,13 +1,14 @@
 """On-device students without a browser: clients that speak Streamlit's own websocket protocol.
 
-A student's page on the on-device path does three things the server sees: it opens a session on the
-Join page, its camera component mounts, and every two seconds (a class room's cadence, sooner when the
-face count changes) the component's state changes to the newest figures and the samples since the last,
-which reruns the `device_sharing` fragment (webapp/pages/join.py). A `DeviceStudent` does exactly that over /_stcore/stream with the protobuf messages Streamlit's frontend sends (BackMsg
-rerun_script with the component's JSON state and the fragment's id), so the server runs the same
-code as for a browser, while the machine is spared a browser page per student. It takes its seat as a
-reloaded student does (`?room=CODE&seat=ID`, the seat made in the room's store beforehand), so the
-join form is not replayed; tests/test_class_browser.py covers the form in a real browser.
+A student's page on the on-device path does three things the server sees: it opens a session on the Join
+page, its camera component mounts, and every two seconds (a class room's cadence, sooner when the face
+count changes) the component's state changes to the newest figures and the samples since the last, which
+reruns the `device_sharing` fragment (webapp/pages/join.py). A `DeviceStudent` does exactly that over
+/_stcore/stream with the protobuf messages Streamlit's frontend sends (BackMsg rerun_script with the
+component's JSON state and the fragment's id), so the server runs the same code as for a browser, while
+the machine is spared a browser page per student. It takes its seat as a reloaded student does
+(`?room=CODE&seat=ID`, the seat made in the room's store beforehand), so the join form is not replayed;
+tests/test_class_browser.py covers the form in a real browser.
 """
 
 from __future__ import annotations

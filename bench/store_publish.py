@@ -1,5 +1,5 @@
-"""What one student's figures cost the server in the Redis store: `RedisStore.publish`, the call every sharing
-student makes each second.
+"""What one student's figures cost the server in the Redis store: `RedisStore.publish`, a sample at a time (the
+on-device path sends two a message, through `publish_samples`, the same transaction).
 
     python bench/store_publish.py [--students 50] [--calls 3000] [--against REV]
 

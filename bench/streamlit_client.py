@@ -55,11 +55,12 @@ class FacePlan:
 
 class FiguresReporter:
     """static/ondevice/reporter.js's rule, for clients without a browser: a sample of the faces every
-    `sample_every_ms`, sent together every `report_every_ms`, and sooner when the number of faces changes."""
+    `sample_every_ms`, sent together every `report_every_ms`, and sooner when the number of faces changes
+    (taking the place of a sample less than `sample_every_ms` old)."""
 
     def __init__(self, sample_every_ms: float = CLASS_SAMPLE_EVERY_MS, report_every_ms: float = CLASS_REPORT_EVERY_MS) -> None:
         self.sample_every_ms, self.report_every_ms = sample_every_ms, report_every_ms
-        self.samples: list[dict] = []
+        self.samples: list[tuple[float, list[list[float]]]] = []  # (taken, faces), not sent yet
         self.last_sample = self.last_sent = -math.inf
         self.faces_sent = -1
 
@@ -67,14 +68,19 @@ class FiguresReporter:
         """The message to send for this frame (the component's new state), or None."""
         since_sent = now_ms - self.last_sent
         due = since_sent >= self.report_every_ms or (len(faces) != self.faces_sent and since_sent >= self.sample_every_ms)
-        if not due and now_ms - self.last_sample < self.sample_every_ms:
+        sample_due = now_ms - self.last_sample >= self.sample_every_ms
+        if not due and not sample_due:
             return None
-        at = time.time() * 1000
-        self.samples.append({"at": at, "faces": faces})
-        self.last_sample = now_ms
+        if not sample_due and self.samples:
+            self.samples.pop()
+        self.samples.append((now_ms, faces))
+        if sample_due:
+            self.last_sample = now_ms
         if not due:
             return None
-        message = {"faces": faces, "skipped": 0, "fps": 15, "msMedian": 17, "frames": 30, "at": at, "samples": self.samples}
+        at = time.time() * 1000
+        samples = [{"at": at - (now_ms - taken), "faces": taken_faces} for taken, taken_faces in self.samples]
+        message = {"faces": faces, "skipped": 0, "fps": 15, "msMedian": 17, "frames": 30, "at": at, "samples": samples}
         self.samples, self.last_sent, self.faces_sent = [], now_ms, len(faces)
         return {"figures": message}
 

@@ -11,6 +11,7 @@ import functools
 import hashlib
 from pathlib import Path
 
+from emotion.contract import BrowserSettings
 from emotion.detection import DetectionSettings
 from emotion.detection.blazeface import RAW_SCORE_LIMIT, SHORT_RANGE, SUPPRESSION_IOU
 from emotion.drawing import EMOTION_COLOURS
@@ -42,7 +43,7 @@ def file_hashes() -> dict[str, str]:
     return {path: hashlib.sha256((STATIC_DIR / path).read_bytes()).hexdigest() for path in BROWSER_FILES.values()}
 
 
-def browser_settings(pipeline: PipelineSettings = PipelineSettings()) -> dict:
+def browser_settings(pipeline: PipelineSettings = PipelineSettings()) -> BrowserSettings:
     """The browser pipeline's settings as JSON-ready data: files, models' constants, tracker, drawing."""
     detection: DetectionSettings = pipeline.detection
     tracker = FaceTracker(classify_every_ms=CLASSIFY_EVERY_MS)  # the live paths' rule, as LiveStream's

@@ -302,6 +302,31 @@ def test_a_figures_message_gives_each_sample_its_age():
     assert [(age, len(faces)) for age, faces in figures_of(message).samples] == [(0.0, 1)]
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"faces": [[0.5] * 6]},  # six probabilities, not seven
+        {"faces": [[float("nan")] * 7]},
+        {"faces": "Happy"},
+        {"at": "now"},
+        {"at": None},
+    ],
+)
+def test_a_message_that_is_not_figures_is_ignored(change):
+    message = {"faces": [[0.1] * 7], "skipped": 0, "fps": 5.0, "msMedian": 20, "frames": 30, "at": 10_000.0, "samples": []}
+    assert figures_of(message) is not None
+    assert figures_of({**message, **change}) is None
+
+
+def test_a_sample_that_is_not_one_is_left_out_and_the_others_kept():
+    good = {"at": 9_000.0, "faces": [[0.1] * 7]}
+    bad = [{"faces": [[0.1] * 7]}, {"at": 9_500.0, "faces": [[2.0] * 7]}, "sample", None, {"at": "later", "faces": []}]
+    message = {"faces": [], "skipped": -3, "fps": "fast", "msMedian": None, "frames": 30, "at": 10_000.0, "samples": [*bad, good]}
+    figures = figures_of(message)
+    assert figures is not None and [(age, len(faces)) for age, faces in figures.samples] == [(1.0, 1)]
+    assert figures.skipped == 0 and figures.fps is None
+
+
 def face_counts(seconds: float = 20, fps: float = 15) -> list[tuple[float, int]]:
     """(ms, faces in view) a frame: a face, none from 5.3 s, two from 9.1 s, then one from 9.5 s (a flicker)."""
     def faces(t: float) -> int:

@@ -12,7 +12,7 @@ from emotion import Face
 from emotion.classroom.analytics import Thresholds, roster
 from emotion.classroom.memory_store import MemoryStore
 from emotion.classroom.policy import RoomPolicy
-from emotion.classroom.publisher import RoomPublisher
+from emotion.classroom.publisher import MAX_SAMPLE_AGE_S, RoomPublisher
 from emotion.classroom.records import (
     CODE_ALPHABET,
     LEAVE_AFTER_SECONDS,
@@ -146,6 +146,29 @@ def test_a_publisher_dates_samples_by_their_age(store):
     assert data.students[0].faces == 2 and data.students[0].label_since == T0 + 9.5
     intervals = sorted(data.intervals, key=lambda i: i.start)
     assert [(i.start, i.samples, i.faces) for i in intervals] == [(T0, 1, 1), (T0 + 10, 1, 2)]
+
+
+def test_a_publisher_takes_a_pages_samples_oldest_first_and_never_far_back(store):
+    """Ages come from the student's browser: out of order, from years ago, or too many, they are put in order,
+    dated no earlier than the last message (nor MAX_SAMPLE_AGE_S ago), and only the newest MAX_SAMPLES kept."""
+    room = store.create_room("Ages", 3600, T0, per_student=True)
+    ada = store.join(room.code, "Ada", T0)
+    now = [T0 + 30]
+    publisher = RoomPublisher(store, room.code, ada.student_id, clock=lambda: now[0])
+    publisher.send_samples([(0.0, [probs(3)]), (1.0, [])])  # newest first
+    student = store.data(room.code, now[0]).students[0]
+    assert student.faces == 1 and student.last_seen == T0 + 30 and student.no_face_since is None
+    now[0] = T0 + 32
+    publisher.send_samples([(1e9, [probs(4)]), *[(0.5 - k / 10, [probs(3)]) for k in range(5)]])
+    data = store.data(room.code, now[0])
+    intervals = sorted(data.intervals, key=lambda i: i.start)
+    # T0 + 29 and T0 + 30 from the first message, then 4 of the 6: the ancient one is not kept
+    assert [(i.start, i.samples) for i in intervals] == [(T0 + 20, 1), (T0 + 30, 1 + 4)]
+    assert data.students[0].label == "Happy" and data.students[0].last_seen == pytest.approx(T0 + 31.9)  # the newest sample
+    now[0] = T0 + 60
+    publisher.send_samples([(1e9, [probs(4)])])  # long after the last message: dated MAX_SAMPLE_AGE_S back at most
+    intervals = sorted(store.data(room.code, now[0]).intervals, key=lambda i: i.start)
+    assert intervals[-1].start == T0 + 60 - MAX_SAMPLE_AGE_S
 
 
 def test_label_and_absence_keep_their_start_time(store):

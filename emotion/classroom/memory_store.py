@@ -150,15 +150,19 @@ class MemoryStore:
             if student is None or student.status == "left":
                 raise NotInRoom()
             figures_id = figures_key(room, student_id, sender)
-            senders, intervals = self._senders[room.code], self._intervals[room.code]
+            # Worked out on copies and stored at the end: a sample that fails leaves the room as it was, as in Redis.
+            figures = self._senders[room.code].get(figures_id)
+            intervals: dict[tuple[str, float], Interval] = {}
             for sample in samples:
-                before = senders.get(figures_id)
-                student, figures = after_publish(room, student, before, sample.faces, sample.at, path, figures_id)
-                if figures is not None:
-                    senders[figures_id] = figures
+                student, figures = after_publish(room, student, figures, sample.faces, sample.at, path, figures_id)
                 key = (figures_id, interval_start(sample.at))
-                intervals[key] = add_sample(intervals.get(key) or Interval(figures_id, key[1]), sample.faces)
+                kept = intervals.get(key) or self._intervals[room.code].get(key)
+                fresh = replace(kept, sums=list(kept.sums)) if kept is not None else Interval(figures_id, key[1])
+                intervals[key] = add_sample(fresh, sample.faces)
             students[student_id] = student
+            if figures is not None:
+                self._senders[room.code][figures_id] = figures
+            self._intervals[room.code].update(intervals)
 
     def set_status(self, code: str, student_id: str, status: str, now: float, sender: str | None = None) -> None:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -10,6 +11,9 @@ import numpy as np
 
 from emotion.classroom.records import RoomEnded, RoomError, RoomNotFound, RoomStore, Sample, StoreUnavailable
 from emotion.pipeline import Face
+
+MAX_SAMPLES = 4  # a message's samples kept: the device sends two (emotion.live.device), more only after a stall
+MAX_SAMPLE_AGE_S = 10.0  # no sample is dated further back than this
 
 
 class RoomPublisher:
@@ -41,6 +45,7 @@ class RoomPublisher:
         self._ended = False
         self._problem: str | None = None
         self._next = 0.0
+        self._last_sent = -math.inf  # when the latest samples were sent
 
     @property
     def paused(self) -> bool:
@@ -97,18 +102,25 @@ class RoomPublisher:
         self.send_samples([(0.0, probabilities)])
 
     def send_samples(self, samples: Sequence[tuple[float, Sequence[np.ndarray]]]) -> None:
-        """Samples taken on the device, oldest first, each as (seconds before now, its faces): a message of the
-        on-device path carries the samples since its last, so that the room keeps a sample a second from
-        fewer messages. The ages are the device's own, so its clock need not agree with the server's."""
+        """Samples taken on the device, each as (seconds before now, its faces): a message of the on-device path
+        carries the samples since its last, so that the room keeps a sample a second from fewer messages.
+
+        The ages are the device's own, so its clock need not agree with the server's, but they are not trusted:
+        the newest MAX_SAMPLES are kept, oldest first, and none is dated before this publisher's last message
+        or more than MAX_SAMPLE_AGE_S ago, so a page can neither rewrite the past nor send a lecture's worth at once.
+        """
         now = self.clock()
         with self._lock:
             if self._paused or self._ended or now < self._next or not samples:
                 return
             self._next = now + self.interval
             path = self.path
+            earliest = max(self._last_sent, now - MAX_SAMPLE_AGE_S)
+            self._last_sent = now
+        newest = sorted(samples, key=lambda sample: -sample[0])[-MAX_SAMPLES:]
+        timed = [Sample(min(now, max(earliest, now - age)), faces) for age, faces in newest]
         # The store call runs outside the lock: a slow store must not hold up the page's reads.
         try:
-            timed = [Sample(now - max(0.0, age), faces) for age, faces in samples]
             self.store.publish_samples(self.code, self.student_id, timed, path, self.sender)
         except StoreUnavailable as error:
             with self._lock:

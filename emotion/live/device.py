@@ -9,11 +9,15 @@ problem (camera refused, runtime not loaded, device too slow), which the page tu
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import streamlit as st
 
+from emotion.contract import CameraConstraints, CameraData, FiguresMessage, Problem
+from emotion.labels import EMOTIONS
 from emotion.ondevice import browser_settings
 from emotion.pipeline import PipelineSettings
 
@@ -29,7 +33,7 @@ export default async function (component) {
 _camera = st.components.v2.component("emotion_ondevice_camera", js=_SCRIPT)
 _preview = st.components.v2.component("emotion_self_view", js=_SCRIPT.replace("camera.js", "preview.js"))
 
-CAMERA = {"width": 640, "height": 480, "frameRate": {"ideal": 15}}
+CAMERA: CameraConstraints = {"width": 640, "height": 480, "frameRate": {"ideal": 15}}
 REPORT_EVERY_MS = 500  # figures handed to the page twice a second
 # A class room's: a sample a second (its figures are kept per 10 s), sent two at a time, since each message
 # reruns the student's fragment on the server; a change in the faces in view goes at once (static/ondevice/reporter.js).
@@ -51,7 +55,7 @@ class DeviceFigures:
 @dataclass(frozen=True)
 class DeviceState:
     figures: DeviceFigures | None
-    problem: dict | None  # {"kind": camera | runtime | slow, "message": plain words}
+    problem: Problem | None
 
 
 def self_view(key: str) -> None:
@@ -77,8 +81,8 @@ def device_camera(
     figures come back (each report reruns the page's fragment on the server), with a sample of the faces
     every `sample_every_ms` (default: one a report).
     """
-    camera = CAMERA if frame_rate is None else {**CAMERA, "frameRate": {"ideal": frame_rate}}
-    data = {
+    camera: CameraConstraints = CAMERA if frame_rate is None else {**CAMERA, "frameRate": {"ideal": frame_rate}}
+    data: CameraData = {
         "settings": browser_settings(settings),
         "camera": camera,
         "reportEveryMs": report_every_ms,
@@ -86,26 +90,59 @@ def device_camera(
         "showProbabilities": settings.show_probabilities,
     }
     result = _camera(key=key, data=data, on_figures_change=lambda: None, on_problem_change=lambda: None)
+    # The browser's JSON, taken as the contract's shapes (static/ondevice/contract.js) once it is an object.
     raw = getattr(result, "figures", None)
     problem = getattr(result, "problem", None)
-    return DeviceState(figures_of(raw) if isinstance(raw, dict) else None, problem if isinstance(problem, dict) else None)
+    return DeviceState(
+        figures_of(cast(FiguresMessage, raw)) if isinstance(raw, dict) else None,
+        cast(Problem, problem) if isinstance(problem, dict) else None,
+    )
 
 
-def figures_of(message: dict) -> DeviceFigures:
-    """The figures of a message from static/ondevice/reporter.js. One without samples (a page still running an
-    earlier camera.js, from the browser's cache) counts as a single sample of its faces."""
-    faces = [np.asarray(p, dtype=np.float32) for p in message.get("faces", [])]
-    at = message.get("at")
-    samples = [
-        (max(0.0, (at - sample["at"]) / 1000), [np.asarray(p, dtype=np.float32) for p in sample["faces"]])
-        for sample in message.get("samples", [])
-        if at is not None
-    ] or [(0.0, faces)]
+def figures_of(message: FiguresMessage) -> DeviceFigures | None:
+    """The figures of a message from static/ondevice/reporter.js; None when it is not one (the page ignores it).
+
+    The browser's JSON is checked, not trusted: a face is seven finite probabilities, a sample a time and
+    faces, and a sample that is not is left out. A message without samples (a page still running an
+    earlier camera.js, from the browser's cache) counts as a single sample of its faces.
+    """
+    faces, at = faces_of(message.get("faces")), message.get("at")
+    if faces is None or not isinstance(at, (int, float)) or not math.isfinite(at):
+        return None
+    samples = []
+    raw_samples = message.get("samples")
+    for sample in raw_samples if isinstance(raw_samples, list) else []:
+        taken = sample.get("at") if isinstance(sample, dict) else None
+        sample_faces = faces_of(sample.get("faces")) if isinstance(sample, dict) else None
+        if isinstance(taken, (int, float)) and math.isfinite(taken) and sample_faces is not None:
+            samples.append(((at - taken) / 1000, sample_faces))
     return DeviceFigures(
         faces=faces,
-        skipped=int(message.get("skipped") or 0),
-        fps=message.get("fps"),
-        ms_median=message.get("msMedian"),
+        skipped=_count(message.get("skipped")),
+        fps=_number(message.get("fps")),
+        ms_median=_number(message.get("msMedian")),
         at=at,
-        samples=samples,
+        samples=samples if isinstance(raw_samples, list) else [(0.0, faces)],
     )
+
+
+def faces_of(raw: object) -> list[np.ndarray] | None:
+    """Each face's probabilities, or None unless every face is len(EMOTIONS) finite numbers in [0, 1]."""
+    if not isinstance(raw, list):
+        return None
+    try:
+        faces = [np.asarray(face, dtype=np.float32) for face in raw]
+    except (TypeError, ValueError):
+        return None
+    def valid(face: np.ndarray) -> bool:
+        return face.shape == (len(EMOTIONS),) and bool(np.isfinite(face).all() and (face >= 0).all() and (face <= 1).all())
+
+    return faces if all(valid(face) for face in faces) else None
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+
+def _count(value: object) -> int:
+    return int(value) if isinstance(value, (int, float)) and math.isfinite(value) and value >= 0 else 0

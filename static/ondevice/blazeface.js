@@ -1,10 +1,15 @@
+// @ts-check
 // MediaPipe's BlazeFace decoded as emotion/detection/blazeface.py decodes it, so that the browser
 // finds the faces the server would. Every constant (input size, anchor strides, thresholds, the
 // refit to the cascade's framing) comes from Python: emotion.ondevice.browser_settings()["detector"].
+// Python twin: emotion/detection/blazeface.py.
 
 import { resize, roundHalfEven } from './preprocess.js';
 
-/** Anchor centres (Float64Array x0, y0, x1, y1, ...) in [0, 1], in the order of the model's outputs. */
+/**
+ * Anchor centres (Float64Array x0, y0, x1, y1, ...) in [0, 1], in the order of the model's outputs.
+ * @param {import('./contract.js').DetectorSettings} detector
+ */
 export function anchorCentres({ inputSize, strides, anchorsPerLayer }) {
   const centres = [];
   for (let layer = 0; layer < strides.length;) {
@@ -105,6 +110,11 @@ export function frameBoxes(corners, fit, frameWidth, frameHeight, minFace) {
 /**
  * Faces in an RGB frame (Uint8Array width*height*3), through `run`, which takes the letterboxed
  * input and resolves to the model's raw [boxes, scores]. `anchors` from anchorCentres(settings).
+ * @param {Uint8Array} rgb @param {number} width @param {number} height
+ * @param {import('./contract.js').DetectorSettings} settings
+ * @param {Float64Array} anchors
+ * @param {(input: Float32Array) => Promise<ArrayLike<number>[]>} run
+ * @param {number} minFace
  */
 export async function detectFaces(rgb, width, height, settings, anchors, run, minFace) {
   const { input, scale, left, top } = letterbox(rgb, width, height, settings.inputSize);

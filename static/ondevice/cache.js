@@ -2,9 +2,10 @@
 // The runtime and models a page needs, downloaded once per content. Streamlit sends static/ with no
 // Cache-Control and never answers 304 (static/README.md), so a browser's own cache keeps them only
 // as long as its heuristics allow. Here each file is kept in the browser's Cache Storage under its
-// sha256, which Python sends with the settings (emotion/ondevice.py, `hashes`: this module's Python
-// twin): a second visit or a reload reads them from there, and a changed file, having another hash,
-// is downloaded again, never served stale.
+// sha256, which Python sends with the settings (emotion/ondevice.py's `hashes`): a second visit or a
+// reload reads them from there, and a changed file, having another hash, is downloaded again, never
+// served stale.
+// Python twin: emotion/ondevice.py.
 
 const CACHE_NAME = 'emotion-ondevice';
 
@@ -14,7 +15,7 @@ const CACHE_NAME = 'emotion-ondevice';
  * page not served over HTTPS or from localhost, some private windows), simply downloaded.
  * @param {string} url
  * @param {string | undefined} sha256
- * @returns {Promise<Uint8Array>}
+ * @returns {Promise<Uint8Array<ArrayBuffer>>}
  */
 export async function contentBytes(url, sha256) {
   const cache = sha256 ? await openCache() : null;
@@ -38,7 +39,7 @@ async function openCache() {
   }
 }
 
-/** @param {Uint8Array} bytes */
+/** @param {Uint8Array<ArrayBuffer>} bytes */
 async function hexDigest(bytes) {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
   return Array.from(digest, (byte) => byte.toString(16).padStart(2, '0')).join('');
@@ -47,7 +48,7 @@ async function hexDigest(bytes) {
 /**
  * Keeps `bytes` under `key` and forgets the copies of `url` with other contents. A full quota only
  * means the next visit downloads the file again.
- * @param {Cache} cache @param {string} url @param {string} key @param {Uint8Array} bytes
+ * @param {Cache} cache @param {string} url @param {string} key @param {Uint8Array<ArrayBuffer>} bytes
  */
 async function keep(cache, url, key, bytes) {
   try {

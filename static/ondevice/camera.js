@@ -1,6 +1,8 @@
+// @ts-check
 // The on-device camera: the webcam read in this browser (pipeline.js: BlazeFace and the emotion CNN on
 // LiteRT.js), the labels drawn over the preview, and only the figures handed to the page. No video
 // leaves the device: there is no peer connection and no upload.
+// Python twin: emotion/live/device.py.
 
 import { OnDevicePipeline } from './pipeline.js';
 import { drawFaces } from './draw.js';
@@ -33,14 +35,19 @@ function cameraProblem(error) {
   return `The camera could not be started (${error?.message ?? error}).`;
 }
 
-/** Starts the camera and the pipeline in `parentElement`; returns a function that stops both. */
+/**
+ * Starts the camera and the pipeline in `parentElement`; returns a function that stops both.
+ * @param {{ parentElement: HTMLElement, data: import('./contract.js').CameraData,
+ *   setStateValue: (name: string, value: import('./contract.js').FiguresMessage | import('./contract.js').Problem) => void }} component
+ * @returns {() => void}
+ */
 export function mount({ parentElement, data, setStateValue }) {
   const root = document.createElement('div');
   root.className = 'ondevice';
   root.innerHTML = '<canvas aria-label="Your camera, with the faces it sees labelled"></canvas><p class="status">Starting the camera…</p>';
   parentElement.replaceChildren(root);
-  const canvas = root.querySelector('canvas');
-  const status = root.querySelector('.status');
+  const canvas = /** @type {HTMLCanvasElement} */ (root.querySelector('canvas'));
+  const status = /** @type {HTMLElement} */ (root.querySelector('.status'));
   // Inline styles: the page's column decides the width, the frame keeps its proportions.
   Object.assign(canvas.style, { display: 'block', width: '100%', maxWidth: '640px', height: 'auto', borderRadius: '0.5rem', background: '#222' });
   Object.assign(status.style, { fontFamily: 'sans-serif', color: '#555' });
@@ -49,6 +56,7 @@ export function mount({ parentElement, data, setStateValue }) {
   let stopped = false;
   let stream = null;
 
+  /** @param {import('./contract.js').Problem['kind']} kind @param {string} message */
   const problem = (kind, message) => {
     status.textContent = message;
     setStateValue('problem', { kind, message });

@@ -1,5 +1,7 @@
+// @ts-check
 // Boxes and labels on a canvas, laid out as emotion/drawing.py lays them out on the server's frames,
 // in the app's colours (emotion.ondevice.browser_settings()["colours"], from EMOTION_COLOURS).
+// Python twin: emotion/drawing.py.
 
 // The text size for a box `w` pixels wide, as emotion.drawing.box_scale.
 const boxScale = (w) => Math.min(Math.max(w / 160, 0.45), 1.6);
@@ -42,7 +44,11 @@ const percent = (p) => `${(p * 100).toFixed(0)}%`;
  *  likely emotion, and with every emotion's score below the box when showProbabilities is set.
  *  As emotion.drawing.face_bands lays them out, from the left: a label goes above its box, or where
  *  a label or scores placed before lie there, inside the box at its top, else under the box where
- *  the canvas has room, the least covered of these where all are taken. */
+ *  the canvas has room, the least covered of these where all are taken.
+ *  @param {CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D} context
+ *  @param {{ box: number[], probabilities: number[], label: string, confidence: number }[]} faces
+ *  @param {import('./contract.js').BrowserSettings} settings
+ *  @param {{ showProbabilities?: boolean }} [options] */
 export function drawFaces(context, faces, settings, { showProbabilities = false } = {}) {
   context.save();
   for (const face of faces) {

@@ -1,11 +1,15 @@
+// @ts-check
 // One frame in, each face's box and smoothed emotion out, in the browser: emotion/pipeline.py's
 // analyze_frame with BlazeFace (short range) as the face finder, both models run by LiteRT.js on
 // the CPU (WebAssembly, one thread). `settings` is emotion.ondevice.browser_settings() from Python.
+// Python twin: emotion/pipeline.py.
 
 import { anchorCentres, detectFaces } from './blazeface.js';
 import { contentBytes } from './cache.js';
 import { faceToInput, greyFromRGBA, rgbFromRGBA } from './preprocess.js';
 import { FaceTracker } from './tracker.js';
+
+/** @typedef {import('./contract.js').BrowserSettings} BrowserSettings */
 
 const STATIC_URL = new URL('../', import.meta.url).href; // the folder Streamlit serves as /app/static/
 
@@ -46,7 +50,8 @@ export async function loadLiteRt(files, { staticUrl = STATIC_URL, timeoutMs = 60
  */
 async function startRuntime(litert, files, staticUrl, hashes) {
   const runtimeUrl = new URL(files.runtime, staticUrl).href;
-  self.Module = { printErr: runtimeLog }; // read by LiteRT.js's loader as the runtime's Emscripten settings
+  const page = /** @type {any} */ (self); // LiteRT.js's loader reads `Module` there as the runtime's Emscripten settings
+  page.Module = { printErr: runtimeLog };
   if (!hashes[files.runtime] || !hashes[files.wasm]) return litert.loadLiteRt(runtimeUrl);
   const wasmUrl = new URL(files.wasm, staticUrl).href;
   const [script, wasm] = await Promise.all([
@@ -54,7 +59,7 @@ async function startRuntime(litert, files, staticUrl, hashes) {
     contentBytes(wasmUrl, hashes[files.wasm]).catch((error) => { throw new Error(`${wasmUrl}: ${reason(error)}`); }),
   ]);
   const scriptUrl = URL.createObjectURL(new Blob([script], { type: 'text/javascript' }));
-  self.Module.wasmBinary = wasm.buffer;
+  page.Module.wasmBinary = wasm.buffer;
   try {
     return await litert.loadLiteRt(`${scriptUrl}#${files.runtime.split('/').pop()}`);
   } finally {
@@ -105,7 +110,11 @@ export function frameFrom(source) {
 }
 
 export class OnDevicePipeline {
-  /** Loads LiteRT.js and both models; rejects with a clear message when any of them fails. */
+  /**
+   * Loads LiteRT.js and both models; rejects with a clear message when any of them fails.
+   * @param {BrowserSettings} settings
+   * @param {{ staticUrl?: string, timeoutMs?: number }} [options]
+   */
   static async create(settings, options = {}) {
     const staticUrl = options.staticUrl ?? STATIC_URL;
     const { files, hashes = {} } = settings;
@@ -120,8 +129,19 @@ export class OnDevicePipeline {
     return new OnDevicePipeline(settings, litert, detector, classifier, anchors);
   }
 
+  /**
+   * @param {BrowserSettings} settings
+   * @param {any} litert  LiteRT.js's module, its runtime loaded
+   * @param {any} detector  the compiled BlazeFace model
+   * @param {any} classifier  the compiled emotion model
+   * @param {ReturnType<typeof anchorCentres>} anchors
+   */
   constructor(settings, litert, detector, classifier, anchors) {
-    Object.assign(this, { settings, litert, detector, classifier, anchors });
+    this.settings = settings;
+    this.litert = litert;
+    this.detector = detector;
+    this.classifier = classifier;
+    this.anchors = anchors;
     this.tracker = new FaceTracker(settings.tracker);
   }
 

@@ -1,6 +1,8 @@
+// @ts-check
 // Grey levels, resizing and the network's 48x48 input, as the server computes them with OpenCV
 // (emotion/preprocess.py): the CNN was trained and is checked on OpenCV's pixels, so the browser
 // reproduces them bit for bit (tests/test_ondevice.py compares the two), not just "a resize".
+// Python twin: emotion/preprocess.py.
 
 // OpenCV 4.x's COLOR_BGR2GRAY on 8-bit pixels: 15-bit fixed-point weights, rounded (checked
 // against cv2 on all 16.7 million colours).

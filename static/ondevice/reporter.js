@@ -6,21 +6,20 @@
 // Python twin: emotion/live/device.py (the cadence it sends, the messages it reads back).
 
 /**
+ * @typedef {import('./contract.js').FiguresSample} FiguresSample
+ * @typedef {import('./contract.js').FiguresMessage} FiguresMessage
  * @typedef {{ probabilities: number[] }} ReadFace
- * @typedef {{ at: number, faces: number[][] }} FiguresSample  `at`: Date.now() when taken
- * @typedef {{ faces: number[][], skipped: number, fps: number | null, msMedian: number | null, frames: number,
- *   at: number, samples: FiguresSample[] }} FiguresMessage
  */
 
 export class FiguresReporter {
   /**
-   * @param {{ sampleEveryMs: number, reportEveryMs: number }} cadence
+   * @param {Pick<import('./contract.js').CameraData, 'sampleEveryMs' | 'reportEveryMs'>} cadence
    * @param {(message: FiguresMessage) => void} send
    */
   constructor(cadence, send) {
     this.cadence = cadence;
     this.send = send;
-    /** @type {FiguresSample[]} */
+    /** @type {{ taken: number, faces: number[][] }[]} samples not sent yet, `taken` on the page's monotonic clock */
     this.samples = [];
     this.lastSample = -Infinity;
     this.lastSent = -Infinity;
@@ -28,7 +27,8 @@ export class FiguresReporter {
   }
 
   /**
-   * One analysed frame.
+   * One analysed frame. A message due sooner than `sampleEveryMs` after the last sample (the face count
+   * changed) takes that sample's place, so a flickering count adds no samples.
    * @param {number} now  performance.now()
    * @param {ReadFace[]} faces
    * @param {{ skipped: number, fps: number | null, msMedian: number | null, frames: number }} frame
@@ -37,13 +37,17 @@ export class FiguresReporter {
     const { sampleEveryMs, reportEveryMs } = this.cadence;
     const sinceSent = now - this.lastSent;
     const due = sinceSent >= reportEveryMs || (faces.length !== this.facesSent && sinceSent >= sampleEveryMs);
-    if (!due && now - this.lastSample < sampleEveryMs) return;
+    const sampleDue = now - this.lastSample >= sampleEveryMs;
+    if (!due && !sampleDue) return;
     const probabilities = faces.map((face) => face.probabilities);
-    const at = Date.now();
-    this.samples.push({ at, faces: probabilities });
-    this.lastSample = now;
+    if (!sampleDue && this.samples.length) this.samples.pop();
+    this.samples.push({ taken: now, faces: probabilities });
+    if (sampleDue) this.lastSample = now;
     if (!due) return;
-    this.send({ ...frame, faces: probabilities, at, samples: this.samples });
+    // Dated from the send on the monotonic clock, so a wall clock set right meanwhile moves no sample.
+    const at = Date.now();
+    const samples = this.samples.map((sample) => ({ at: at - (now - sample.taken), faces: sample.faces }));
+    this.send({ ...frame, faces: probabilities, at, samples });
     this.samples = [];
     this.lastSent = now;
     this.facesSent = faces.length;

@@ -1,7 +1,9 @@
+// @ts-check
 // Following faces from frame to frame so that labels do not flicker, and reading each face's emotion
-// at a bounded rate: emotion/tracking.py's rule, step for step (its Python twin). Its settings are
-// Python's live FaceTracker's, passed in by the page (emotion.ondevice.browser_settings()["tracker"])
-// rather than written here a second time.
+// at a bounded rate: emotion/tracking.py's rule, step for step. Its settings are Python's live
+// FaceTracker's, passed in by the page (emotion.ondevice.browser_settings()["tracker"]) rather than
+// written here a second time.
+// Python twin: emotion/tracking.py.
 
 /** IoU of two boxes given as [x, y, w, h]. */
 export function iou(a, b) {
@@ -19,11 +21,16 @@ function mean(history) {
 }
 
 export class FaceTracker {
+  /** @param {{ window: number, minIou: number, maxMissed: number, classifyEveryMs?: number, movedIou?: number }} settings  TrackerSettings, or a tracker reading every face */
   constructor({ window, minIou, maxMissed, classifyEveryMs = 0, movedIou = 1 }) {
     if (!(window >= 1) || !(minIou >= 0) || !(maxMissed >= 0) || !(classifyEveryMs >= 0)) {
       throw new Error(`FaceTracker needs window, minIou and maxMissed (got ${JSON.stringify({ window, minIou, maxMissed, classifyEveryMs })})`);
     }
-    Object.assign(this, { window, minIou, maxMissed, classifyEveryMs, movedIou });
+    this.window = window;
+    this.minIou = minIou;
+    this.maxMissed = maxMissed;
+    this.classifyEveryMs = classifyEveryMs;
+    this.movedIou = movedIou;
     this.tracks = new Map(); // id -> {box, history, missed, last, readBox, readAt}, in the order they were made
     this.nextId = 0;
     this.lastFrameAt = null; // `now` of the last match

@@ -8,6 +8,7 @@ from urllib.parse import unquote
 import cv2
 import numpy as np
 
+from emotion.contract import BrowserSettings
 from emotion.detection import DetectionSettings
 
 # Imports every module into window.M and loads the pipeline as window.pipeline; window.bytes(name)
@@ -50,7 +51,7 @@ class OnDevicePage:
     """A page with the pipeline loaded; binary data reaches it through a route: put('name', data) is
     fetched as /test-data/name, never over the network and never as JSON."""
 
-    def __init__(self, browser, url: str, settings: dict) -> None:
+    def __init__(self, browser, url: str, settings: BrowserSettings) -> None:
         self.page = fresh_page(browser, url)
         self.data: dict[str, bytes] = {}
         self.page.route("**/test-data/*", self._serve)

@@ -42,7 +42,7 @@ def about_page() -> None:
     policy = room_policy()
     st.markdown(
         "**In a class room.** While a student's camera runs on *Join a class*, the page sends the room only "
-        "emotion figures (seven numbers per face, a few times a second), never an image. The teacher chooses the "
+        "emotion figures (seven numbers per face, up to a few times a second), never an image. The teacher chooses the "
         "room's kind when creating it, and each student is told which before agreeing:\n\n"
         f"- *Class only* (the default): {policy.retention(per_student=False)}\n"
         f"- *Per student*: {policy.retention(per_student=True)}\n\n"

@@ -39,7 +39,7 @@ def consent_notice(room: Room, policy: RoomPolicy) -> str:
                f"least {policy.min_students} students share.")
     return (
         "While your camera runs, this page reads the emotion on the faces it sees and sends **only those "
-        "figures** (seven numbers per face, a few times a second) to your teacher's room. "
+        "figures** (seven numbers per face, up to a few times a second) to your teacher's room. "
         f"{who} By default your browser reads your faces itself and your video never "
         "leaves this device; if you choose to have them read on the server, your video goes there to be read "
         "and is neither stored nor recorded. You can pause (your camera turns off), leave, or leave and delete "

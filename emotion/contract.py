@@ -1,0 +1,102 @@
+"""The shapes that cross between Python and the browser's on-device camera, written once on each side.
+
+Python hands the page `CameraData` (with `BrowserSettings`, made by emotion.ondevice.browser_settings);
+the page hands back a `FiguresMessage` or a `Problem` (read by emotion.live.device). static/ondevice/
+contract.js declares the same shapes as JSDoc typedefs, which TypeScript checks the browser's modules
+against (.ci/run), and tests/test_contract.py checks that both sides name the same keys with the same types.
+Keys are the browser's (camelCase): the JSON goes across as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict
+
+
+class FitSettings(TypedDict):
+    """How BlazeFace's boxes map onto the Haar cascade's framing (emotion.detection.BoxFit)."""
+
+    width: float
+    height: float
+    centreDown: float
+
+
+class DetectorSettings(TypedDict):
+    """BlazeFace short range's constants, as emotion.detection.blazeface uses them."""
+
+    inputSize: int
+    strides: list[int]
+    anchorsPerLayer: int
+    minScore: float
+    rawScoreLimit: float
+    suppressionIou: float
+    fit: FitSettings
+
+
+class TrackerSettings(TypedDict):
+    """The live FaceTracker's settings (emotion.tracking)."""
+
+    window: int
+    minIou: float
+    maxMissed: int
+    classifyEveryMs: float
+    movedIou: float
+
+
+class BrowserSettings(TypedDict):
+    """Everything static/ondevice/pipeline.js and draw.js take; they have no defaults of their own."""
+
+    files: dict[str, str]  # role (litert, runtime, wasm, detector, emotion) -> path under /app/static/
+    hashes: dict[str, str]  # path -> sha256 (static/ondevice/cache.js keeps files by content)
+    emotions: list[str]
+    colours: dict[str, str]  # emotion -> CSS colour
+    inputSize: int
+    detector: DetectorSettings
+    tracker: TrackerSettings
+    minFace: int
+    maxFaces: int
+
+
+class FrameRate(TypedDict):
+    ideal: int
+
+
+class CameraConstraints(TypedDict):
+    """getUserMedia's video constraints."""
+
+    width: int
+    height: int
+    frameRate: FrameRate
+
+
+class CameraData(TypedDict):
+    """The on-device camera component's data (static/ondevice/camera.js's `mount`)."""
+
+    settings: BrowserSettings
+    camera: CameraConstraints
+    reportEveryMs: int
+    sampleEveryMs: int
+    showProbabilities: bool
+
+
+class FiguresSample(TypedDict):
+    at: float  # the browser's Date.now() when taken, ms
+    faces: list[list[float]]  # each face's smoothed probabilities, FER-2013 order
+
+
+class FiguresMessage(TypedDict):
+    """What static/ondevice/reporter.js hands the page: the newest frame's figures and the samples since the last message."""
+
+    faces: list[list[float]]
+    skipped: int
+    fps: float | None
+    msMedian: float | None
+    frames: int
+    at: float  # Date.now() when sent, ms: a new value means new figures
+    samples: list[FiguresSample]
+
+
+class Problem(TypedDict):
+    """Why the on-device camera stopped or falters, in plain words for the student."""
+
+    kind: Literal["camera", "runtime", "slow"]
+    message: str

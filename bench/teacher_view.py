@@ -2,12 +2,14 @@
 
     python bench/teacher_view.py [--students 50] [--minutes 10] [--repeats 30]
 
-Fills an in-memory room with --students students who each sent one face's figures twice a second for
---minutes, then times what the teacher page's fragments (webapp/pages/teach.py: room_counts every second,
-room_charts every two) compute together, with the page's own room_counts_now and room_charts_now: the
-room read from the store, presence, flags, the mix now and its chart, the per-minute timeline and its
-chart (as Vega-Lite specs, as Streamlit sends them) and the roster. Not
-timed: Streamlit's own work and the browser's rendering. Prints the median and p95 in ms.
+Fills an in-memory room with --students students who each sent one face's figures once a second (a class
+room's samples) for --minutes, then times what the teacher page's fragments (webapp/pages/teach.py:
+room_counts every second, room_charts every two) compute together, first reading the whole room at each
+refresh (as the page did before emotion/classroom/reading.py), then over ten seconds as the page reads
+it now (the intervals once), with the page's own room_counts_now and room_charts_now: the room read from
+the store, presence, flags, the mix now and its chart, the per-minute timeline and its chart (as
+Vega-Lite specs, as Streamlit sends them) and the roster. Not timed: Streamlit's own work and the
+browser's rendering. Prints the median and p95 in ms.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
 
@@ -25,9 +28,11 @@ import numpy as np
 
 from emotion.classroom.analytics import Thresholds
 from emotion.classroom.memory_store import MemoryStore
+from emotion.classroom.reading import RoomReader
+from emotion.classroom.records import INTERVAL_SECONDS
 from webapp.pages.teach import room_charts_now, room_counts_now
 
-FIGURES_EVERY_S = 0.5  # the on-device page's cadence
+FIGURES_EVERY_S = 1.0  # a class room's samples (emotion.live.device.CLASS_SAMPLE_EVERY_MS)
 
 
 def filled_room(students: int, minutes: float) -> tuple[MemoryStore, str]:
@@ -43,15 +48,29 @@ def filled_room(students: int, minutes: float) -> tuple[MemoryStore, str]:
     return store, code
 
 
-def refresh(store: MemoryStore, code: str, thresholds: Thresholds) -> None:
-    """What room_counts and room_charts compute before Streamlit draws them: the page's own functions."""
-    now = time.time()
-    data = store.data(code, now)
-    room_counts_now(data, now, thresholds)
-    charts = room_charts_now(data, now, thresholds, UTC)
-    for chart in (charts.mix, charts.history):
+def refresh(store: MemoryStore, code: str, thresholds: Thresholds, now: float, reader: RoomReader | None = None,
+            charts: bool = True) -> None:
+    """What room_counts (and, with `charts`, room_charts) compute before Streamlit draws them: the page's own
+    functions. With a `reader`, the room is read as the page reads it (emotion/classroom/reading.py)."""
+    data = store.data(code, now) if reader is None else reader.data(now)
+    room_counts_now(data, now, thresholds, reader)
+    if not charts:
+        return
+    made = room_charts_now(data, now, thresholds, UTC, reader)
+    for chart in (made.mix, made.history):
         if chart is not None:
             chart.to_dict()  # the Vega-Lite spec, as Streamlit sends it
+
+
+def timed(work: Callable[[], None], repeats: int) -> tuple[float, float]:
+    for _ in range(3):
+        work()
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples), statistics.quantiles(samples, n=20)[-1]
 
 
 def main() -> None:
@@ -62,17 +81,24 @@ def main() -> None:
     args = parser.parse_args()
     store, code = filled_room(args.students, args.minutes)
     thresholds = Thresholds()
-    for _ in range(3):
-        refresh(store, code, thresholds)
-    samples = []
-    for _ in range(args.repeats):
-        started = time.perf_counter()
-        refresh(store, code, thresholds)
-        samples.append((time.perf_counter() - started) * 1000)
-    p95 = statistics.quantiles(samples, n=20)[-1]
-    median = statistics.median(samples)
-    print(f"{args.students} students, {args.minutes:g} min of figures: one teacher refresh {median:.1f} ms median, {p95:.1f} p95")
+    head = f"{args.students} students, {args.minutes:g} min of figures:"
+    median, p95 = timed(lambda: refresh(store, code, thresholds, time.time()), args.repeats)
+    print(f"{head} one refresh of both fragments reading every interval: {median:.1f} ms median, {p95:.1f} p95")
 
+    def ten_seconds(read_as_the_page_does: bool) -> Callable[[], None]:
+        """Ten seconds of the live view: the counts each second, the charts every two."""
+
+        def run() -> None:
+            reader, start = RoomReader(store, code) if read_as_the_page_does else None, time.time()
+            for second in range(INTERVAL_SECONDS):
+                refresh(store, code, thresholds, start + second, reader, charts=second % 2 == 0)
+
+        return run
+
+    for read_as_the_page_does, how in ((False, "reading every interval at each refresh"), (True, "as the page reads the room")):
+        median, p95 = timed(ten_seconds(read_as_the_page_does), max(3, args.repeats // 5))
+        print(f"{head} ten seconds of refreshes {how}: {median:.1f} ms median, {p95:.1f} p95, "
+              f"{median / INTERVAL_SECONDS / 1000:.3f} cores")
 
 if __name__ == "__main__":
     main()

@@ -13,8 +13,10 @@ from emotion.classroom.analytics import Thresholds, roster
 from emotion.classroom.memory_store import MemoryStore
 from emotion.classroom.policy import RoomPolicy
 from emotion.classroom.publisher import MAX_SAMPLE_AGE_S, RoomPublisher
+from emotion.classroom.reading import RoomReader
 from emotion.classroom.records import (
     CODE_ALPHABET,
+    INTERVAL_SECONDS,
     LEAVE_AFTER_SECONDS,
     DuplicateName,
     RoomEnded,
@@ -169,6 +171,24 @@ def test_a_publisher_takes_a_pages_samples_oldest_first_and_never_far_back(store
     publisher.send_samples([(1e9, [probs(4)])])  # long after the last message: dated MAX_SAMPLE_AGE_S back at most
     intervals = sorted(store.data(room.code, now[0]).intervals, key=lambda i: i.start)
     assert intervals[-1].start == T0 + 60 - MAX_SAMPLE_AGE_S
+
+
+def test_a_teachers_view_reads_the_intervals_once_an_interval_and_at_once_after_a_delete(store):
+    room = store.create_room("Reader", 3600, T0, per_student=False)
+    ada, ben = store.join(room.code, "Ada", T0), store.join(room.code, "Ben", T0)
+    senders = {ada.student_id: new_sender(), ben.student_id: new_sender()}
+    reader = RoomReader(store, room.code)
+    for t in range(1, 26):
+        for student_id, sender in senders.items():
+            store.publish(room.code, student_id, [probs(3)], T0 + t, "device", sender)
+        data = reader.data(T0 + t + 0.5)
+        assert {s.student_id: s.figures_at for s in data.students} == {ada.student_id: T0 + t, ben.student_id: T0 + t}
+        assert sum(i.samples for i in data.intervals) == 2 * (1 + (t - 1) // INTERVAL_SECONDS * INTERVAL_SECONDS)
+    assert reader.reads == 3  # at T0 + 1.5, + 11.5 and + 21.5, not at each of the 25 refreshes
+    store.forget_student(room.code, ada.student_id, T0 + 26, senders[ada.student_id])
+    data = reader.data(T0 + 26.5)  # within the interval, but figures were deleted: read again
+    assert reader.reads == 4 and {i.student_id for i in data.intervals} == {senders[ben.student_id]}
+    assert reader.data(T0 + 27).intervals == data.intervals and reader.reads == 4
 
 
 def test_label_and_absence_keep_their_start_time(store):

@@ -189,6 +189,7 @@ class MemoryStore:
         with self._lock:
             room = self._live_room(code, now)
             self._students[room.code].pop(student_id, None)
+            self._rooms[room.code] = replace(room, forgotten=room.forgotten + 1)
             figures_id = sender_of(room, student_id, sender)
             self._senders[room.code].pop(figures_id or "", None)
             intervals = self._intervals[room.code]
@@ -201,10 +202,11 @@ class MemoryStore:
             self._delete(room.code)
             self._ended[room.code] = room.expires
 
-    def data(self, code: str, now: float) -> RoomData:
+    def data(self, code: str, now: float, with_intervals: bool = True) -> RoomData:
         with self._lock:
             room = self._live_room(code, now)
-            intervals = [replace(i, sums=list(i.sums)) for i in self._intervals[room.code].values()]
+            kept = self._intervals[room.code].values() if with_intervals else ()
+            intervals = [replace(i, sums=list(i.sums)) for i in kept]
             students = list(self._students[room.code].values())
             senders = students if room.per_student else list(self._senders[room.code].values())
             return RoomData(room, students, intervals, senders)

@@ -90,6 +90,7 @@ class Room:
     created: float
     expires: float
     per_student: bool = False  # chosen at creation: figures by name (True) or the class's alone (False, the default)
+    forgotten: int = 0  # students whose figures were deleted ("Leave and delete"): a view that keeps figures reads them again
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,9 @@ class RoomStore(Protocol):
     def student(self, code: str, student_id: str, now: float) -> Student | None: ...
     def forget_student(self, code: str, student_id: str, now: float, sender: str | None = None) -> None: ...
     def end_room(self, code: str, now: float) -> None: ...
-    def data(self, code: str, now: float) -> RoomData: ...
+    def data(self, code: str, now: float, with_intervals: bool = True) -> RoomData:
+        """The room's records; without intervals (`with_intervals=False`), only the room, its students and senders."""
+        ...
 
 
 def new_room(title: str, ttl_seconds: float, now: float, per_student: bool = False) -> Room:

@@ -87,7 +87,8 @@ class RedisStore:
         if not fields or float(fields["expires"]) <= now:
             raise RoomEnded() if code and r.exists(RoomKeys.of(code).ended) else RoomNotFound.for_code(code)
         per_student = fields.get("per_student") == "1"
-        return Room(code, fields["title"], fields["teacher_key"], float(fields["created"]), float(fields["expires"]), per_student)
+        created, expires, forgotten = float(fields["created"]), float(fields["expires"]), int(fields.get("forgotten", 0))
+        return Room(code, fields["title"], fields["teacher_key"], created, expires, per_student, forgotten)
 
     def create_room(self, title: str, ttl_seconds: float, now: float, per_student: bool = False) -> Room:
         def create(r: Any) -> Room:
@@ -251,6 +252,7 @@ class RedisStore:
             figures_id = sender_of(room, student_id, sender)
             mine = [name for name in pipe.hkeys(keys.intervals) if name.split("|", 1)[0] == figures_id]
             pipe.multi()
+            pipe.hincrby(keys.room, "forgotten", 1)
             pipe.hdel(keys.students, student_id)
             if figures_id is not None:
                 pipe.hdel(keys.senders, figures_id)
@@ -267,12 +269,12 @@ class RedisStore:
 
         self._change(code, now, end)
 
-    def data(self, code: str, now: float) -> RoomData:
+    def data(self, code: str, now: float, with_intervals: bool = True) -> RoomData:
         def data(r: Any) -> RoomData:
             room = self._live_room(r, code, now)
             keys = RoomKeys.of(room.code)
             students = [_parse_student(raw) for raw in r.hvals(keys.students)]
-            intervals = [Interval(**json.loads(raw)) for raw in r.hvals(keys.intervals)]
+            intervals = [Interval(**json.loads(raw)) for raw in r.hvals(keys.intervals)] if with_intervals else []
             senders = students if room.per_student else [_parse_student(raw) for raw in r.hvals(keys.senders)]
             return RoomData(room, students, intervals, senders)
 

@@ -14,6 +14,7 @@ import streamlit as st
 from emotion.classroom.analytics import (
     Flag,
     Thresholds,
+    class_negative_flag,
     connected,
     faces_in_view,
     flags,
@@ -24,6 +25,7 @@ from emotion.classroom.analytics import (
     sharing_senders,
     timeline,
 )
+from emotion.classroom.reading import RoomReader
 from emotion.classroom.records import RoomData, RoomNotFound, RoomStore, StoreUnavailable
 from emotion.classroom.reports import report_csv_file, report_html
 from webapp.charts import emotion_bars, timeline_chart
@@ -193,10 +195,20 @@ def page_url(page: str, params: dict[str, str]) -> str:
     return f"{base}/{page}{query}"
 
 
+def room_reader(store: RoomStore, code: str) -> RoomReader:
+    """This session's reader of the room: the live view's fragments share it (emotion/classroom/reading.py)."""
+    readers = st.session_state.setdefault("room_readers", {})
+    reader = readers.get(code)
+    if reader is None or reader.store is not store:
+        reader = readers[code] = RoomReader(store, code)
+    return reader
+
+
 def room_data(store: RoomStore, code: str, *, say_why: bool) -> RoomData | None:
-    """The room's figures now, or None when the store or the room is gone (with a message if `say_why`)."""
+    """The room's figures now (its intervals up to one interval old), or None when the store or the room is gone
+    (with a message if `say_why`)."""
     try:
-        return store.data(code, time.time())
+        return room_reader(store, code).data(time.time())
     except StoreUnavailable as error:
         if say_why:
             st.warning(f"{error} The view resumes by itself when it is back.")
@@ -226,13 +238,19 @@ class Counts:
     flags: list[Flag]
 
 
-def room_counts_now(data: RoomData, now: float, thresholds: Thresholds) -> Counts:
-    """A pure function of the room's figures, so that bench/teacher_view.py times exactly this."""
+def room_counts_now(data: RoomData, now: float, thresholds: Thresholds, reader: RoomReader | None = None) -> Counts:
+    """A function of the room's figures, so that bench/teacher_view.py times exactly this. With the `reader`
+    they came from, the class's flag (made from the intervals) is judged once a reading of them."""
     states = [presence(s, now, thresholds) for s in data.students]
     online = connected(data, now, thresholds)
     gone = states.count("left") + states.count("dropped")
     showing = faces_in_view(sharing_senders(data, now, thresholds))
-    return Counts(len(online), showing, states.count("paused"), gone, flags(data, now, thresholds))
+
+    def class_flag() -> Flag | None:
+        return class_negative_flag(data, now, thresholds)
+
+    found = flags(data, now, thresholds, class_flag() if reader is None else reader.per_reading("class_flag", class_flag))
+    return Counts(len(online), showing, states.count("paused"), gone, found)
 
 
 @dataclass(frozen=True)
@@ -245,11 +263,16 @@ class Charts:
     least: int  # students who must show a face before the class's emotions show (1: a per-student room)
 
 
-def room_charts_now(data: RoomData, now: float, thresholds: Thresholds, tz: tzinfo) -> Charts:
-    """A pure function of the room's figures (names made plain text), timed by bench/teacher_view.py as is."""
+def room_charts_now(data: RoomData, now: float, thresholds: Thresholds, tz: tzinfo, reader: RoomReader | None = None) -> Charts:
+    """A function of the room's figures (names made plain text), timed by bench/teacher_view.py as is. With the
+    `reader` the figures came from, the timeline is made once a reading of the intervals, not at every refresh."""
     current = mix_now(data, now, thresholds)
     least = min_students(data, thresholds)
-    history = timeline(data, until=now, tz=tz, least=least)
+
+    def lecture() -> pd.DataFrame:
+        return timeline(data, until=now, tz=tz, least=least)
+
+    history = lecture() if reader is None else reader.per_reading("timeline", lecture)
     return Charts(
         emotion_bars(current) if current else None,
         None if history.empty else timeline_chart(history),
@@ -263,7 +286,7 @@ def room_counts(store: RoomStore, code: str, thresholds: Thresholds) -> None:
     data = room_data(store, code, say_why=True)
     if data is None:
         return
-    counts = room_counts_now(data, time.time(), thresholds)
+    counts = room_counts_now(data, time.time(), thresholds, room_reader(store, code))
     cols = st.columns(4)
     cols[0].metric("Connected", counts.connected)
     cols[1].metric("Face in view", counts.faces_in_view)
@@ -278,7 +301,7 @@ def room_charts(store: RoomStore, code: str, thresholds: Thresholds, tz: tzinfo)
     data = room_data(store, code, say_why=False)  # the counts above say why
     if data is None:
         return
-    charts = room_charts_now(data, time.time(), thresholds, tz)
+    charts = room_charts_now(data, time.time(), thresholds, tz, room_reader(store, code))
     mix, line = st.columns([2, 3])
     with mix:
         st.markdown("**Emotion mix now**")

@@ -20,6 +20,7 @@ from emotion.classroom.analytics import (
     NEGATIVE_INDEX,
     NO_DATA,
     Thresholds,
+    attention_first,
     class_table,
     flag_history,
     flags,
@@ -347,3 +348,8 @@ def test_a_class_only_room_shows_the_class_only_with_enough_students(store, shar
     students_table = page[page.index("<h2>Roster"):]
     assert "%" not in students_table and "Happy" not in students_table
     assert ("Class mix over the lecture" in page and "No face was seen" not in page) == enough
+
+
+def test_a_large_roster_puts_those_who_may_need_the_teacher_first():
+    table = pd.DataFrame({"student": list("abcdef"), "state": ["active", "left", "paused", "not sharing", "dropped", "paused"]})
+    assert attention_first(table)["student"].tolist() == ["d", "c", "f", "e", "b", "a"]

@@ -11,7 +11,7 @@ import time
 
 from bench.classroom_load import faces_in_store
 from bench.streamlit_client import FacePlan, StudentCrowd
-from emotion.classroom.analytics import Thresholds, connected
+from emotion.classroom.analytics import ROSTER_TABLE_LIMIT, Thresholds, connected
 from emotion.classroom.redis_store import RedisStore
 from tests.support.browser import streamlit_server
 
@@ -45,4 +45,31 @@ def test_protocol_students_share_figures_through_the_real_server(redis_process, 
             assert len(connected(store.data(room.code, now), now, Thresholds())) == 2
             assert crowd.sent() >= 4 and crowd.errors() == []
         finally:
+            crowd.close()
+
+
+def test_a_large_class_roster_scrolls_with_the_students_not_sharing_first(redis_process, browser, tmp_path):
+    """#29's lecture: past ROSTER_TABLE_LIMIT students the teacher's roster is a scrolling grid (only the rows in
+    sight are drawn), the students not sharing at its top; the counts still count everyone."""
+    store = RedisStore(redis_process.url)
+    with streamlit_server({"REDIS_URL": redis_process.url}, log_path=tmp_path / "streamlit.log") as server:
+        now = time.time()
+        room = store.create_room("Lecture", 600, now)
+        sharing = [store.join(room.code, f"Pupil {n:02d}", now).student_id for n in range(ROSTER_TABLE_LIMIT + 3)]
+        idle = [store.join(room.code, name, now).student_id for name in ("Zed", "Yan")]  # seated, never sharing
+        crowd = StudentCrowd(server.url, room.code, sharing, FacePlan(faces=1))
+        teacher = browser.new_context().new_page()
+        try:
+            crowd.wait_mounted(timeout_s=120)
+            wait_for_faces(store, room.code, len(sharing), timeout_s=60)
+            teacher.goto(f"{server.url}/teach?room={room.code}&key={room.teacher_key}")
+            grid = teacher.locator('[data-testid="stDataFrame"]')
+            grid.wait_for(timeout=30_000)
+            assert teacher.locator('[data-testid="stTable"]').count() == 0
+            first = [grid.locator(f'[data-testid="glide-cell-0-{row}"]').first.inner_text() for row in range(2)]
+            assert first == ["Yan", "Zed"]  # not sharing, first, in joining order (joined together: by name)
+            assert grid.locator('[data-testid="glide-cell-1-0"]').first.inner_text() == "not sharing"
+            assert crowd.errors() == [] and len(idle) == 2
+        finally:
+            teacher.context.close()
             crowd.close()

@@ -295,6 +295,8 @@ def _runs(intervals, name: str, kind: str, holds: Callable, seconds: float, text
 
 
 ROSTER_COLUMNS = ["student", "state", "faces read"]
+ROSTER_TABLE_LIMIT = 30  # a larger class's roster scrolls, the students who may need the teacher first
+ATTENTION_ORDER = ("not sharing", "paused", "dropped", "left", "active")
 FIGURE_COLUMNS = ["faces in view", "emotion"]  # a per-student room's only
 
 
@@ -303,6 +305,12 @@ def roster(data: RoomData, now: float, thresholds: Thresholds) -> pd.DataFrame:
     paused, gone or not-yet-sharing student's last figures no longer describe them)."""
     rows = [roster_row(s, now, thresholds) for s in sorted(data.students, key=lambda s: (s.joined, s.name))]
     return pd.DataFrame(rows, columns=ROSTER_COLUMNS + (FIGURE_COLUMNS if data.room.per_student else []))
+
+
+def attention_first(table: pd.DataFrame) -> pd.DataFrame:
+    """A roster with the students not sharing first, then the paused, the gone and the sharing, each in joining order."""
+    rank = table["state"].map({state: place for place, state in enumerate(ATTENTION_ORDER)})
+    return table.iloc[rank.argsort(kind="stable")]
 
 
 def roster_row(student: Student, now: float, thresholds: Thresholds) -> dict[str, str]:

@@ -12,8 +12,10 @@ import pandas as pd
 import streamlit as st
 
 from emotion.classroom.analytics import (
+    ROSTER_TABLE_LIMIT,
     Flag,
     Thresholds,
+    attention_first,
     class_negative_flag,
     connected,
     faces_in_view,
@@ -253,14 +255,18 @@ def room_counts_now(data: RoomData, now: float, thresholds: Thresholds, reader: 
     return Counts(len(online), showing, states.count("paused"), gone, found)
 
 
+ROSTER_HEIGHT_PX = 420  # a large class's roster: about twelve rows in sight
+
+
 @dataclass(frozen=True)
 class Charts:
     """What the charts fragment shows: the mix now, the lecture's timeline and the roster (None: nothing yet)."""
 
     mix: alt.Chart | None
     history: alt.Chart | None
-    roster: pd.DataFrame
+    roster: pd.DataFrame  # indexed by name: plain text for st.table, as typed for a large class's grid
     least: int  # students who must show a face before the class's emotions show (1: a per-student room)
+    roster_scrolls: bool  # more students than ROSTER_TABLE_LIMIT: a scrolling grid, who may need the teacher first
 
 
 def room_charts_now(data: RoomData, now: float, thresholds: Thresholds, tz: tzinfo, reader: RoomReader | None = None) -> Charts:
@@ -273,11 +279,14 @@ def room_charts_now(data: RoomData, now: float, thresholds: Thresholds, tz: tzin
         return timeline(data, until=now, tz=tz, least=least)
 
     history = lecture() if reader is None else reader.per_reading("timeline", lecture)
+    students = roster(data, now, thresholds)
+    scrolls = len(students) > ROSTER_TABLE_LIMIT
     return Charts(
         emotion_bars(current) if current else None,
         None if history.empty else timeline_chart(history),
-        by_student(roster(data, now, thresholds)),
+        attention_first(students).set_index("student") if scrolls else by_student(students),
         least,
+        scrolls,
     )
 
 
@@ -318,4 +327,8 @@ def room_charts(store: RoomStore, code: str, thresholds: Thresholds, tz: tzinfo)
             st.altair_chart(charts.history, width="stretch")
         else:
             st.info("The timeline fills in as students stream.")
-    st.table(charts.roster)
+    if charts.roster_scrolls:  # a grid draws only the rows in sight, and shows names as typed
+        st.caption("Students who may need you first: not sharing, paused, then gone; then those sharing.")
+        st.dataframe(charts.roster, height=ROSTER_HEIGHT_PX)
+    else:
+        st.table(charts.roster)

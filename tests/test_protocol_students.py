@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from bench.classroom_load import faces_in_store
+from bench.classroom_load import READ_METRIC, faces_in_store
 from bench.streamlit_client import FacePlan, StudentCrowd
 from emotion.classroom.analytics import ROSTER_TABLE_LIMIT, Thresholds, connected
 from emotion.classroom.redis_store import RedisStore
@@ -73,3 +73,49 @@ def test_a_large_class_roster_scrolls_with_the_students_not_sharing_first(redis_
         finally:
             teacher.context.close()
             crowd.close()
+
+
+def test_students_spread_over_two_replicas_are_all_seen_by_a_teacher_on_either(redis_process, browser, tmp_path):
+    """#29, beyond one machine: two servers on one redis-server, half the class on each; a teacher's page on each
+    counts the whole class, and follows a change made by all of them within the same few seconds."""
+    store = RedisStore(redis_process.url)
+    env = {"REDIS_URL": redis_process.url}
+    with (
+        streamlit_server(env, log_path=tmp_path / "a.log") as replica_a,
+        streamlit_server(env, log_path=tmp_path / "b.log") as replica_b,
+    ):
+        now = time.time()
+        room = store.create_room("Two replicas", 600, now)
+        seats = [store.join(room.code, f"Pupil {n}", now).student_id for n in range(6)]
+        plan = FacePlan(faces=1)
+        spread = ((replica_a, seats[:3]), (replica_b, seats[3:]))
+        crowds = [StudentCrowd(replica.url, room.code, half, plan) for replica, half in spread]
+        teachers = [browser.new_context().new_page() for _ in range(2)]
+        try:
+            for crowd in crowds:
+                crowd.wait_mounted(timeout_s=60)
+            for teacher, replica in zip(teachers, (replica_a, replica_b)):
+                teacher.goto(f"{replica.url}/teach?room={room.code}&key={room.teacher_key}")
+
+            def seen(label: str, expected: str) -> list[float]:
+                """Seconds until each teacher's page shows `expected` under `label`."""
+                started, times = time.monotonic(), [0.0, 0.0]
+                while not all(times):
+                    for i, teacher in enumerate(teachers):
+                        if not times[i] and teacher.evaluate(READ_METRIC, label) == expected:
+                            times[i] = time.monotonic() - started
+                    assert time.monotonic() - started < 45, f"{label}: {[t.evaluate(READ_METRIC, label) for t in teachers]}"
+                    time.sleep(0.2)
+                return times
+
+            seen("Connected", "6")
+            seen("Face in view", "6")
+            plan.schedule(time.time() + 0.5, 0)
+            lags = seen("Face in view", "0")
+            assert max(lags) < 10 and abs(lags[0] - lags[1]) < 4, lags
+            assert all(crowd.errors() == [] for crowd in crowds)
+        finally:
+            for teacher in teachers:
+                teacher.context.close()
+            for crowd in crowds:
+                crowd.close()

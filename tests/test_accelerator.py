@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import pytest
 
-from emotion.training import accelerator, artifacts, teacher
+from emotion.training import accelerator, artifacts, distillation
 from emotion.training.data import load_split, pack
 
 
@@ -27,7 +27,7 @@ def made_up_teacher(data, folder):
     split = load_split(data, "train")
     answers = np.random.default_rng(0).dirichlet(np.ones(7), len(split)).astype(np.float32)
     path = folder / "teacher.npz"
-    teacher.save(path, teacher.Teacher(answers, teacher.fingerprint(split), "made up by the test"))
+    distillation.save(path, distillation.Teacher(answers, distillation.fingerprint(split), "made up by the test"))
     return path
 
 

@@ -191,7 +191,7 @@ def stopped_run_config(folder: Path, argv: list[str], skip: int = 0) -> dict:
     runs where the run did.
     """
     from emotion.training.data import load_split
-    from emotion.training.teacher import load as load_teacher
+    from emotion.training.distillation import load as load_teacher
     from emotion.training.train import (
         class_weights,
         machine_record,

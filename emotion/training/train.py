@@ -12,7 +12,7 @@ a trained model for a second, shorter cosine cycle; the log then holds both stag
 `--crop 40` makes the network read the central 40x40 of each face (the shift augmentation makes that a
 random crop in training): cheaper a face, as Khaireddin & Chen 2021 trained theirs.
 `--teacher FILE` distils: each face's target mixes its label with a teacher's answer
-(`python -m emotion.training.teacher` writes the file from trained nets).
+(`python -m emotion.training.distillation` writes the file from trained nets).
 
 Keras picks its backend from KERAS_BACKEND: with `jax` (the accelerator machine has no TensorFlow)
 the run writes the Keras model and skips the .tflite export, which `python -m emotion.training.export`
@@ -40,10 +40,10 @@ import numpy as np
 from emotion.training.artifacts import CONFIG_FILE, LOG_FILE, MODEL_FILE, TFLITE_FILE, log_column, read_log_column
 from emotion.training.augmentation import FaceAugmentation
 from emotion.training.data import DatasetError, Split, load_split, model_inputs, one_hot
+from emotion.training.distillation import Teacher, TeacherError, distillation_targets, soften
+from emotion.training.distillation import load as load_teacher
 from emotion.training.export import export_where_possible
 from emotion.training.model import ARCHITECTURES, INPUT_SHAPE, VGG_WIDTHS, build_vgg, with_flip_averaging
-from emotion.training.teacher import Teacher, TeacherError, distillation_targets, soften
-from emotion.training.teacher import load as load_teacher
 
 
 class InitModelError(ValueError):
@@ -204,7 +204,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="a trained .keras model of the same --arch to start from (a second, shorter cosine cycle fine-tunes it)",
     )
     parser.add_argument("--limit", type=int, default=0, help="train on a random N of the training images (smoke runs)")
-    parser.add_argument("--teacher", help="a teacher file (python -m emotion.training.teacher) to distil from")
+    parser.add_argument("--teacher", help="a teacher file (python -m emotion.training.distillation) to distil from")
     parser.add_argument(
         "--teacher-weight",
         type=float,

@@ -1,6 +1,6 @@
-"""A teacher's answers for every training face, for distillation: `python -m emotion.training.teacher`.
+"""A teacher's answers for every training face, for distillation: `python -m emotion.training.distillation`.
 
-    python -m emotion.training.teacher --data .devdata/fer2013-train-val.npz.xz \\
+    python -m emotion.training.distillation --data .devdata/fer2013-train-val.npz.xz \\
         --models runs/gpu1-ft/*/emotion_cnn.keras --out .devdata/teacher.npz
     python -m emotion.training.train ... --teacher .devdata/teacher.npz --teacher-weight 0.5 --teacher-temperature 2
 
@@ -99,7 +99,7 @@ def load(path: str | Path, split: Split) -> Teacher:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m emotion.training.teacher", description=__doc__.splitlines()[0], allow_abbrev=False
+        prog="python -m emotion.training.distillation", description=__doc__.splitlines()[0], allow_abbrev=False
     )
     parser.add_argument("--data", required=True, help="the training data, in any format `train` reads")
     parser.add_argument("--models", nargs="+", type=Path, required=True, help=".keras nets or ensembles; their mean teaches")
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{path}: {np.mean(np.argmax(answers, axis=1) == split.labels):.4f} of the training faces right", flush=True)
         total += answers
     probabilities = total / len(args.models)
-    command = shlex.join(["python", "-m", "emotion.training.teacher", *(sys.argv[1:] if argv is None else argv)])
+    command = shlex.join(["python", "-m", "emotion.training.distillation", *(sys.argv[1:] if argv is None else argv)])
     save(args.out, Teacher(probabilities, fingerprint(split), command))
     right = np.mean(np.argmax(probabilities, axis=1) == split.labels)
     confidence = np.mean(np.max(probabilities, axis=1))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from emotion.classifier import DEFAULT_MODEL, ModelError
 from emotion.detection import DETECTORS, DetectionSettings, default_detector
 from emotion.images import ImageError, read_image
 from emotion.pipeline import FrameAnalysis, Models, PipelineSettings, analyze_frame, load_models
+from emotion.settings import Settings
 from emotion.tracking import FaceTracker
 
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".y4m"}
@@ -177,7 +179,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m emotion.annotate"
     parser.add_argument("--max-faces", type=at_least(1), default=50, help="the most faces labelled, the largest first")
     args = parser.parse_args(argv)
     try:
-        detector = args.detector or default_detector()
+        detector = args.detector or default_detector(Settings(os.environ))
     except ValueError as error:
         parser.error(str(error))
 

@@ -13,6 +13,7 @@ from emotion.detection import DetectionSettings
 from emotion.live.ice import DEFAULT_STUN, ice_servers
 from emotion.live.stream import LiveStream
 from emotion.pipeline import Models, PipelineSettings
+from emotion.settings import Settings
 from tests.support.browser import letterbox
 from tests.support.files import read_photo, run_probe
 
@@ -114,8 +115,8 @@ def test_turn_settings_add_turn_beside_stun():
 
 
 def test_streamlit_secrets_are_read_when_the_environment_says_nothing():
-    assert ice_servers({}, secrets={"TURN_URL": "turn:t.example.org"})[-1] == {"urls": ["turn:t.example.org"]}
-    assert ice_servers({"EMOTION_ICE_SERVERS": "[]"}, secrets={"TURN_URL": "turn:t"}) == []
+    assert ice_servers(Settings({}, {"TURN_URL": "turn:t.example.org"}))[-1] == {"urls": ["turn:t.example.org"]}
+    assert ice_servers(Settings({"EMOTION_ICE_SERVERS": "[]"}, {"TURN_URL": "turn:t"})) == []
 
 
 def test_malformed_ice_settings_are_refused():

@@ -9,12 +9,13 @@ import streamlit as st
 
 from emotion.classifier import DEFAULT_MODEL, ModelError
 from emotion.classroom.memory_store import MemoryStore
-from emotion.classroom.policy import MAX_HOURS_SETTING, MIN_STUDENTS_SETTING, RoomPolicy
+from emotion.classroom.policy import RoomPolicy
 from emotion.classroom.records import RoomStore
 from emotion.classroom.redis_store import RedisStore
 from emotion.live.ice import ice_servers
 from emotion.live.memory import return_frame_buffers_to_the_system, trim_heap_periodically
 from emotion.pipeline import Models, load_models
+from emotion.settings import Settings
 
 
 def secrets() -> dict:
@@ -24,6 +25,12 @@ def secrets() -> dict:
         return {}
 
 
+@st.cache_resource
+def deployment() -> Settings:
+    """The deployment's settings (emotion/settings.py: the environment, else the secrets), read once a process."""
+    return Settings(os.environ, secrets())
+
+
 @st.cache_resource(show_spinner="Loading the emotion model…")
 def shared_models() -> Models:
     """One detector and one LiteRT interpreter per server process, shared by every session.
@@ -31,7 +38,7 @@ def shared_models() -> Models:
     EMOTION_MODEL may name another .tflite file; the default is the bundled model/emotion_cnn.tflite.
     Runs once per process, so it also sets how the process frees memory (emotion.live.memory).
     """
-    models = load_models(os.environ.get("EMOTION_MODEL") or DEFAULT_MODEL)
+    models = load_models(deployment().get("EMOTION_MODEL") or DEFAULT_MODEL)
     # After the load: a failed load is not cached and runs again, which would start another trimmer.
     return_frame_buffers_to_the_system()
     trim_heap_periodically()
@@ -48,7 +55,7 @@ def models_or_stop() -> Models:
 @st.cache_resource
 def shared_store() -> RoomStore:
     """Rooms in Redis when REDIS_URL is set (several replicas), else in this process's memory."""
-    url = os.environ.get("REDIS_URL") or secrets().get("REDIS_URL")
+    url = deployment().get("REDIS_URL")
     if url:
         return RedisStore(url)  # Redis deletes an expired room's keys itself
     store = MemoryStore()
@@ -62,17 +69,15 @@ def room_policy() -> RoomPolicy:
 
     A wrong setting stops the pages that rely on it with plain words, rather than quietly keeping longer or showing more.
     """
-    names = (MAX_HOURS_SETTING, MIN_STUDENTS_SETTING)
-    settings = {name: str(os.environ.get(name) or secrets().get(name) or "") for name in names}
     try:
-        return RoomPolicy.from_settings(settings)
+        return RoomPolicy.from_settings(deployment())
     except ValueError as error:
         stop_with_error(f"This server's class-room settings are invalid: {error}.")
 
 
 def ice_servers_or_stop() -> list[dict]:
     try:
-        return ice_servers(secrets=secrets())
+        return ice_servers(deployment())
     except ValueError as error:
         stop_with_error(f"The WebRTC settings are invalid: {error}")
 

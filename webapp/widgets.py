@@ -12,6 +12,7 @@ import streamlit as st
 
 from emotion.detection import DETECTORS, MEASURED_FIGURES, DetectionSettings, default_detector
 from emotion.pipeline import PipelineSettings
+from webapp.resources import deployment
 
 PHOTO_MIN_FACE = 30  # small faces in groups: every face finder counts at least as many photos right as at 40 px (bench/README.md)
 SCALE_FACTORS = {"fast": 1.3, "balanced": 1.2, "thorough": 1.1}  # Haar pyramid step for live video
@@ -64,7 +65,7 @@ def detector_help(measured: dict) -> str:
 def server_default_detector() -> str:
     """EMOTION_DETECTOR, else the Haar cascade; a wrong setting is shown, not fatal."""
     try:
-        return default_detector()
+        return default_detector(deployment())
     except ValueError as error:
         st.sidebar.warning(f"{error}. The Haar cascade is used until the setting is fixed.")
         return "haar"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from emotion.classroom.analytics import LOWEST_MIN_CLASS_STUDENTS, MIN_CLASS_STUDENTS
 
@@ -23,10 +24,10 @@ class RoomPolicy:
     min_students: int = MIN_CLASS_STUDENTS
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, str]) -> RoomPolicy:
-        """The deployment's policy from its settings (the environment or Streamlit's secrets); ValueError in plain words."""
+    def from_settings(cls, settings: Mapping[str, Any]) -> RoomPolicy:
+        """The deployment's policy from its settings (emotion.settings); ValueError in plain words."""
         policy = cls()
-        max_hours, min_students = settings.get(MAX_HOURS_SETTING), settings.get(MIN_STUDENTS_SETTING)
+        max_hours, min_students = (str(settings.get(name) or "") for name in (MAX_HOURS_SETTING, MIN_STUDENTS_SETTING))
         if max_hours:
             if not max_hours.strip().isdigit() or not min(ROOM_HOURS) <= int(max_hours) <= max(ROOM_HOURS):
                 shortest, longest = min(ROOM_HOURS), max(ROOM_HOURS)

@@ -13,11 +13,10 @@ bench/README.md measures each one's speed and the faces it finds on the shared p
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -60,9 +59,9 @@ DETECTORS: dict[str, str] = {
 }
 
 
-def default_detector(environ: Mapping[str, str] = os.environ) -> str:
-    """The server's and the command line's face finder: EMOTION_DETECTOR, else the Haar cascade."""
-    name = environ.get("EMOTION_DETECTOR") or "haar"
+def default_detector(settings: Mapping[str, Any]) -> str:
+    """The server's and the command line's face finder: EMOTION_DETECTOR (emotion.settings), else the Haar cascade."""
+    name = settings.get("EMOTION_DETECTOR") or "haar"
     if name not in DETECTORS:
         raise ValueError(f"EMOTION_DETECTOR is {name!r}; choose one of {', '.join(DETECTORS)}")
     return name

@@ -6,12 +6,15 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from emotion.detection import DETECTORS
+from webapp.resources import deployment
 
 
 @pytest.mark.parametrize("default", ["haar", "yunet"])
-def test_about_names_every_face_finder_where_it_is_used(monkeypatch, default):
+def test_about_names_every_face_finder_where_it_is_used(monkeypatch, request, default):
     """Issue #25: About said faces are found with the Haar cascade only."""
     monkeypatch.setenv("EMOTION_DETECTOR", default)
+    deployment.clear()  # a server reads its settings once a process: this is a fresh one
+    request.addfinalizer(deployment.clear)  # and the next test's too
     page = AppTest.from_string("from webapp.pages.about import about_page\nabout_page()")
     page.run(timeout=60)
     assert not page.exception

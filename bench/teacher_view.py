@@ -30,7 +30,8 @@ from emotion.classroom.analytics import Thresholds
 from emotion.classroom.memory_store import MemoryStore
 from emotion.classroom.reading import RoomReader
 from emotion.classroom.records import INTERVAL_SECONDS
-from webapp.pages.teach import room_charts_now, room_counts_now
+from emotion.classroom.views import room_charts_now, room_counts_now
+from webapp.charts import emotion_bars, timeline_chart
 
 FIGURES_EVERY_S = 1.0  # a class room's samples (emotion.live.device.CLASS_SAMPLE_EVERY_MS)
 
@@ -51,15 +52,17 @@ def filled_room(students: int, minutes: float) -> tuple[MemoryStore, str]:
 def refresh(store: MemoryStore, code: str, thresholds: Thresholds, now: float, reader: RoomReader | None = None,
             charts: bool = True) -> None:
     """What room_counts (and, with `charts`, room_charts) compute before Streamlit draws them: the page's own
-    functions. With a `reader`, the room is read as the page reads it (emotion/classroom/reading.py)."""
+    functions (emotion/classroom/views.py, the charts' specs from webapp/charts.py). With a `reader`, the room is
+    read as the page reads it (emotion/classroom/reading.py)."""
     data = store.data(code, now) if reader is None else reader.data(now)
     room_counts_now(data, now, thresholds, reader)
     if not charts:
         return
     made = room_charts_now(data, now, thresholds, UTC, reader)
-    for chart in (made.mix, made.history):
-        if chart is not None:
-            chart.to_dict()  # the Vega-Lite spec, as Streamlit sends it
+    if made.mix:
+        emotion_bars(made.mix).to_dict()  # the Vega-Lite spec, as Streamlit sends it
+    if not made.history.empty:
+        timeline_chart(made.history).to_dict()
 
 
 def timed(work: Callable[[], None], repeats: int) -> tuple[float, float]:

@@ -36,6 +36,7 @@ from emotion.classroom.publisher import RoomPublisher
 from emotion.classroom.records import new_sender
 from emotion.classroom.redis_store import RedisStore
 from emotion.classroom.reports import report_csv, report_csv_file, report_html, timeline_svg
+from emotion.classroom.views import room_charts_now, room_counts_now
 from emotion.labels import EMOTIONS
 from emotion.pipeline import PipelineSettings, analyze_frame
 from emotion.tracking import FaceTracker
@@ -302,9 +303,6 @@ def test_flag_history_lists_each_flag_with_the_time_its_condition_began(store):
 
 
 def test_the_teacher_views_counts_and_charts_are_the_rooms_figures(lecture):
-    from webapp.pages.teach import room_charts_now, room_counts_now
-    from webapp.widgets import plain
-
     store, room, published, end = lecture
     data = store.data(room.code, end)
     counts = room_counts_now(data, end, Thresholds())
@@ -312,8 +310,9 @@ def test_the_teacher_views_counts_and_charts_are_the_rooms_figures(lecture):
     assert counts.faces_in_view == sum(1 for sent in published.values() if sent and sent[-1][1])  # students, not faces
     assert counts.flags == flags(data, end, Thresholds())
     charts = room_charts_now(data, end, Thresholds(), ZoneInfo("UTC"))
-    assert charts.mix is not None and charts.history is not None
-    assert sorted(charts.roster.index) == sorted(plain(name) for name in STUDENT_PHOTOS)  # shown as plain text
+    assert charts.mix == pytest.approx(mix_now(data, end, Thresholds())) and not charts.history.empty
+    assert charts.history.equals(timeline(data, until=end, least=1)) and not charts.roster_scrolls
+    assert sorted(charts.roster["student"]) == sorted(STUDENT_PHOTOS)
 
 
 def class_only_room(store, sharing: int, minutes: int = 3):

@@ -36,7 +36,109 @@ function cameraProblem(error) {
 }
 
 /**
- * Starts the camera and the pipeline in `parentElement`; returns a function that stops both.
+ * What one mounted camera holds: the page's elements, the webcam's stream, and whether it was unmounted.
+ * @typedef {{ canvas: HTMLCanvasElement, status: HTMLElement, video: HTMLVideoElement,
+ *   stream: MediaStream | null, stopped: boolean,
+ *   problem: (kind: import('./contract.js').Problem['kind'], message: string) => void }} Mounted
+ */
+
+/**
+ * The camera: open and playing in `view.video`, or null once unmounted; asked for again when it hangs.
+ * @param {Mounted} view @param {MediaTrackConstraints} constraints
+ * @returns {Promise<MediaStream | null>}
+ */
+async function openCamera(view, constraints) {
+  for (let attempt = 1; ; attempt += 1) {
+    const opening = navigator.mediaDevices.getUserMedia({ video: constraints, audio: false });
+    try {
+      const opened = await withinStartTime(opening);
+      if (view.stopped) {
+        stopTracks(opened); // unmounted while the browser was opening the camera
+        return null;
+      }
+      view.stream = view.video.srcObject = opened;
+      await withinStartTime(view.video.play());
+      return opened;
+    } catch (error) {
+      if (!(error instanceof CameraTimeout) || attempt === CAMERA_TRIES || view.stopped) throw error;
+      opening.then(stopTracks, () => {}); // a camera that opens after it was given up is closed at once
+      if (view.stream) stopTracks(view.stream);
+      view.stream = view.video.srcObject = null;
+      view.status.textContent = 'The camera is slow to start; asking for it again…';
+    }
+  }
+}
+
+/**
+ * The loop: each frame read, labelled on the canvas and offered to the reporter, no faster than the camera
+ * sends frames; a device too slow to follow faces is told so. Ends when the camera is unmounted.
+ * @param {Mounted} view @param {OnDevicePipeline} pipeline @param {import('./contract.js').CameraData} data
+ * @param {FiguresReporter} reporter
+ */
+async function readFrames(view, pipeline, data, reporter) {
+  view.status.textContent = '';
+  /** @type {{ now: number, ms: number }[]} */
+  const times = [];
+  /** @type {number | null} */
+  let slowSince = null;
+  while (!view.stopped) {
+    const started = performance.now();
+    const { faces, skipped, width, height } = await pipeline.analyze(view.video);
+    if (view.stopped) break;
+    const { canvas } = view;
+    if (canvas.width !== width || canvas.height !== height) Object.assign(canvas, { width, height });
+    const context = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d'));
+    context.drawImage(view.video, 0, 0, width, height);
+    drawFaces(context, faces, data.settings, { showProbabilities: data.showProbabilities });
+    const now = performance.now();
+    times.push({ now, ms: now - started });
+    while (times.length > 30) times.shift();
+    const fps = times.length > 1 ? ((times.length - 1) * 1000) / (now - times[0].now) : null;
+    slowSince = fps !== null && fps < SLOW_FPS ? (slowSince ?? now) : null;
+    if (fps !== null && slowSince !== null && now - slowSince > SLOW_AFTER_MS) {
+      view.problem('slow', `This device reads only ${fps.toFixed(1)} frames a second, too few to follow faces.`);
+      slowSince = null;
+    }
+    const ms = times.map((t) => t.ms).sort((a, b) => a - b);
+    reporter.offer(now, faces, { skipped, fps, msMedian: ms[Math.floor(ms.length / 2)], frames: times.length });
+    // No faster than the camera delivers frames: more would read the same frame again and only burn the battery.
+    const wait = 1000 / data.camera.frameRate.ideal - (performance.now() - started);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
+  }
+}
+
+/**
+ * The camera, then the models, then the loop; each failure told to the student in plain words.
+ * @param {Mounted} view @param {import('./contract.js').CameraData} data @param {FiguresReporter} reporter
+ */
+async function start(view, data, reporter) {
+  try {
+    if (!(await openCamera(view, data.camera))) return;
+  } catch (error) {
+    if (view.stopped) return; // an unmounted camera has no page to tell
+    const seconds = (CAMERA_START_MS * CAMERA_TRIES) / 1000;
+    view.problem('camera', error instanceof CameraTimeout
+      ? `The camera did not start within ${seconds} s. Close other programs that may use it, then reload the page.`
+      : cameraProblem(error));
+    return;
+  }
+  view.status.textContent = 'Loading the face and emotion models on this device…';
+  let pipeline;
+  try {
+    pipeline = await OnDevicePipeline.create(data.settings);
+  } catch (error) {
+    view.problem('runtime', `The on-device models could not be loaded: ${error.message}`);
+    return;
+  }
+  try {
+    await readFrames(view, pipeline, data, reporter);
+  } finally {
+    pipeline.close(); // here, once no frame is in flight: closing under a running analyze would free its models mid-call
+  }
+}
+
+/**
+ * The component: starts the camera and the pipeline in `parentElement`; returns a function that stops both.
  * @param {{ parentElement: HTMLElement, data: import('./contract.js').CameraData,
  *   setStateValue: (name: string, value: import('./contract.js').FiguresMessage | import('./contract.js').Problem) => void }} component
  * @returns {() => void}
@@ -53,99 +155,20 @@ export function mount({ parentElement, data, setStateValue }) {
   Object.assign(status.style, { fontFamily: 'sans-serif', color: '#555' });
   const video = document.createElement('video');
   Object.assign(video, { muted: true, playsInline: true });
-  let stopped = false;
-  let stream = null;
-
-  /** @param {import('./contract.js').Problem['kind']} kind @param {string} message */
-  const problem = (kind, message) => {
-    status.textContent = message;
-    setStateValue('problem', { kind, message });
+  /** @type {Mounted} */
+  const view = {
+    canvas, status, video, stream: null, stopped: false,
+    problem: (kind, message) => {
+      status.textContent = message;
+      setStateValue('problem', { kind, message });
+    },
   };
-
-  /** The camera open and playing in `video`, or null once unmounted; asked for again when it hangs. */
-  async function openCamera() {
-    for (let attempt = 1; ; attempt += 1) {
-      const opening = navigator.mediaDevices.getUserMedia({ video: data.camera, audio: false });
-      try {
-        const opened = await withinStartTime(opening);
-        if (stopped) {
-          stopTracks(opened); // unmounted while the browser was opening the camera
-          return null;
-        }
-        stream = video.srcObject = opened;
-        await withinStartTime(video.play());
-        return opened;
-      } catch (error) {
-        if (!(error instanceof CameraTimeout) || attempt === CAMERA_TRIES || stopped) throw error;
-        opening.then(stopTracks, () => {}); // a camera that opens after it was given up is closed at once
-        if (stream) stopTracks(stream);
-        stream = video.srcObject = null;
-        status.textContent = 'The camera is slow to start; asking for it again…';
-      }
-    }
-  }
-
-  async function start() {
-    try {
-      if (!(await openCamera())) return;
-    } catch (error) {
-      if (stopped) return; // an unmounted camera has no page to tell
-      const seconds = (CAMERA_START_MS * CAMERA_TRIES) / 1000;
-      problem('camera', error instanceof CameraTimeout
-        ? `The camera did not start within ${seconds} s. Close other programs that may use it, then reload the page.`
-        : cameraProblem(error));
-      return;
-    }
-    status.textContent = 'Loading the face and emotion models on this device…';
-    let pipeline;
-    try {
-      pipeline = await OnDevicePipeline.create(data.settings);
-    } catch (error) {
-      problem('runtime', `The on-device models could not be loaded: ${error.message}`);
-      return;
-    }
-    try {
-      await readFrames(pipeline);
-    } finally {
-      pipeline.close(); // here, once no frame is in flight: closing under a running analyze would free its models mid-call
-    }
-  }
-
-  async function readFrames(pipeline) {
-    status.textContent = '';
-    const times = [];
-    const reporter = new FiguresReporter(data, (message) => setStateValue('figures', message));
-    let slowSince = null;
-    while (!stopped) {
-      const started = performance.now();
-      const { faces, skipped, width, height } = await pipeline.analyze(video);
-      if (stopped) break;
-      if (canvas.width !== width || canvas.height !== height) Object.assign(canvas, { width, height });
-      const context = canvas.getContext('2d');
-      context.drawImage(video, 0, 0, width, height);
-      drawFaces(context, faces, data.settings, { showProbabilities: data.showProbabilities });
-      const now = performance.now();
-      times.push({ now, ms: now - started });
-      while (times.length > 30) times.shift();
-      const fps = times.length > 1 ? ((times.length - 1) * 1000) / (now - times[0].now) : null;
-      slowSince = fps !== null && fps < SLOW_FPS ? (slowSince ?? now) : null;
-      if (slowSince !== null && now - slowSince > SLOW_AFTER_MS) {
-        problem('slow', `This device reads only ${fps.toFixed(1)} frames a second, too few to follow faces.`);
-        slowSince = null;
-      }
-      const ms = times.map((t) => t.ms).sort((a, b) => a - b);
-      reporter.offer(now, faces, { skipped, fps, msMedian: ms[Math.floor(ms.length / 2)], frames: times.length });
-      // No faster than the camera delivers frames: more would read the same frame again and only burn the battery.
-      const wait = 1000 / data.camera.frameRate.ideal - (performance.now() - started);
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
-    }
-  }
-
-  start().catch((error) => {
-    if (!stopped) problem('runtime', `The on-device camera stopped: ${error.message}`); // an unmounted camera has no page to tell
+  const reporter = new FiguresReporter(data, (message) => setStateValue('figures', message));
+  start(view, data, reporter).catch((error) => {
+    if (!view.stopped) view.problem('runtime', `The on-device camera stopped: ${error.message}`); // an unmounted camera has no page to tell
   });
   return () => {
-    stopped = true; // the frame loop ends and closes the pipeline
-    if (stream) stopTracks(stream);
+    view.stopped = true; // the frame loop ends and closes the pipeline
+    if (view.stream) stopTracks(view.stream);
   };
 }

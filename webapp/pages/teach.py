@@ -4,32 +4,17 @@ from __future__ import annotations
 
 import time
 import urllib.parse
-from dataclasses import dataclass
 from datetime import tzinfo
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
 from emotion.classroom.analytics import (
-    ROSTER_TABLE_LIMIT,
-    Flag,
     Thresholds,
-    attention_first,
-    class_negative_flag,
-    connected,
-    faces_in_view,
-    flags,
-    min_students,
-    mix_now,
-    presence,
-    roster,
-    sharing_senders,
-    timeline,
 )
 from emotion.classroom.reading import RoomReader
 from emotion.classroom.records import RoomData, RoomNotFound, RoomStore, StoreUnavailable
 from emotion.classroom.reports import report_csv_file, report_html
+from emotion.classroom.views import room_charts_now, room_counts_now
 from webapp.charts import emotion_bars, timeline_chart
 from webapp.resources import room_policy, shared_store
 from webapp.widgets import LAWFUL_USE, by_student, clock_time, plain, viewer_timezone
@@ -229,65 +214,7 @@ def room_view(store: RoomStore, code: str, thresholds: Thresholds, tz: tzinfo) -
     room_charts(store, code, thresholds, tz)
 
 
-@dataclass(frozen=True)
-class Counts:
-    """What the counts fragment shows: the figures a teacher glances at, and the flags that hold now."""
-
-    connected: int
-    faces_in_view: int
-    paused: int
-    gone: int  # left or dropped
-    flags: list[Flag]
-
-
-def room_counts_now(data: RoomData, now: float, thresholds: Thresholds, reader: RoomReader | None = None) -> Counts:
-    """A function of the room's figures, so that bench/teacher_view.py times exactly this. With the `reader`
-    they came from, the class's flag (made from the intervals) is judged once a reading of them."""
-    states = [presence(s, now, thresholds) for s in data.students]
-    online = connected(data, now, thresholds)
-    gone = states.count("left") + states.count("dropped")
-    showing = faces_in_view(sharing_senders(data, now, thresholds))
-
-    def class_flag() -> Flag | None:
-        return class_negative_flag(data, now, thresholds)
-
-    found = flags(data, now, thresholds, class_flag() if reader is None else reader.per_reading("class_flag", class_flag))
-    return Counts(len(online), showing, states.count("paused"), gone, found)
-
-
 ROSTER_HEIGHT_PX = 420  # a large class's roster: about twelve rows in sight
-
-
-@dataclass(frozen=True)
-class Charts:
-    """What the charts fragment shows: the mix now, the lecture's timeline and the roster (None: nothing yet)."""
-
-    mix: alt.Chart | None
-    history: alt.Chart | None
-    roster: pd.DataFrame  # indexed by name: plain text for st.table, as typed for a large class's grid
-    least: int  # students who must show a face before the class's emotions show (1: a per-student room)
-    roster_scrolls: bool  # more students than ROSTER_TABLE_LIMIT: a scrolling grid, who may need the teacher first
-
-
-def room_charts_now(data: RoomData, now: float, thresholds: Thresholds, tz: tzinfo, reader: RoomReader | None = None) -> Charts:
-    """A function of the room's figures (names made plain text), timed by bench/teacher_view.py as is. With the
-    `reader` the figures came from, the timeline is made once a reading of the intervals, not at every refresh."""
-    current = mix_now(data, now, thresholds)
-    least = min_students(data, thresholds)
-
-    def lecture() -> pd.DataFrame:
-        return timeline(data, until=now, tz=tz, least=least)
-
-    history = lecture() if reader is None else reader.per_reading("timeline", lecture)
-    students = roster(data, now, thresholds)
-    scrolls = len(students) > ROSTER_TABLE_LIMIT
-    return Charts(
-        emotion_bars(current) if current else None,
-        None if history.empty else timeline_chart(history),
-        attention_first(students).set_index("student") if scrolls else by_student(students),
-        least,
-        scrolls,
-    )
 
 
 @st.fragment(run_every=1.0)
@@ -314,8 +241,8 @@ def room_charts(store: RoomStore, code: str, thresholds: Thresholds, tz: tzinfo)
     mix, line = st.columns([2, 3])
     with mix:
         st.markdown("**Emotion mix now**")
-        if charts.mix is not None:
-            st.altair_chart(charts.mix, width="stretch")
+        if charts.mix:
+            st.altair_chart(emotion_bars(charts.mix), width="stretch")
         elif charts.least > 1:
             st.info(f"Waiting for {charts.least} students: the class's emotions show once at least {charts.least} "
                     "students share a face, so that no one's can be told apart.")
@@ -323,12 +250,12 @@ def room_charts(store: RoomStore, code: str, thresholds: Thresholds, tz: tzinfo)
             st.info("No face in view yet.")
     with line:
         st.markdown("**Over the lecture (shares per minute)**")
-        if charts.history is not None:
-            st.altair_chart(charts.history, width="stretch")
+        if not charts.history.empty:
+            st.altair_chart(timeline_chart(charts.history), width="stretch")
         else:
             st.info("The timeline fills in as students stream.")
     if charts.roster_scrolls:  # a grid draws only the rows in sight, and shows names as typed
         st.caption("Students who may need you first: not sharing, paused, then gone; then those sharing.")
-        st.dataframe(charts.roster, height=ROSTER_HEIGHT_PX)
+        st.dataframe(charts.roster.set_index("student"), height=ROSTER_HEIGHT_PX)
     else:
-        st.table(charts.roster)
+        st.table(by_student(charts.roster))

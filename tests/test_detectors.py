@@ -167,6 +167,8 @@ def test_the_server_default_comes_from_the_environment():
     assert default_detector({"EMOTION_DETECTOR": "yunet"}) == "yunet"
     with pytest.raises(ValueError, match="EMOTION_DETECTOR is 'fast'; choose one of haar, blazeface"):
         default_detector({"EMOTION_DETECTOR": "fast"})
+    with pytest.raises(ValueError, match="EMOTION_DETECTOR"):
+        default_detector({"EMOTION_DETECTOR": ["yunet"]})  # a list in secrets.toml
 
 
 @pytest.mark.parametrize(("detector", "count"), [("haar", 2), ("blazeface-full", 3), ("yunet", 3)])

@@ -310,6 +310,7 @@ def test_a_figures_message_gives_each_sample_its_age():
         {"faces": "Happy"},
         {"at": "now"},
         {"at": None},
+        {"faces": [[0.1] * 7] * 21},  # more faces than the browser's pipeline reads (max_faces, 20)
     ],
 )
 def test_a_message_that_is_not_figures_is_ignored(change):

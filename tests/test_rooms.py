@@ -189,6 +189,11 @@ def test_a_teachers_view_reads_the_intervals_once_an_interval_and_at_once_after_
     data = reader.data(T0 + 26.5)  # within the interval, but figures were deleted: read again
     assert reader.reads == 4 and {i.student_id for i in data.intervals} == {senders[ben.student_id]}
     assert reader.data(T0 + 27).intervals == data.intervals and reader.reads == 4
+    assert reader.per_reading("made with 1", lambda: 1) == 1 and reader.per_reading("made with 2", lambda: 2) == 2
+    reader.forget()  # the room went: the copy goes, and a later reading reads afresh
+    assert reader.per_reading("made with 1", lambda: 3) == 3
+    reader.data(T0 + 27.5)
+    assert reader.reads == 5
 
 
 def test_label_and_absence_keep_their_start_time(store):
@@ -434,6 +439,8 @@ def test_a_class_only_room_keeps_no_figure_under_a_name(store):
 
 def test_the_deployments_room_policy_and_its_limits():
     assert RoomPolicy.from_settings({}) == RoomPolicy(12, 5)
+    with pytest.raises(ValueError, match="EMOTION_ROOM_MAX_HOURS"):
+        RoomPolicy.from_settings({"EMOTION_ROOM_MAX_HOURS": 0})  # a number in secrets.toml, refused as in the environment
     policy = RoomPolicy.from_settings({"EMOTION_ROOM_MAX_HOURS": "4", "EMOTION_MIN_CLASS_STUDENTS": "8"})
     assert policy.hours_offered() == (1, 2, 3, 4) and policy.min_students == 8
     assert "at least 8 students" in policy.kept(per_student=False) and "under their name" in policy.kept(per_student=True)

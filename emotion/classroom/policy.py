@@ -27,7 +27,8 @@ class RoomPolicy:
     def from_settings(cls, settings: Mapping[str, Any]) -> RoomPolicy:
         """The deployment's policy from its settings (emotion.settings); ValueError in plain words."""
         policy = cls()
-        max_hours, min_students = (str(settings.get(name) or "") for name in (MAX_HOURS_SETTING, MIN_STUDENTS_SETTING))
+        max_hours, min_students = ("" if (value := settings.get(name)) is None else str(value)
+                                   for name in (MAX_HOURS_SETTING, MIN_STUDENTS_SETTING))
         if max_hours:
             if not max_hours.strip().isdigit() or not min(ROOM_HOURS) <= int(max_hours) <= max(ROOM_HOURS):
                 shortest, longest = min(ROOM_HOURS), max(ROOM_HOURS)

@@ -31,21 +31,29 @@ class RoomReader:
     _intervals: list[Interval] = field(default_factory=list)
     _read_at: float = -math.inf
     _forgotten: int = -1
+    _created: float | None = None  # the room read: a code given again to a new room is another room
     _made: dict[str, Any] = field(default_factory=dict)  # what was made from the intervals of the latest reading
 
     def data(self, now: float) -> RoomData:
         """The room now, with intervals at most `every` seconds old (none deleted since): raises what the store raises."""
         data = self.store.data(self.code, now, with_intervals=False)
-        if now - self._read_at >= self.every or data.room.forgotten != self._forgotten or now < self._read_at:
+        same_room = data.room.created == self._created and data.room.forgotten == self._forgotten
+        if not same_room or not self._read_at <= now < self._read_at + self.every:
             data = self.store.data(self.code, now)
-            self._intervals, self._read_at, self._forgotten = data.intervals, now, data.room.forgotten
+            self._intervals, self._read_at = data.intervals, now
+            self._forgotten, self._created = data.room.forgotten, data.room.created
             self.reads += 1
             self._made = {}
             return data
         return replace(data, intervals=self._intervals)
 
+    def forget(self) -> None:
+        """Drop the copy of the intervals (the room is gone): no figure outlives its room in a teacher's session."""
+        self._intervals, self._made, self._read_at, self._created = [], {}, -math.inf, None
+
     def per_reading(self, name: str, make: Callable[[], T]) -> T:
-        """`make()`, made again only after the intervals were read again: for what is made from them (the timeline)."""
+        """`make()`, made again only after the intervals were read again: for what is made from them alone (the
+        timeline, the class's flag). `name` says what it is made with besides (thresholds, time zone)."""
         if name not in self._made:
             self._made[name] = make()
         return self._made[name]

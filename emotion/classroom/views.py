@@ -52,7 +52,8 @@ def room_counts_now(data: RoomData, now: float, thresholds: Thresholds, reader: 
     def class_flag() -> Flag | None:
         return class_negative_flag(data, now, thresholds)
 
-    found = flags(data, now, thresholds, class_flag() if reader is None else reader.per_reading("class_flag", class_flag))
+    made = class_flag() if reader is None else reader.per_reading(f"class flag {thresholds}", class_flag)
+    found = flags(data, now, thresholds, made)
     return Counts(len(online), showing, states.count("paused"), gone, found)
 
 
@@ -74,7 +75,7 @@ def room_charts_now(data: RoomData, now: float, thresholds: Thresholds, tz: tzin
     def lecture() -> pd.DataFrame:
         return timeline(data, until=now, tz=tz, least=least)
 
-    history = lecture() if reader is None else reader.per_reading("timeline", lecture)
+    history = lecture() if reader is None else reader.per_reading(f"timeline {tz} {least}", lecture)
     students = roster(data, now, thresholds)
     scrolls = len(students) > ROSTER_TABLE_LIMIT
     return Charts(mix_now(data, now, thresholds), history, attention_first(students) if scrolls else students, least, scrolls)

@@ -62,7 +62,7 @@ DETECTORS: dict[str, str] = {
 def default_detector(settings: Mapping[str, Any]) -> str:
     """The server's and the command line's face finder: EMOTION_DETECTOR (emotion.settings), else the Haar cascade."""
     name = settings.get("EMOTION_DETECTOR") or "haar"
-    if name not in DETECTORS:
+    if not isinstance(name, str) or name not in DETECTORS:
         raise ValueError(f"EMOTION_DETECTOR is {name!r}; choose one of {', '.join(DETECTORS)}")
     return name
 

@@ -94,26 +94,27 @@ def device_camera(
     raw = getattr(result, "figures", None)
     problem = getattr(result, "problem", None)
     return DeviceState(
-        figures_of(cast(FiguresMessage, raw)) if isinstance(raw, dict) else None,
+        figures_of(cast(FiguresMessage, raw), settings.max_faces) if isinstance(raw, dict) else None,
         cast(Problem, problem) if isinstance(problem, dict) else None,
     )
 
 
-def figures_of(message: FiguresMessage) -> DeviceFigures | None:
+def figures_of(message: FiguresMessage, max_faces: int = PipelineSettings().max_faces) -> DeviceFigures | None:
     """The figures of a message from static/ondevice/reporter.js; None when it is not one (the page ignores it).
 
-    The browser's JSON is checked, not trusted: a face is seven finite probabilities, a sample a time and
-    faces, and a sample that is not is left out. A message without samples (a page still running an
-    earlier camera.js, from the browser's cache) counts as a single sample of its faces.
+    The browser's JSON is checked, not trusted: a face is seven finite probabilities, at most `max_faces` of
+    them (the browser's pipeline reads no more), a sample a time and faces, and a sample that is not is left
+    out. A message without samples (a page still running an earlier camera.js, from the browser's cache) counts
+    as a single sample of its faces.
     """
-    faces, at = faces_of(message.get("faces")), message.get("at")
+    faces, at = faces_of(message.get("faces"), max_faces), message.get("at")
     if faces is None or not isinstance(at, (int, float)) or not math.isfinite(at):
         return None
     samples = []
     raw_samples = message.get("samples")
     for sample in raw_samples if isinstance(raw_samples, list) else []:
         taken = sample.get("at") if isinstance(sample, dict) else None
-        sample_faces = faces_of(sample.get("faces")) if isinstance(sample, dict) else None
+        sample_faces = faces_of(sample.get("faces"), max_faces) if isinstance(sample, dict) else None
         if isinstance(taken, (int, float)) and math.isfinite(taken) and sample_faces is not None:
             samples.append(((at - taken) / 1000, sample_faces))
     return DeviceFigures(
@@ -126,9 +127,10 @@ def figures_of(message: FiguresMessage) -> DeviceFigures | None:
     )
 
 
-def faces_of(raw: object) -> list[np.ndarray] | None:
-    """Each face's probabilities, or None unless every face is len(EMOTIONS) finite numbers in [0, 1]."""
-    if not isinstance(raw, list):
+def faces_of(raw: object, max_faces: int) -> list[np.ndarray] | None:
+    """Each face's probabilities, or None unless there are at most `max_faces` and every face is len(EMOTIONS)
+    finite numbers in [0, 1]."""
+    if not isinstance(raw, list) or len(raw) > max_faces:
         return None
     try:
         faces = [np.asarray(face, dtype=np.float32) for face in raw]

@@ -200,6 +200,7 @@ def room_data(store: RoomStore, code: str, *, say_why: bool) -> RoomData | None:
         if say_why:
             st.warning(f"{error} The view resumes by itself when it is back.")
     except RoomNotFound as error:
+        room_reader(store, code).forget()
         if say_why:
             st.error(error.render(plain))
     return None

@@ -1,9 +1,10 @@
 """Every setting a deployment may give, in one place: its name, its default and what it does.
 
 A setting comes from the environment or from Streamlit's secrets (.streamlit/secrets.toml); a setting's
-value in the environment wins over its value in the secrets, one setting at a time. The server reads them once a process (webapp.resources.deployment), the command line from its
-environment; each part of the app takes the `Settings` it is handed. README.md's table of settings is
-SETTINGS, row for row (tests/test_settings.py).
+value in the environment wins over its value in the secrets, one setting at a time. The server reads them
+once a process (webapp.resources.deployment), the command line from its environment; each part of the app
+takes the `Settings` it is handed. README.md's table of settings is SETTINGS, row for row
+(tests/test_settings.py).
 """
 
 from __future__ import annotations

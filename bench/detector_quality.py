@@ -5,7 +5,7 @@
 
 Each detector runs as the app runs it on a photo (the Photo page's settings: no downscaled copy but
 each detector's own), at each minimum face size given (the Photo page's default is
-webapp.widgets.PHOTO_MIN_FACE). Per detector and size: photos counted exactly right, the total
+emotion.presets.PHOTO_MIN_FACE). Per detector and size: photos counted exactly right, the total
 absolute error, false faces on the photo of dogs (no human face), and the seconds the search took
 for all the photos (what a smaller minimum face costs). Then how each neural
 detector's boxes sit against the cascade's on the faces both find (median width and height ratio,
@@ -28,12 +28,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np
 
 from bench.frames import photo, record
+from emotion import presets
 from emotion.detection import DETECTORS, load_detectors
+from emotion.presets import PHOTO_MIN_FACE
 from tests.support.files import FACES
-from webapp.widgets import PHOTO_MIN_FACE, photo_settings
 
 NO_FACE_PHOTO = "dlib_dogs.jpg"
-PHOTO_SETTINGS = photo_settings().detection  # the Photo page's search
+PHOTO_SETTINGS = presets.photo().detection  # the Photo page's search
 
 
 def true_counts() -> dict[str, int]:

@@ -46,9 +46,9 @@ KINDS = ("png", "jpeg", "whole", "largest-file", "refused")
 SERVER_PATH = """
 import re, sys, time
 from pathlib import Path
-from emotion.detection import DetectionSettings
+from emotion import presets
 from emotion.images import ImageError, read_image
-from emotion.pipeline import PipelineSettings, analyze_frame, load_models
+from emotion.pipeline import analyze_frame, load_models
 
 def status_mb(key):
     return int(re.search(key + r":\\s+(\\d+) kB", Path("/proc/self/status").read_text()).group(1)) / 1024
@@ -62,9 +62,8 @@ try:
 except ImageError as error:
     print(before, status_mb("VmHWM"), time.perf_counter() - started, "refused:", error)
     sys.exit()
-# The Photo page's settings (webapp/widgets.py photo_settings; not imported, so that Streamlit's own
-# memory stays out of the figure).
-settings = PipelineSettings(DetectionSettings(scale_factor=1.1, min_face=30, detect_width=None), max_faces=50, number_faces=True)
+# The Photo page's settings (emotion.presets: the core, so that Streamlit's own memory stays out of the figure).
+settings = presets.photo()
 analysis = analyze_frame(image, models, settings)
 print(before, status_mb("VmHWM"), time.perf_counter() - started, f"analysed at {image.shape[1]}x{image.shape[0]}")
 """

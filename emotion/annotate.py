@@ -18,8 +18,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from emotion import presets
 from emotion.classifier import DEFAULT_MODEL, ModelError
-from emotion.detection import DETECTORS, DetectionSettings, default_detector
+from emotion.detection import DETECTORS, default_detector
 from emotion.images import ImageError, read_image
 from emotion.pipeline import FrameAnalysis, Models, PipelineSettings, analyze_frame, load_models
 from emotion.settings import Settings
@@ -173,22 +174,19 @@ def main(argv: list[str] | None = None, prog: str = "python -m emotion.annotate"
         choices=list(DETECTORS),
         help="the face finder (default: EMOTION_DETECTOR, else the Haar cascade); yunet finds most faces in photos",
     )
-    parser.add_argument("--scale-factor", type=scale_step, default=1.1, help="Haar cascade only; above 1")
+    parser.add_argument("--scale-factor", type=scale_step, default=presets.PHOTO_SCALE_FACTOR, help="Haar cascade only; above 1")
     parser.add_argument("--min-neighbors", type=at_least(0), default=5, help="Haar cascade only")
-    parser.add_argument("--min-face", type=at_least(1), default=30, help="smallest face side, in pixels")
-    parser.add_argument("--max-faces", type=at_least(1), default=50, help="the most faces labelled, the largest first")
+    parser.add_argument("--min-face", type=at_least(1), default=presets.PHOTO_MIN_FACE, help="smallest face side, in pixels")
+    parser.add_argument(
+        "--max-faces", type=at_least(1), default=presets.PHOTO_MAX_FACES, help="the most faces labelled, the largest first"
+    )
     args = parser.parse_args(argv)
     try:
         detector = args.detector or default_detector(Settings(os.environ))
     except ValueError as error:
         parser.error(str(error))
 
-    settings = PipelineSettings(
-        detection=DetectionSettings(
-            args.scale_factor, args.min_neighbors, args.min_face, detect_width=None, detector=detector
-        ),
-        max_faces=args.max_faces,
-    )
+    settings = presets.command_line(detector, args.scale_factor, args.min_neighbors, args.min_face, args.max_faces)
     video = args.input.suffix.lower() in VIDEO_SUFFIXES
     try:
         check_input(args.input)

@@ -159,9 +159,9 @@ def table_column(page, column: int, rows: int) -> list[str]:
 
 def test_photo_faces_are_numbered_on_the_image_as_in_the_table(server, browser, models, tmp_path):
     """Finding 10 (2): faces in the table could not be matched to the image."""
+    from emotion import presets
     from emotion.images import read_image
     from emotion.pipeline import analyze_frame
-    from webapp.widgets import photo_settings
 
     photo = photo_file("one_turned.png", tmp_path)
     page = open_photo_page(server, browser)
@@ -171,8 +171,8 @@ def test_photo_faces_are_numbered_on_the_image_as_in_the_table(server, browser, 
     assert table_column(page, 0, 2) == ["1", "2"]
     shown = page_image(page)
     frame = read_image(photo.read_bytes())
-    numbered = analyze_frame(frame, models, photo_settings()).image
-    plain = analyze_frame(frame, models, photo_settings(number_faces=False)).image
+    numbered = analyze_frame(frame, models, presets.photo()).image
+    plain = analyze_frame(frame, models, presets.photo(number_faces=False)).image
     numbers = np.any(numbered != plain, axis=2)  # the number bands
     assert numbers.sum() > 200, "the numbered drawing differs nowhere from the plain one"
     error = np.abs(shown.astype(int) - numbered.astype(int)).max(axis=2)[numbers].mean()

@@ -184,7 +184,8 @@ def test_command_line_detector_choice(detector, count, tmp_path):
 
 
 def test_the_face_finder_help_quotes_what_was_measured_at_the_photo_pages_own_minimum_face():
-    from webapp.widgets import PHOTO_MIN_FACE, detector_help
+    from emotion.presets import PHOTO_MIN_FACE
+    from webapp.widgets import detector_help
 
     recorded = json.loads((DETECTOR_DIR / "measured.json").read_text())["photo_faces"]
     assert all(f"min_face_{PHOTO_MIN_FACE}" in recorded[name] for name in DETECTORS), "re-record bench/detector_quality.py"

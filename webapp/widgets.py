@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 import streamlit as st
 
+from emotion import presets
 from emotion.detection import DETECTORS, MEASURED_FIGURES, DetectionSettings, default_detector
 from emotion.pipeline import PipelineSettings
+from emotion.presets import PHOTO_MIN_FACE, SCALE_FACTORS
 from webapp.resources import deployment
 
-PHOTO_MIN_FACE = 30  # small faces in groups: every face finder counts at least as many photos right as at 40 px (bench/README.md)
-SCALE_FACTORS = {"fast": 1.3, "balanced": 1.2, "thorough": 1.1}  # Haar pyramid step for live video
 PRIVACY_NOTE = (
     "Video frames and photos are processed in the server's memory and are never stored or logged. "
     "Only the emotion figures shown on the page are kept, for as long as the page is open; a class room keeps "
@@ -102,7 +102,7 @@ def sidebar_settings(*, live: bool) -> PipelineSettings:
     )
     if not live:
         show_probabilities = st.sidebar.toggle("Show every emotion's probability", key="show_probabilities")
-        return photo_settings(detector, strictness, min_face, show_probabilities)
+        return presets.photo(detector, strictness, min_face, show_probabilities)
     thoroughness = st.sidebar.select_slider(
         "Search thoroughness",
         options=list(SCALE_FACTORS),
@@ -112,14 +112,7 @@ def sidebar_settings(*, live: bool) -> PipelineSettings:
         help="How finely the Haar cascade searches every size: thorough finds a few more faces, fast keeps video smooth.",
     )
     show_probabilities = st.sidebar.toggle("Show every emotion's probability", key="show_probabilities")
-    detection = DetectionSettings(
-        scale_factor=SCALE_FACTORS[thoroughness],
-        min_neighbors=strictness,
-        min_face=min_face,
-        detect_width=320,
-        detector=detector,
-    )
-    return PipelineSettings(detection=detection, show_probabilities=show_probabilities, max_faces=20)
+    return presets.live(detector, strictness, min_face, thoroughness, show_probabilities)
 
 
 def device_sidebar_settings() -> PipelineSettings:
@@ -131,24 +124,7 @@ def device_sidebar_settings() -> PipelineSettings:
         help="Smaller faces are ignored: lower it for people far from the camera.",
     )
     show_probabilities = st.sidebar.toggle("Show every emotion's probability", key="device_show_probabilities")
-    detection = DetectionSettings(min_face=min_face, detector="blazeface")
-    return PipelineSettings(detection=detection, show_probabilities=show_probabilities, max_faces=20)
-
-
-def photo_settings(
-    detector: str = "haar",
-    strictness: int = 5,
-    min_face: int = PHOTO_MIN_FACE,
-    show_probabilities: bool = False,
-    *,
-    number_faces: bool = True,
-) -> PipelineSettings:
-    """The Photo page's pipeline: the most thorough search at full size (time matters less than for
-    video), up to 50 faces, each numbered on the image as in the page's table."""
-    detection = DetectionSettings(
-        scale_factor=1.1, min_neighbors=strictness, min_face=min_face, detect_width=None, detector=detector
-    )
-    return PipelineSettings(detection=detection, show_probabilities=show_probabilities, max_faces=50, number_faces=number_faces)
+    return presets.on_device(min_face, show_probabilities)
 
 
 def viewer_timezone() -> tzinfo:

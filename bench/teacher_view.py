@@ -32,6 +32,7 @@ from emotion.classroom.reading import RoomReader
 from emotion.classroom.records import INTERVAL_SECONDS
 from emotion.classroom.views import room_charts_now, room_counts_now
 from webapp.charts import emotion_bars, timeline_chart
+from webapp.widgets import by_student
 
 FIGURES_EVERY_S = 1.0  # a class room's samples (emotion.live.device.CLASS_SAMPLE_EVERY_MS)
 
@@ -59,6 +60,7 @@ def refresh(store: MemoryStore, code: str, thresholds: Thresholds, now: float, r
     if not charts:
         return
     made = room_charts_now(data, now, thresholds, UTC, reader)
+    made.roster.set_index("student") if made.roster_scrolls else by_student(made.roster)  # as the page shows it
     if made.mix:
         emotion_bars(made.mix).to_dict()  # the Vega-Lite spec, as Streamlit sends it
     if not made.history.empty:

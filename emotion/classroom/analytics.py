@@ -27,13 +27,6 @@ LOWEST_MIN_CLASS_STUDENTS = 3  # a deployment may lower the minimum this far, ne
 UTC = ZoneInfo("UTC")
 
 
-class Unset:
-    """No value given (where None is a value: "no flag")."""
-
-
-UNSET = Unset()
-
-
 @dataclass(frozen=True)
 class Thresholds:
     negative_share: float = 0.40  # class share of negative emotions that raises a flag...
@@ -229,11 +222,13 @@ def class_negative_flag(data: RoomData, now: float, thresholds: Thresholds) -> F
     return Flag("class_negative", text, since=window_start)
 
 
-def flags(data: RoomData, now: float, thresholds: Thresholds, class_flag: Flag | Unset | None = UNSET) -> list[Flag]:
-    """The flags that hold now; a student's own flags only in a per-student room. `class_flag`: the class's,
-    where the caller has it already (made from the same intervals)."""
-    if isinstance(class_flag, Unset):
-        class_flag = class_negative_flag(data, now, thresholds)
+def flags(data: RoomData, now: float, thresholds: Thresholds) -> list[Flag]:
+    """The flags that hold now; a student's own flags only in a per-student room."""
+    return flags_with(class_negative_flag(data, now, thresholds), data, now, thresholds)
+
+
+def flags_with(class_flag: Flag | None, data: RoomData, now: float, thresholds: Thresholds) -> list[Flag]:
+    """The class's flag (made already, from the same intervals) and each sharing student's own, in a per-student room."""
     found = [class_flag] if class_flag is not None else []
     for student in connected(data, now, thresholds) if data.room.per_student else []:
         found += student_flags(student, now, thresholds)

@@ -36,16 +36,16 @@ class RoomReader:
 
     def data(self, now: float) -> RoomData:
         """The room now, with intervals at most `every` seconds old (none deleted since): raises what the store raises."""
-        data = self.store.data(self.code, now, with_intervals=False)
-        same_room = data.room.created == self._created and data.room.forgotten == self._forgotten
-        if not same_room or not self._read_at <= now < self._read_at + self.every:
-            data = self.store.data(self.code, now)
-            self._intervals, self._read_at = data.intervals, now
-            self._forgotten, self._created = data.room.forgotten, data.room.created
-            self.reads += 1
-            self._made = {}
-            return data
-        return replace(data, intervals=self._intervals)
+        if self._read_at <= now < self._read_at + self.every:
+            data = self.store.data(self.code, now, with_intervals=False)
+            if data.room.created == self._created and data.room.forgotten == self._forgotten:
+                return replace(data, intervals=self._intervals)
+        data = self.store.data(self.code, now)
+        self._intervals, self._read_at = data.intervals, now
+        self._forgotten, self._created = data.room.forgotten, data.room.created
+        self.reads += 1
+        self._made = {}
+        return data
 
     def forget(self) -> None:
         """Drop the copy of the intervals (the room is gone): no figure outlives its room in a teacher's session."""

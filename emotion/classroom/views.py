@@ -20,7 +20,7 @@ from emotion.classroom.analytics import (
     class_negative_flag,
     connected,
     faces_in_view,
-    flags,
+    flags_with,
     min_students,
     mix_now,
     presence,
@@ -53,8 +53,7 @@ def room_counts_now(data: RoomData, now: float, thresholds: Thresholds, reader: 
         return class_negative_flag(data, now, thresholds)
 
     made = class_flag() if reader is None else reader.per_reading(f"class flag {thresholds}", class_flag)
-    found = flags(data, now, thresholds, made)
-    return Counts(len(online), showing, states.count("paused"), gone, found)
+    return Counts(len(online), showing, states.count("paused"), gone, flags_with(made, data, now, thresholds))
 
 
 @dataclass(frozen=True)

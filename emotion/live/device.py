@@ -107,15 +107,15 @@ def figures_of(message: FiguresMessage, max_faces: int = PipelineSettings().max_
     out. A message without samples (a page still running an earlier camera.js, from the browser's cache) counts
     as a single sample of its faces.
     """
-    faces, at = faces_of(message.get("faces"), max_faces), message.get("at")
-    if faces is None or not isinstance(at, (int, float)) or not math.isfinite(at):
+    faces, at = faces_of(message.get("faces"), max_faces), _number(message.get("at"))
+    if faces is None or at is None:
         return None
     samples = []
     raw_samples = message.get("samples")
     for sample in raw_samples if isinstance(raw_samples, list) else []:
-        taken = sample.get("at") if isinstance(sample, dict) else None
+        taken = _number(sample.get("at")) if isinstance(sample, dict) else None
         sample_faces = faces_of(sample.get("faces"), max_faces) if isinstance(sample, dict) else None
-        if isinstance(taken, (int, float)) and math.isfinite(taken) and sample_faces is not None:
+        if taken is not None and sample_faces is not None:
             samples.append(((at - taken) / 1000, sample_faces))
     return DeviceFigures(
         faces=faces,

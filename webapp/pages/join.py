@@ -261,14 +261,14 @@ def device_sharing(store: RoomStore, membership: dict, settings: PipelineSetting
     elif state is None:
         st.info("Sharing is paused: your camera is off and your teacher sees you as paused.")
         room_watch(publisher)
-    elif state.problem is not None and (state.problem["kind"] != "slow" or state.figures is None):
-        st.warning(f"{state.problem['message']} You can choose **On the server** above instead.")
-    elif state.figures is not None:
-        if state.problem is not None:  # slow, but faces are still read and shared: the student is told both
-            st.warning(f"{state.problem['message']} You can choose **On the server** above instead.")
-        st.caption(f"Your camera: {len(state.figures.faces)} face(s) in view. Sharing emotion figures with the class.")
     else:
-        st.caption("Starting your camera: allow it when the browser asks.")
+        if state.problem is not None:
+            st.warning(f"{state.problem['message']} You can choose **On the server** above instead.")
+        # A slow device still reads faces and shares them: the student is told both.
+        if state.figures is not None and (state.problem is None or state.problem["kind"] == "slow"):
+            st.caption(f"Your camera: {len(state.figures.faces)} face(s) in view. Sharing emotion figures with the class.")
+        elif state.problem is None:
+            st.caption("Starting your camera: allow it when the browser asks.")
 
 
 @st.fragment(run_every=3.0)

@@ -8,9 +8,7 @@ from datetime import tzinfo
 
 import streamlit as st
 
-from emotion.classroom.analytics import (
-    Thresholds,
-)
+from emotion.classroom.analytics import Thresholds
 from emotion.classroom.reading import RoomReader
 from emotion.classroom.records import RoomData, RoomNotFound, RoomStore, StoreUnavailable
 from emotion.classroom.reports import report_csv_file, report_html

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import numpy as np
 
+from bench.pipeline_latency import timed
 from emotion.classroom.analytics import Thresholds
 from emotion.classroom.memory_store import MemoryStore
 from emotion.classroom.reading import RoomReader
@@ -67,14 +68,9 @@ def refresh(store: MemoryStore, code: str, thresholds: Thresholds, now: float, r
         timeline_chart(made.history).to_dict()
 
 
-def timed(work: Callable[[], None], repeats: int) -> tuple[float, float]:
-    for _ in range(3):
-        work()
-    samples = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        work()
-        samples.append((time.perf_counter() - started) * 1000)
+def median_p95(work: Callable[[], None], repeats: int) -> tuple[float, float]:
+    """Milliseconds of `work`, timed as bench/pipeline_latency.py times a frame: its median and p95."""
+    samples = timed(work, repeats)
     return statistics.median(samples), statistics.quantiles(samples, n=20)[-1]
 
 
@@ -87,7 +83,7 @@ def main() -> None:
     store, code = filled_room(args.students, args.minutes)
     thresholds = Thresholds()
     head = f"{args.students} students, {args.minutes:g} min of figures:"
-    median, p95 = timed(lambda: refresh(store, code, thresholds, time.time()), args.repeats)
+    median, p95 = median_p95(lambda: refresh(store, code, thresholds, time.time()), args.repeats)
     print(f"{head} one refresh of both fragments reading every interval: {median:.1f} ms median, {p95:.1f} p95")
 
     def ten_seconds(read_as_the_page_does: bool) -> Callable[[], None]:
@@ -101,7 +97,7 @@ def main() -> None:
         return run
 
     for read_as_the_page_does, how in ((False, "reading every interval at each refresh"), (True, "as the page reads the room")):
-        median, p95 = timed(ten_seconds(read_as_the_page_does), max(3, args.repeats // 5))
+        median, p95 = median_p95(ten_seconds(read_as_the_page_does), max(3, args.repeats // 5))
         print(f"{head} ten seconds of refreshes {how}: {median:.1f} ms median, {p95:.1f} p95, "
               f"{median / INTERVAL_SECONDS / 1000:.3f} cores")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import replace
 
@@ -213,6 +214,40 @@ def test_a_student_who_left_cannot_publish(store):
     store.set_status(room.code, ada.student_id, "left", T0 + 1)
     with pytest.raises(RoomError, match="no longer in this class"):
         store.publish(room.code, ada.student_id, [probs(3)], T0 + 2)
+
+
+class PauseClickedMidway:
+    """The store, but the student clicks Pause (the page's own callback, from another thread) while a send is
+    on its way to the store: after the send read the publisher's state, before it writes the seat."""
+
+    def __init__(self, store, click) -> None:
+        self.store, self.click, self.clicked = store, click, threading.Event()
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+    def publish_samples(self, *args, **kwargs) -> None:
+        clicking = threading.Thread(target=lambda: (self.click(), self.clicked.set()))
+        clicking.start()
+        self.clicked.wait(0.5)  # the click may wait for this send, never the other way round
+        self.store.publish_samples(*args, **kwargs)
+
+
+def test_a_pause_clicked_while_figures_are_on_their_way_holds(store):
+    """The server path's video thread sends as the student pauses: the send must not write the seat back as
+    sharing after the Pause (the student paused, and the teacher would see them sharing)."""
+    from webapp.pages.join import set_paused
+
+    room = store.create_room("Race", 3600, T0, per_student=True)
+    ada = store.join(room.code, "Ada", T0)
+    racing = PauseClickedMidway(store, lambda: set_paused(publisher, True))
+    publisher = RoomPublisher(racing, room.code, ada.student_id, clock=lambda: T0 + 1.0)
+    publisher([face(probs(3))])
+    assert racing.clicked.wait(5)
+    student = store.student(room.code, ada.student_id, T0 + 2)
+    assert publisher.paused and student.status == "paused" and student.mix is None
+    publisher([face(probs(3))])  # paused: nothing more is sent
+    assert store.student(room.code, ada.student_id, T0 + 2).status == "paused"
 
 
 def test_publisher_throttles_and_stops_when_the_room_is_gone(store):

@@ -25,6 +25,10 @@ class RoomPublisher:
     Two threads share it: the video thread calls it for every frame, the page's script thread reads
     `problem` and `paused` and sets `paused` (the student's button). The lock keeps each of those
     reads and writes whole against a publish running at the same moment.
+
+    Every store call of this student's (a send, and the choices the page tells through `tell`) is made in
+    turn, so that the room hears them in the order they were made: a Pause clicked while a send is on its way
+    to the store waits for it, and no send that read "sharing" before the click writes the seat after it.
     """
 
     def __init__(
@@ -40,6 +44,7 @@ class RoomPublisher:
         self.sender = sender  # a class-only room's id for this student's figures, known to this session alone
         self.interval, self.clock = interval, clock
         self._lock = threading.Lock()
+        self._in_turn = threading.Lock()  # held across each store call that writes this student's seat
         self.path = "server"  # where the faces are read, "device" or "server": the page sets it, sends read it
         self._paused = False
         self._ended = False
@@ -83,10 +88,11 @@ class RoomPublisher:
         if self.ended:
             return False
         try:
-            if self.paused:
-                self.store.set_status(self.code, self.student_id, "paused", self.clock(), self.sender)
-            else:
-                self.store.room(self.code, self.clock())
+            with self._in_turn:
+                if self.paused:
+                    self.store.set_status(self.code, self.student_id, "paused", self.clock(), self.sender)
+                else:
+                    self.store.room(self.code, self.clock())
         except RoomNotFound as error:
             self._end(error)
         except StoreUnavailable:
@@ -109,6 +115,10 @@ class RoomPublisher:
         the newest MAX_SAMPLES are kept, oldest first, and none is dated before this publisher's last message
         or more than MAX_SAMPLE_AGE_S ago, so a page can neither rewrite the past nor send a lecture's worth at once.
         """
+        with self._in_turn:
+            self._send_in_turn(samples)
+
+    def _send_in_turn(self, samples: Sequence[tuple[float, Sequence[np.ndarray]]]) -> None:
         now = self.clock()
         with self._lock:
             if self._paused or self._ended or now < self._next or not samples:
@@ -135,3 +145,17 @@ class RoomPublisher:
         else:
             with self._lock:
                 self._problem = None
+
+    def tell(self, *, status: str | None = None, path: str | None = None, forget: bool = False) -> None:
+        """Tell the room of the student's choice (`status`: active, paused or left; `forget`: leave and delete their
+        figures; `path`: where their faces are read), in turn with the sends. The page sets `paused` first, so that
+        no send starts meanwhile. Raises the store's RoomError (StoreUnavailable: tell the student it is kept here).
+        """
+        with self._in_turn:
+            now = self.clock()
+            if forget:
+                self.store.forget_student(self.code, self.student_id, now, self.sender)
+            elif status is not None:
+                self.store.set_status(self.code, self.student_id, status, now, self.sender)
+            if path is not None:
+                self.store.set_path(self.code, self.student_id, path, now)

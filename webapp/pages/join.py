@@ -163,14 +163,14 @@ def class_stream(store: RoomStore, membership: dict) -> None:
         device_sharing(store, membership, device_sidebar_settings())
 
 
-def path_choice(store: RoomStore, publisher: RoomPublisher) -> str:
+def path_choice(publisher: RoomPublisher) -> str:
     """Where the faces are read; a change is told to the room at once, so the roster follows it."""
     path = st.segmented_control(
         "Where your faces are read",
         options=list(PATHS),
         format_func=PATHS.__getitem__,
         key=PATH_KEY,
-        on_change=lambda: tell_room(store, publisher, path=st.session_state.get(PATH_KEY) or "device"),
+        on_change=lambda: tell_room(publisher, path=st.session_state.get(PATH_KEY) or "device"),
         help="On this device, your browser reads your faces itself and sends the class only the figures; "
         "no video leaves it. On the server, your video goes to the server, which reads it there.",
     ) or "device"
@@ -178,7 +178,7 @@ def path_choice(store: RoomStore, publisher: RoomPublisher) -> str:
     return path
 
 
-def class_controls(store: RoomStore, publisher: RoomPublisher) -> None:
+def class_controls(publisher: RoomPublisher) -> None:
     """Pause or resume, leave, leave and delete. Each acts in its callback, before the run draws anything, so
     no figure is sent after the click; the buttons' look never changes between the run a click starts and the next.
 
@@ -194,33 +194,33 @@ def class_controls(store: RoomStore, publisher: RoomPublisher) -> None:
             type="primary",
             key="resume_sharing" if resume else "pause_sharing",
             on_click=set_paused,
-            args=(store, publisher, not resume),
+            args=(publisher, not resume),
             help="Paused, your camera is off and nothing is shared; your teacher sees you as paused.",
         )
-    leave.button("Leave the class", key="leave_class", on_click=leave_class, args=(store, publisher, False))
+    leave.button("Leave the class", key="leave_class", on_click=leave_class, args=(publisher, False))
     forget.button(
         "Leave and delete my figures",
         key="leave_and_delete",
         on_click=leave_class,
-        args=(store, publisher, True),
+        args=(publisher, True),
         disabled=publisher.ended,
         help="Removes every figure you shared from the room: your teacher's reports made afterwards lack them.",
     )
 
 
-def set_paused(store: RoomStore, publisher: RoomPublisher, paused: bool) -> None:
+def set_paused(publisher: RoomPublisher, paused: bool) -> None:
     if publisher.paused != paused:
         publisher.paused = paused
-        tell_room(store, publisher, status="paused" if paused else "active")
+        tell_room(publisher, status="paused" if paused else "active")
 
 
-def leave_class(store: RoomStore, publisher: RoomPublisher, delete_figures: bool) -> None:
+def leave_class(publisher: RoomPublisher, delete_figures: bool) -> None:
     publisher.paused = True  # nothing more leaves this session, whatever the store says
     membership = st.session_state.get("membership")
     if membership is None or membership["publisher"] is not publisher:
         return  # the same click, sent twice: the student has left already
     if not publisher.ended:
-        tell_room(store, publisher, status="left", forget=delete_figures)
+        tell_room(publisher, status="left", forget=delete_figures)
     del st.session_state.membership
     for key in ("class_stream", PATH_KEY, "class_device_sent_at", "class_ended_drawn"):
         st.session_state.pop(key, None)
@@ -240,7 +240,7 @@ def device_sharing(store: RoomStore, membership: dict, settings: PipelineSetting
     Paused or ended, the camera is not drawn: its component unmounts, which ends the camera's tracks.
     """
     publisher: RoomPublisher = membership["publisher"]
-    if left_the_class(membership) or path_choice(store, publisher) != "device":
+    if left_the_class(membership) or path_choice(publisher) != "device":
         st.rerun()  # the whole page: the join form, or the server path
     state = None
     if not (publisher.paused or publisher.ended):
@@ -251,7 +251,7 @@ def device_sharing(store: RoomStore, membership: dict, settings: PipelineSetting
         if figures is not None and figures.at != st.session_state.get("class_device_sent_at"):
             st.session_state["class_device_sent_at"] = figures.at
             publisher.send_samples(figures.samples)
-    class_controls(store, publisher)
+    class_controls(publisher)
     if membership["per_student"] and not publisher.ended:
         what_the_teacher_sees(store, publisher)
     if publisher.ended:
@@ -281,7 +281,7 @@ def room_watch(publisher: RoomPublisher) -> None:
 def server_sharing(store: RoomStore, membership: dict) -> None:
     """The server path: the webcam goes to the server (send-only), the student sees a local preview."""
     publisher: RoomPublisher = membership["publisher"]
-    if path_choice(store, publisher) != "server":
+    if path_choice(publisher) != "server":
         st.rerun()
     stream = session_stream("class_stream", models_or_stop(), sidebar_settings(live=True), on_faces=publisher)
     if not (publisher.paused or publisher.ended):
@@ -292,20 +292,20 @@ def server_sharing(store: RoomStore, membership: dict) -> None:
             with preview:
                 self_view("class_self_view")
         # In the page's full run, like the path control it changes (see connection_advice).
-        connection_advice("class", stream, lambda: read_on_this_device(store, publisher))
+        connection_advice("class", stream, lambda: read_on_this_device(publisher))
     else:
         forget_connection("class")  # no component while paused: a START after Resume is judged afresh
-    class_controls(store, publisher)
+    class_controls(publisher)
     if membership["per_student"] and not publisher.ended:
         what_the_teacher_sees(store, publisher)
     sharing_status(publisher, stream)
 
 
-def read_on_this_device(store: RoomStore, publisher: RoomPublisher) -> None:
+def read_on_this_device(publisher: RoomPublisher) -> None:
     """The server path's advice, where WebRTC cannot connect: the device path, told to the room like the control's change."""
     forget_connection("class")
     st.session_state[PATH_KEY] = "device"
-    tell_room(store, publisher, path="device")
+    tell_room(publisher, path="device")
 
 
 @st.fragment(run_every=2.0)
@@ -325,17 +325,11 @@ def what_the_teacher_sees(store: RoomStore, publisher: RoomPublisher) -> None:
         st.caption(f"Flagged to your teacher: {flag.render(plain)}")
 
 
-def tell_room(store: RoomStore, publisher: RoomPublisher, *, status: str | None = None, path: str | None = None,
-              forget: bool = False) -> None:
-    """Tell the room of the student's choice; where it cannot hear now, say so (the choice holds here)."""
-    now = time.time()
+def tell_room(publisher: RoomPublisher, *, status: str | None = None, path: str | None = None, forget: bool = False) -> None:
+    """Tell the room of the student's choice (in turn with the figures sent); where it cannot hear now, say so
+    (the choice holds here)."""
     try:
-        if forget:
-            store.forget_student(publisher.code, publisher.student_id, now, publisher.sender)
-        elif status is not None:
-            store.set_status(publisher.code, publisher.student_id, status, now, publisher.sender)
-        if path is not None:
-            store.set_path(publisher.code, publisher.student_id, path, now)
+        publisher.tell(status=status, path=path, forget=forget)
     except StoreUnavailable as error:
         st.warning(f"{error} Your choice is kept here and the room will hear of it when it is back.")
     except RoomNotFound:

@@ -24,6 +24,7 @@ from emotion.classroom.records import (
     RoomError,
     RoomNotFound,
     Sample,
+    SeatPaused,
     SeatTaken,
     StoreUnavailable,
     new_sender,
@@ -250,6 +251,64 @@ def test_a_pause_clicked_while_figures_are_on_their_way_holds(store):
     assert store.student(room.code, ada.student_id, T0 + 2).status == "paused"
 
 
+def test_a_paused_seat_takes_no_figures_until_the_student_resumes(store):
+    """Figures sent for a paused seat (by a page that has not heard of the Pause yet) are refused, not kept."""
+    room = store.create_room("Paused", 3600, T0, per_student=False)
+    ada = store.join(room.code, "Ada", T0)
+    sender = new_sender()
+    store.publish(room.code, ada.student_id, [probs(3)], T0 + 1, "device", sender)
+    store.set_status(room.code, ada.student_id, "paused", T0 + 2, sender)
+    with pytest.raises(SeatPaused, match="paused"):
+        store.publish(room.code, ada.student_id, [probs(3)], T0 + 3, "device", sender)
+    data = store.data(room.code, T0 + 4)
+    assert data.students[0].status == "paused" and sum(i.samples for i in data.intervals) == 1
+    store.set_status(room.code, ada.student_id, "active", T0 + 5, sender)
+    store.publish(room.code, ada.student_id, [probs(3)], T0 + 6, "device", sender)
+    assert sum(i.samples for i in store.data(room.code, T0 + 7).intervals) == 2
+
+
+def test_figures_read_before_a_pause_elsewhere_are_not_written_after_it(redis_process, monkeypatch):
+    """Two servers (replicas, or the page and the figures endpoint) on one room: the Pause lands between a
+    publish's read of the seat and its write. The publish reads again and is refused. The pause is put in that
+    gap by wrapping the store's own step between the two (a real second connection makes it)."""
+    import emotion.classroom.redis_store as redis_store
+
+    store, elsewhere = RedisStore(redis_process.url), RedisStore(redis_process.url)
+    room = store.create_room("Race", 3600, T0, per_student=True)
+    ada = store.join(room.code, "Ada", T0)
+    between = redis_store.after_publish
+    paused: list[bool] = []
+
+    def pause_first(*args, **kwargs):
+        if not paused:
+            paused.append(True)
+            elsewhere.set_status(room.code, ada.student_id, "paused", T0 + 2)
+        return between(*args, **kwargs)
+
+    monkeypatch.setattr(redis_store, "after_publish", pause_first)
+    with pytest.raises(SeatPaused):
+        store.publish(room.code, ada.student_id, [probs(3)], T0 + 2)
+    student = store.student(room.code, ada.student_id, T0 + 3)
+    assert paused and student.status == "paused" and student.mix is None
+
+
+def test_a_resume_the_room_missed_is_told_again_with_the_next_figures(store):
+    """The store was out when the student clicked Resume: the seat is still paused there, and the next figures
+    (the student sharing again) tell it; a publisher that is paused itself sends nothing."""
+    room = store.create_room("Resume", 3600, T0, per_student=True)
+    ada = store.join(room.code, "Ada", T0)
+    store.set_status(room.code, ada.student_id, "paused", T0 + 1)
+    publisher = RoomPublisher(store, room.code, ada.student_id, clock=lambda: T0 + 2)
+    publisher([face(probs(3))])
+    student = store.student(room.code, ada.student_id, T0 + 3)
+    assert student.status == "active" and student.label == "Happy" and publisher.problem is None
+    store.set_status(room.code, ada.student_id, "paused", T0 + 3)
+    later = RoomPublisher(store, room.code, ada.student_id, clock=lambda: T0 + 4)
+    later.paused = True
+    later([face(probs(3))])
+    assert store.student(room.code, ada.student_id, T0 + 5).status == "paused"
+
+
 def test_publisher_throttles_and_stops_when_the_room_is_gone(store):
     room = store.create_room("Publisher", 60, T0, per_student=True)
     ada = store.join(room.code, "Ada", T0)
@@ -338,7 +397,8 @@ def test_time_paused_is_counted(store):
     ada = store.join(room.code, "Ada", T0)
     store.set_status(room.code, ada.student_id, "paused", T0 + 10)
     store.set_status(room.code, ada.student_id, "paused", T0 + 20)  # pressing twice does not restart the pause
-    store.publish(room.code, ada.student_id, [probs(3)], T0 + 40)  # sharing resumed
+    store.set_status(room.code, ada.student_id, "active", T0 + 40)  # Resume sharing
+    store.publish(room.code, ada.student_id, [probs(3)], T0 + 41)
     store.set_status(room.code, ada.student_id, "paused", T0 + 50)
     student = store.data(room.code, T0 + 55).students[0]
     assert (student.paused_seconds, student.paused_since, student.status) == (30.0, T0 + 50, "paused")

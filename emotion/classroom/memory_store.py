@@ -14,7 +14,6 @@ import numpy as np
 from emotion.classroom.records import (
     DuplicateName,
     Interval,
-    NotInRoom,
     Room,
     RoomData,
     RoomEnded,
@@ -23,6 +22,7 @@ from emotion.classroom.records import (
     Student,
     add_sample,
     after_publish,
+    check_may_publish,
     clean_name,
     figures_key,
     interval_start,
@@ -146,9 +146,7 @@ class MemoryStore:
         with self._lock:
             room = self._live_room(code, max(sample.at for sample in samples))
             students = self._students[room.code]
-            student = students.get(student_id)
-            if student is None or student.status == "left":
-                raise NotInRoom()
+            student = check_may_publish(students.get(student_id))
             figures_id = figures_key(room, student_id, sender)
             # Worked out on copies and stored at the end: a sample that fails leaves the room as it was, as in Redis.
             figures = self._senders[room.code].get(figures_id)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from emotion.classroom.records import RoomEnded, RoomError, RoomNotFound, RoomStore, Sample, StoreUnavailable
+from emotion.classroom.records import RoomEnded, RoomError, RoomNotFound, RoomStore, Sample, SeatPaused, StoreUnavailable
 from emotion.pipeline import Face
 
 MAX_SAMPLES = 4  # a message's samples kept: the device sends two (emotion.live.device), more only after a stall
@@ -131,7 +131,7 @@ class RoomPublisher:
         timed = [Sample(min(now, max(earliest, now - age)), faces) for age, faces in newest]
         # The store call runs outside the lock: a slow store must not hold up the page's reads.
         try:
-            self.store.publish_samples(self.code, self.student_id, timed, path, self.sender)
+            self._publish(timed, path)
         except StoreUnavailable as error:
             with self._lock:
                 self._problem = str(error)
@@ -145,6 +145,16 @@ class RoomPublisher:
         else:
             with self._lock:
                 self._problem = None
+
+    def _publish(self, samples: Sequence[Sample], path: str) -> None:
+        try:
+            self.store.publish_samples(self.code, self.student_id, samples, path, self.sender)
+        except SeatPaused:
+            if self.paused:
+                return  # the student paused while these were on their way: they are not kept, as they should not be
+            # The room missed the student's Resume (the store was out when they clicked it): it hears it now.
+            self.store.set_status(self.code, self.student_id, "active", self.clock(), self.sender)
+            self.store.publish_samples(self.code, self.student_id, samples, path, self.sender)
 
     def tell(self, *, status: str | None = None, path: str | None = None, forget: bool = False) -> None:
         """Tell the room of the student's choice (`status`: active, paused or left; `forget`: leave and delete their

@@ -68,6 +68,13 @@ class NotInRoom(RoomError):
         super().__init__("You are no longer in this class: join again.")
 
 
+class SeatPaused(RoomError):
+    """The student paused: the room takes no figures of theirs until they resume, whoever sends them."""
+
+    def __init__(self) -> None:
+        super().__init__("Sharing is paused: your teacher sees you as paused until you resume.")
+
+
 class StoreUnavailable(RoomError):
     """The shared store (Redis) cannot be reached; callers retry later. The detail goes to the log, not the page."""
 
@@ -230,6 +237,16 @@ def name_holder(students: Iterable[Student], name: str, now: float) -> Student |
     """The student who holds `name` (case-insensitive) now, if any: a name is free again once its student left or dropped."""
     key = name.casefold()
     return next((s for s in students if s.name.casefold() == key and holds_seat(s, now)), None)
+
+
+def check_may_publish(student: Student | None) -> Student:
+    """The seat a sample may go to: not one that left (NotInRoom) or paused (SeatPaused). A store checks it in the
+    same transaction as its write, so figures already on their way when the student paused are not kept."""
+    if student is None or student.status == "left":
+        raise NotInRoom()
+    if student.status == "paused":
+        raise SeatPaused()
+    return student
 
 
 def returning(student: Student | None, students: Iterable[Student], now: float) -> Student:

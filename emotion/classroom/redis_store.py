@@ -14,7 +14,6 @@ import numpy as np
 from emotion.classroom.records import (
     DuplicateName,
     Interval,
-    NotInRoom,
     Room,
     RoomData,
     RoomEnded,
@@ -24,6 +23,7 @@ from emotion.classroom.records import (
     Student,
     add_sample,
     after_publish,
+    check_may_publish,
     clean_name,
     figures_key,
     interval_start,
@@ -44,7 +44,7 @@ LOGGER = logging.getLogger(__name__)
 class RoomKeys(NamedTuple):
     """The Redis keys of one room: a hash each."""
 
-    room: str  # title, teacher key, times, the next student number
+    room: str  # title, teacher key, times, the next student number, the count of students' status changes
     students: str  # student id -> Student as JSON
     names: str  # case-folded display name -> the id of the student who last took it
     intervals: str  # "sender id|interval start" -> Interval as JSON
@@ -200,9 +200,7 @@ class RedisStore:
                 reads.hget(keys.senders, sender)
             fields, raw_student, raw_intervals, *raw_before = reads.execute()
             room = self._room_of(r, code, fields, max(sample.at for sample in samples))
-            student = None if raw_student is None else _parse_student(raw_student)
-            if student is None or student.status == "left":
-                raise NotInRoom()
+            student = check_may_publish(None if raw_student is None else _parse_student(raw_student))
             figures_id = figures_key(room, student_id, sender)
             mine = raw_intervals[candidates.index(figures_id) * len(starts) :][: len(starts)]
             intervals = {start: Interval(**json.loads(raw)) for start, raw in zip(starts, mine) if raw}
@@ -224,10 +222,15 @@ class RedisStore:
         self._watched([keys.room], write)
 
     def set_status(self, code: str, student_id: str, status: str, now: float, sender: str | None = None) -> None:
+        """A change of status also counts in the room's key (`choices`), which every publish watches: figures that
+        read the seat before a Pause are then read again, and refused, rather than written after it."""
+
         def set_status(pipe: Any, room: Room, keys: RoomKeys) -> None:
             student = self._student(pipe, room.code, student_id)
             figures = None if room.per_student or sender is None else pipe.hget(keys.senders, sender)
             pipe.multi()
+            if student is not None and student.status != status:
+                pipe.hincrby(keys.room, "choices", 1)
             if student is not None:
                 pipe.hset(keys.students, student_id, json.dumps(asdict(with_status(student, status, now))))
             if figures is not None:

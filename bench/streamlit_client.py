@@ -1,14 +1,16 @@
 """On-device students without a browser: clients that speak Streamlit's own websocket protocol.
 
-A student's page on the on-device path does three things the server sees: it opens a session on the Join
-page, its camera component mounts, and every two seconds (a class room's cadence, sooner when the face
-count changes) the component's state changes to the newest figures and the samples since the last, which
-reruns the `device_sharing` fragment (webapp/pages/join.py). A `DeviceStudent` does exactly that over
-/_stcore/stream with the protobuf messages Streamlit's frontend sends (BackMsg rerun_script with the
-component's JSON state and the fragment's id), so the server runs the same code as for a browser, while
-the machine is spared a browser page per student. It takes its seat as a reloaded student does
-(`?room=CODE&seat=ID`, the seat made in the room's store beforehand), so the join form is not replayed;
-tests/test_class_browser.py covers the form in a real browser.
+A student's page on the on-device path does what the server sees: it opens a session on the Join page,
+its camera component mounts, and every two seconds (a class room's cadence, sooner when the face count
+changes) it posts the newest figures and the samples since the last to the figures endpoint
+(webapp/endpoints.py); the component's state changes, rerunning the `device_sharing` fragment
+(webapp/pages/join.py), only when the room's answer changes (kept, paused, unreachable...). A
+`DeviceStudent` does exactly that: over /_stcore/stream with the protobuf messages Streamlit's frontend
+sends (BackMsg rerun_script with the component's JSON state and the fragment's id), and over HTTP to the
+address the component was given, so the server runs the same code as for a browser, while the machine is
+spared a browser page per student. It takes its seat as a reloaded student does (`?room=CODE&seat=ID`,
+the seat made in the room's store beforehand), so the join form is not replayed; tests/test_class_browser.py
+covers the form in a real browser.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ import math
 import random
 import threading
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 
 import websockets
@@ -93,7 +98,10 @@ class DeviceStudent:
     plan: FacePlan
     sent: int = 0
     errors: list[str] = field(default_factory=list)  # exceptions the server's runs put on the page
+    outcomes: Counter[str] = field(default_factory=Counter)  # the room's answers to the posted figures
     component_id: str | None = None
+    send_to: dict | None = None  # the component's data's sendTo: where its figures go
+    state: dict = field(default_factory=dict)  # the component's state, as the page's frontend keeps it
     fragment_id: str = ""
     page_script_hash: str = ""
     mounted: asyncio.Event = field(default_factory=asyncio.Event)
@@ -125,6 +133,7 @@ class DeviceStudent:
             if which == "bidi_component" and element.bidi_component.id.endswith(COMPONENT_KEY):
                 self.component_id = element.bidi_component.id
                 self.fragment_id = message.delta.fragment_id
+                self.send_to = json.loads(element.bidi_component.json).get("sendTo")
                 self.mounted.set()
             elif which == "exception":
                 self.errors.append(element.exception.message)
@@ -136,7 +145,22 @@ class DeviceStudent:
             faces.append([v / sum(p) for v in p])
         return faces
 
-    async def run(self, stop: asyncio.Event, mount_timeout_s: float = 120) -> None:
+    async def send(self, socket: websockets.ClientConnection, message: dict, http: concurrent.futures.Executor) -> None:
+        """As camera.js does in a class room: the figures posted to the room, and the component's state changed
+        (a rerun of the fragment) only when the room's answer changes."""
+        if self.send_to is None:
+            raise RuntimeError("the camera component was given nowhere to send its figures")
+        url = urllib.parse.urljoin(self.base_url.rstrip("/") + "/", self.send_to["url"])
+        post = {key: self.send_to[key] for key in ("room", "seat", "figures")} | {"message": message}
+        receipt = await asyncio.get_running_loop().run_in_executor(http, post_json, url, post)
+        self.outcomes[receipt["outcome"]] += 1
+        self.sent += receipt["outcome"] == "kept"
+        if receipt["outcome"] != self.state.get("receipt", {"outcome": "kept"})["outcome"]:
+            self.state["receipt"] = receipt
+            await socket.send(self.rerun(self.state))
+
+    async def run(self, stop: asyncio.Event, http: concurrent.futures.Executor, mount_timeout_s: float = 120) -> None:
+        """Join, wait for the camera component, then send figures as the page does until `stop`; posts go through `http`."""
         url = self.base_url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
         async with websockets.connect(url, subprotocols=["streamlit"], max_size=None, open_timeout=60) as socket:  # type: ignore[list-item]
             reader = asyncio.create_task(self._receive(socket))
@@ -151,8 +175,7 @@ class DeviceStudent:
                         raise ConnectionError("the server ended the session")
                     message = reporter.offer(time.monotonic() * 1000, self.faces())
                     if message is not None:
-                        await socket.send(self.rerun(message))
-                        self.sent += 1
+                        await self.send(socket, message["figures"], http)
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(stop.wait(), FRAME_EVERY_S)
             finally:
@@ -177,6 +200,18 @@ class DeviceStudent:
             raise TimeoutError(f"no camera component on the page after {timeout_s:g} s")
 
 
+def post_json(url: str, body: dict, timeout_s: float = 30) -> dict:
+    """POST `body` as JSON; the endpoint's FiguresReceipt, whatever its status code, or 'unreachable'."""
+    request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return json.loads(error.read())
+    except (urllib.error.URLError, TimeoutError, ValueError) as error:
+        return {"outcome": "unreachable", "message": str(error)}
+
+
 class StudentCrowd:
     """Many DeviceStudents on one event loop in a background thread."""
 
@@ -187,11 +222,12 @@ class StudentCrowd:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self._stop = asyncio.Event()
+        self.http = concurrent.futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="figures-post")
         self.tasks = [asyncio.run_coroutine_threadsafe(self._run(s), self.loop) for s in self.students]
 
     async def _run(self, student: DeviceStudent) -> None:
         try:
-            await student.run(self._stop)
+            await student.run(self._stop, self.http)
         except Exception as error:  # a dropped or refused socket is the bench's finding, not its crash
             student.errors.append(f"{type(error).__name__}: {error}")
 
@@ -212,6 +248,10 @@ class StudentCrowd:
     def errors(self) -> list[str]:
         return [error for s in self.students for error in s.errors]
 
+    def outcomes(self) -> Counter[str]:
+        """The room's answers to every post so far, by outcome."""
+        return sum((s.outcomes for s in self.students), Counter())
+
     def close(self, timeout_s: float = 15) -> None:
         """Stop every student (each ends within a report period) and the loop; stragglers are cancelled."""
         self.loop.call_soon_threadsafe(self._stop.set)
@@ -221,5 +261,6 @@ class StudentCrowd:
         concurrent.futures.wait(pending, timeout=5)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
+        self.http.shutdown(wait=False, cancel_futures=True)
         if not self.thread.is_alive():
             self.loop.close()

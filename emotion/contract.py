@@ -1,7 +1,9 @@
 """The shapes that cross between Python and the browser's on-device camera, written once on each side.
 
 Python hands the page `CameraData` (with `BrowserSettings`, made by emotion.ondevice.browser_settings);
-the page hands back a `FiguresMessage` or a `Problem` (read by emotion.live.device). static/ondevice/
+the page hands back a `FiguresMessage` or a `Problem` (read by emotion.live.device). A class room's page
+posts its `FiguresMessage`s itself, as a `FiguresPost` to `SendTo.url` (webapp/endpoints.py), and gets a
+`FiguresReceipt`, which it hands the page when it changes; it shows the faces in view itself. static/ondevice/
 contract.js declares the same shapes as JSDoc typedefs, which TypeScript checks the browser's modules
 against (.ci/run), and tests/test_contract.py checks that both sides name the same keys with the same types.
 Keys are the browser's (camelCase): the JSON goes across as it is.
@@ -76,6 +78,16 @@ class CameraData(TypedDict):
     reportEveryMs: int
     sampleEveryMs: int
     showProbabilities: bool
+    sendTo: SendTo | None  # a class room's: the figures go there, not to the page
+
+
+class SendTo(TypedDict):
+    """Where a class room's page posts its figures, and the seat they are for (the ids the page's address holds)."""
+
+    url: str  # relative to the page's address
+    room: str
+    seat: str
+    figures: str | None  # a class-only room's sender id; None in a per-student room
 
 
 class FiguresSample(TypedDict):
@@ -99,4 +111,24 @@ class Problem(TypedDict):
     """Why the on-device camera stopped or falters, in plain words for the student."""
 
     kind: Literal["camera", "runtime", "slow"]
+    message: str
+
+
+Outcome = Literal["kept", "paused", "left", "ended", "unreachable", "refused", "too-soon"]
+
+
+class FiguresPost(TypedDict):
+    """The body of a class room page's post to the figures endpoint."""
+
+    room: str
+    seat: str
+    figures: str | None
+    message: FiguresMessage
+
+
+class FiguresReceipt(TypedDict):
+    """The figures endpoint's answer (emotion.classroom.inbox.Receipt): what became of the figures, and why in
+    plain words where they were not kept."""
+
+    outcome: Outcome
     message: str

@@ -1,17 +1,23 @@
-"""What the browser's pipeline (static/ondevice/, issue #14) takes from the Python one.
+"""What the browser's pipeline (static/ondevice/, issue #14) takes from the Python one, and what it hands back.
 
 The students' browsers find faces and read emotions themselves, with the same models, and must do
 it as the server does. Every number both sides use is written here, in Python, once: the page
-hands `browser_settings()` to static/ondevice/pipeline.js, which has no defaults of its own.
+hands `browser_settings()` to static/ondevice/pipeline.js, which has no defaults of its own. What comes
+back (static/ondevice/reporter.js's figures, to the page or to the class room's figures endpoint) is
+read by `figures_of`, which checks it rather than trusting it.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from emotion.contract import BrowserSettings
+import numpy as np
+
+from emotion.contract import BrowserSettings, FiguresMessage
 from emotion.detection import DetectionSettings
 from emotion.detection.blazeface import RAW_SCORE_LIMIT, SHORT_RANGE, SUPPRESSION_IOU
 from emotion.drawing import EMOTION_COLOURS
@@ -74,3 +80,64 @@ def browser_settings(pipeline: PipelineSettings = PipelineSettings()) -> Browser
         "maxFaces": pipeline.max_faces,
     }
 
+
+@dataclass(frozen=True)
+class DeviceFigures:
+    faces: list[np.ndarray] = field(default_factory=list)  # each face's smoothed probabilities, FER-2013 order
+    skipped: int = 0
+    fps: float | None = None
+    ms_median: float | None = None
+    at: float | None = None  # the browser's clock when sent, ms: a new value means new figures
+    # The samples taken since the last message, oldest first: (seconds before `at`, each face's probabilities)
+    samples: list[tuple[float, list[np.ndarray]]] = field(default_factory=list)
+
+
+def figures_of(message: FiguresMessage, max_faces: int = PipelineSettings().max_faces) -> DeviceFigures | None:
+    """The figures of a message from static/ondevice/reporter.js; None when it is not one (the page ignores it).
+
+    The browser's JSON is checked, not trusted: a face is seven finite probabilities, at most `max_faces` of
+    them (the browser's pipeline reads no more), a sample a time and faces, and a sample that is not is left
+    out. A message without samples (a page still running an earlier camera.js, from the browser's cache) counts
+    as a single sample of its faces.
+    """
+    faces, at = faces_of(message.get("faces"), max_faces), _number(message.get("at"))
+    if faces is None or at is None:
+        return None
+    samples = []
+    raw_samples = message.get("samples")
+    for sample in raw_samples if isinstance(raw_samples, list) else []:
+        taken = _number(sample.get("at")) if isinstance(sample, dict) else None
+        sample_faces = faces_of(sample.get("faces"), max_faces) if isinstance(sample, dict) else None
+        if taken is not None and sample_faces is not None:
+            samples.append(((at - taken) / 1000, sample_faces))
+    return DeviceFigures(
+        faces=faces,
+        skipped=_count(message.get("skipped")),
+        fps=_number(message.get("fps")),
+        ms_median=_number(message.get("msMedian")),
+        at=at,
+        samples=samples if isinstance(raw_samples, list) else [(0.0, faces)],
+    )
+
+
+def faces_of(raw: object, max_faces: int) -> list[np.ndarray] | None:
+    """Each face's probabilities, or None unless there are at most `max_faces` and every face is len(EMOTIONS)
+    finite numbers in [0, 1]."""
+    if not isinstance(raw, list) or len(raw) > max_faces:
+        return None
+    try:
+        faces = [np.asarray(face, dtype=np.float32) for face in raw]
+    except (TypeError, ValueError):
+        return None
+    def valid(face: np.ndarray) -> bool:
+        return face.shape == (len(EMOTIONS),) and bool(np.isfinite(face).all() and (face >= 0).all() and (face <= 1).all())
+
+    return faces if all(valid(face) for face in faces) else None
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+
+def _count(value: object) -> int:
+    return int(value) if isinstance(value, (int, float)) and math.isfinite(value) and value >= 0 else 0

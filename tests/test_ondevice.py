@@ -19,8 +19,8 @@ from emotion.classifier import EmotionClassifier
 from emotion.detection import DETECTOR_DIR, DetectionSettings
 from emotion.detection.blazeface import SHORT_RANGE
 from emotion.drawing import EMOTION_COLOURS, face_bands
-from emotion.live.device import CLASS_REPORT_EVERY_MS, CLASS_SAMPLE_EVERY_MS, figures_of
-from emotion.ondevice import STATIC_DIR, browser_settings
+from emotion.live.device import CLASS_REPORT_EVERY_MS, CLASS_SAMPLE_EVERY_MS
+from emotion.ondevice import STATIC_DIR, browser_settings, figures_of
 from emotion.pipeline import crop_faces
 from emotion.preprocess import to_gray
 from emotion.tracking import CLASSIFY_EVERY_MS, MOVED_IOU, FaceTracker, iou

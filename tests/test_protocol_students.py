@@ -34,8 +34,9 @@ def test_protocol_students_share_figures_through_the_real_server(redis_process, 
         try:
             crowd.wait_mounted(timeout_s=60)
             assert crowd.errors() == []
-            # each change reruns the sharing fragment only, as a page's does, not the whole page
+            # the camera is drawn by the sharing fragment: a change of the room's answer reruns it alone
             assert all(s.fragment_id for s in crowd.students)
+            assert all(s.send_to and s.send_to["url"] == "api/figures" for s in crowd.students)
             wait_for_faces(store, room.code, 2)
             students = store.data(room.code, time.time()).students
             assert sorted(s.name for s in students) == ["Ana", "Ben"] and all(s.path == "device" for s in students)
@@ -44,6 +45,7 @@ def test_protocol_students_share_figures_through_the_real_server(redis_process, 
             now = time.time()  # still sending, with no face: not gone quiet
             assert len(connected(store.data(room.code, now), now, Thresholds())) == 2
             assert crowd.sent() >= 4 and crowd.errors() == []
+            assert set(crowd.outcomes()) == {"kept"}  # every post kept, none refused or too soon
         finally:
             crowd.close()
 

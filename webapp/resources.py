@@ -8,6 +8,7 @@ from typing import NoReturn
 import streamlit as st
 
 from emotion.classifier import DEFAULT_MODEL, ModelError
+from emotion.classroom.inbox import FiguresInbox
 from emotion.classroom.memory_store import MemoryStore
 from emotion.classroom.policy import RoomPolicy
 from emotion.classroom.records import RoomStore
@@ -85,3 +86,9 @@ def ice_servers_or_stop() -> list[dict]:
 def stop_with_error(message: str) -> NoReturn:
     st.error(message)
     st.stop()
+
+
+@st.cache_resource
+def shared_inbox() -> FiguresInbox:
+    """The figures endpoint's door to the room store, with each seat's last message (webapp/endpoints.py)."""
+    return FiguresInbox(shared_store())

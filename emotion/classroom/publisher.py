@@ -16,6 +16,17 @@ MAX_SAMPLES = 4  # a message's samples kept: the device sends two (emotion.live.
 MAX_SAMPLE_AGE_S = 10.0  # no sample is dated further back than this
 
 
+def dated(samples: Sequence[tuple[float, Sequence[np.ndarray]]], now: float, earliest: float) -> list[Sample]:
+    """A page's samples, each as (seconds before `now`, its faces), on the server's clock: the newest MAX_SAMPLES,
+    oldest first, none dated before `earliest` (the sender's last message, or MAX_SAMPLE_AGE_S back) or after now.
+
+    The ages are the device's own, so its clock need not agree with the server's, but they are not trusted:
+    a page can neither rewrite the past nor send a lecture's worth at once.
+    """
+    newest = sorted(samples, key=lambda sample: -sample[0])[-MAX_SAMPLES:]
+    return [Sample(min(now, max(earliest, now - age)), faces) for age, faces in newest]
+
+
 class RoomPublisher:
     """Sends a student's face figures to their room a few times a second, from the video thread.
 
@@ -109,12 +120,8 @@ class RoomPublisher:
 
     def send_samples(self, samples: Sequence[tuple[float, Sequence[np.ndarray]]]) -> None:
         """Samples taken on the device, each as (seconds before now, its faces): a message of the on-device path
-        carries the samples since its last, so that the room keeps a sample a second from fewer messages.
-
-        The ages are the device's own, so its clock need not agree with the server's, but they are not trusted:
-        the newest MAX_SAMPLES are kept, oldest first, and none is dated before this publisher's last message
-        or more than MAX_SAMPLE_AGE_S ago, so a page can neither rewrite the past nor send a lecture's worth at once.
-        """
+        carries the samples since its last, so that the room keeps a sample a second from fewer messages. Dated
+        by `dated`, none before this publisher's last message."""
         with self._in_turn:
             self._send_in_turn(samples)
 
@@ -127,8 +134,7 @@ class RoomPublisher:
             path = self.path
             earliest = max(self._last_sent, now - MAX_SAMPLE_AGE_S)
             self._last_sent = now
-        newest = sorted(samples, key=lambda sample: -sample[0])[-MAX_SAMPLES:]
-        timed = [Sample(min(now, max(earliest, now - age)), faces) for age, faces in newest]
+        timed = dated(samples, now, earliest)
         # The store call runs outside the lock: a slow store must not hold up the page's reads.
         try:
             self._publish(timed, path)
@@ -155,6 +161,28 @@ class RoomPublisher:
             # The room missed the student's Resume (the store was out when they clicked it): it hears it now.
             self.store.set_status(self.code, self.student_id, "active", self.clock(), self.sender)
             self.store.publish_samples(self.code, self.student_id, samples, path, self.sender)
+
+    def heard(self, outcome: str, message: str) -> None:
+        """The room's answer to figures the student's page posted itself (a class room's on-device path,
+        emotion.classroom.inbox), taken as this publisher takes the answers to its own sends."""
+        if outcome == "ended":
+            self.check_room()  # the store says how: expired, or closed by the teacher
+        elif outcome == "paused" and not self.paused:
+            try:  # the room missed the student's Resume (the store was out when they clicked it): it hears it now
+                self.tell(status="active")
+            except StoreUnavailable as error:
+                self._set_problem(str(error))
+            except RoomNotFound as error:
+                self._end(error)
+        elif outcome == "left":
+            with self._lock:
+                self._problem, self._paused = message, True
+        elif outcome != "paused":
+            self._set_problem(message or None)  # kept: none; unreachable, refused, too soon: why
+
+    def _set_problem(self, problem: str | None) -> None:
+        with self._lock:
+            self._problem = problem
 
     def tell(self, *, status: str | None = None, path: str | None = None, forget: bool = False) -> None:
         """Tell the room of the student's choice (`status`: active, paused or left; `forget`: leave and delete their

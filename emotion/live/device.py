@@ -4,21 +4,21 @@ A Streamlit component (st.components.v2, no iframe) whose script imports static/
 the models and the LiteRT.js runtime are served by the app itself (static/, `enableStaticServing`).
 Every setting the browser uses comes from the Python pipeline (emotion.ondevice.browser_settings).
 The page reads back what the browser sent: the faces' smoothed probabilities, the frame rate, or a
-problem (camera refused, runtime not loaded, device too slow), which the page turns into advice.
+problem (camera refused, runtime not loaded, device too slow), which the page turns into advice. A class
+room's camera posts its figures to the room itself (`send_to`, webapp/endpoints.py), since each message
+handed to the page reruns it on the server; it shows the faces in view itself, and the page hears only the
+room's answer, when it changes (kept, paused, ended, unreachable...).
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import cast
 
-import numpy as np
 import streamlit as st
 
-from emotion.contract import CameraConstraints, CameraData, FiguresMessage, Problem
-from emotion.labels import EMOTIONS
-from emotion.ondevice import browser_settings
+from emotion.contract import CameraConstraints, CameraData, FiguresMessage, FiguresReceipt, Problem, SendTo
+from emotion.ondevice import DeviceFigures, browser_settings, figures_of
 from emotion.pipeline import PipelineSettings
 
 # The component's script: the camera module is loaded from the app's static files. A component's own
@@ -36,26 +36,16 @@ _preview = st.components.v2.component("emotion_self_view", js=_SCRIPT.replace("c
 CAMERA: CameraConstraints = {"width": 640, "height": 480, "frameRate": {"ideal": 15}}
 REPORT_EVERY_MS = 500  # figures handed to the page twice a second
 # A class room's: a sample a second (its figures are kept per 10 s), sent two at a time, since each message
-# reruns the student's fragment on the server; a change in the faces in view goes at once (static/ondevice/reporter.js).
+# costs the server a store transaction; a change in the faces in view goes at once (static/ondevice/reporter.js).
 CLASS_SAMPLE_EVERY_MS = 1000
 CLASS_REPORT_EVERY_MS = 2000
 
 
 @dataclass(frozen=True)
-class DeviceFigures:
-    faces: list[np.ndarray] = field(default_factory=list)  # each face's smoothed probabilities, FER-2013 order
-    skipped: int = 0
-    fps: float | None = None
-    ms_median: float | None = None
-    at: float | None = None  # the browser's clock when sent, ms: a new value means new figures
-    # The samples taken since the last message, oldest first: (seconds before `at`, each face's probabilities)
-    samples: list[tuple[float, list[np.ndarray]]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
 class DeviceState:
-    figures: DeviceFigures | None
+    figures: DeviceFigures | None  # None until the first message, and on a class room's page (they go to the room)
     problem: Problem | None
+    receipt: FiguresReceipt | None = None  # a class room's: the room's latest answer to its figures, as it changed
 
 
 def self_view(key: str) -> None:
@@ -73,13 +63,15 @@ def device_camera(
     frame_rate: int | None = None,
     report_every_ms: int = REPORT_EVERY_MS,
     sample_every_ms: int | None = None,
+    send_to: SendTo | None = None,
 ) -> DeviceState:
     """Mount the on-device camera under `key`; what it has reported so far.
 
     `frame_rate`: frames read a second, where fewer than the camera's do (a class room needs figures, not
     video: fewer frames spare the student's battery and processor). `report_every_ms`: how often the
     figures come back (each report reruns the page's fragment on the server), with a sample of the faces
-    every `sample_every_ms` (default: one a report).
+    every `sample_every_ms` (default: one a report). `send_to`: a class room's seat, to which the browser posts
+    the figures itself, and says itself what it sees; the page gets back only the room's answer, as it changes.
     """
     camera: CameraConstraints = CAMERA if frame_rate is None else {**CAMERA, "frameRate": {"ideal": frame_rate}}
     data: CameraData = {
@@ -88,63 +80,15 @@ def device_camera(
         "reportEveryMs": report_every_ms,
         "sampleEveryMs": report_every_ms if sample_every_ms is None else sample_every_ms,
         "showProbabilities": settings.show_probabilities,
+        "sendTo": send_to,
     }
-    result = _camera(key=key, data=data, on_figures_change=lambda: None, on_problem_change=lambda: None)
+    result = _camera(
+        key=key, data=data, on_figures_change=lambda: None, on_problem_change=lambda: None, on_receipt_change=lambda: None
+    )
     # The browser's JSON, taken as the contract's shapes (static/ondevice/contract.js) once it is an object.
-    raw = getattr(result, "figures", None)
-    problem = getattr(result, "problem", None)
+    raw, problem, receipt = (getattr(result, name, None) for name in ("figures", "problem", "receipt"))
     return DeviceState(
         figures_of(cast(FiguresMessage, raw), settings.max_faces) if isinstance(raw, dict) else None,
         cast(Problem, problem) if isinstance(problem, dict) else None,
+        cast(FiguresReceipt, receipt) if isinstance(receipt, dict) and isinstance(receipt.get("outcome"), str) else None,
     )
-
-
-def figures_of(message: FiguresMessage, max_faces: int = PipelineSettings().max_faces) -> DeviceFigures | None:
-    """The figures of a message from static/ondevice/reporter.js; None when it is not one (the page ignores it).
-
-    The browser's JSON is checked, not trusted: a face is seven finite probabilities, at most `max_faces` of
-    them (the browser's pipeline reads no more), a sample a time and faces, and a sample that is not is left
-    out. A message without samples (a page still running an earlier camera.js, from the browser's cache) counts
-    as a single sample of its faces.
-    """
-    faces, at = faces_of(message.get("faces"), max_faces), _number(message.get("at"))
-    if faces is None or at is None:
-        return None
-    samples = []
-    raw_samples = message.get("samples")
-    for sample in raw_samples if isinstance(raw_samples, list) else []:
-        taken = _number(sample.get("at")) if isinstance(sample, dict) else None
-        sample_faces = faces_of(sample.get("faces"), max_faces) if isinstance(sample, dict) else None
-        if taken is not None and sample_faces is not None:
-            samples.append(((at - taken) / 1000, sample_faces))
-    return DeviceFigures(
-        faces=faces,
-        skipped=_count(message.get("skipped")),
-        fps=_number(message.get("fps")),
-        ms_median=_number(message.get("msMedian")),
-        at=at,
-        samples=samples if isinstance(raw_samples, list) else [(0.0, faces)],
-    )
-
-
-def faces_of(raw: object, max_faces: int) -> list[np.ndarray] | None:
-    """Each face's probabilities, or None unless there are at most `max_faces` and every face is len(EMOTIONS)
-    finite numbers in [0, 1]."""
-    if not isinstance(raw, list) or len(raw) > max_faces:
-        return None
-    try:
-        faces = [np.asarray(face, dtype=np.float32) for face in raw]
-    except (TypeError, ValueError):
-        return None
-    def valid(face: np.ndarray) -> bool:
-        return face.shape == (len(EMOTIONS),) and bool(np.isfinite(face).all() and (face >= 0).all() and (face <= 1).all())
-
-    return faces if all(valid(face) for face in faces) else None
-
-
-def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
-
-
-def _count(value: object) -> int:
-    return int(value) if isinstance(value, (int, float)) and math.isfinite(value) and value >= 0 else 0

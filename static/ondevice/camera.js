@@ -1,12 +1,13 @@
 // @ts-check
 // The on-device camera: the webcam read in this browser (pipeline.js: BlazeFace and the emotion CNN on
-// LiteRT.js), the labels drawn over the preview, and only the figures handed to the page. No video
-// leaves the device: there is no peer connection and no upload.
+// LiteRT.js), the labels drawn over the preview, and only the figures handed to the page, or in a class
+// room posted to the room (delivery.js), the camera saying itself what it sees and shares. No video leaves the device: there is no peer connection and no upload.
 // Python twin: emotion/live/device.py.
 
 import { OnDevicePipeline } from './pipeline.js';
 import { drawFaces } from './draw.js';
 import { FiguresReporter } from './reporter.js';
+import { FiguresDelivery } from './delivery.js';
 
 const SLOW_FPS = 2; // below this for SLOW_AFTER_MS, the page offers the server's path instead
 const SLOW_AFTER_MS = 8000;
@@ -34,6 +35,12 @@ function cameraProblem(error) {
   if (error?.name === 'NotReadableError') return 'The camera is in use by another program. Close it, then reload the page.';
   return `The camera could not be started (${error?.message ?? error}).`;
 }
+
+/**
+ * The component's state, as the page reads it (emotion/live/device.py's device_camera).
+ * @typedef {(name: 'figures' | 'problem' | 'receipt', value: import('./contract.js').FiguresMessage
+ *   | import('./contract.js').Problem | import('./contract.js').FiguresReceipt) => void} SetState
+ */
 
 /**
  * What one mounted camera holds: the page's elements, the webcam's stream, and whether it was unmounted.
@@ -138,21 +145,42 @@ async function start(view, data, reporter) {
 }
 
 /**
+ * Where each figures message goes: to the page, or in a class room to the room, the page hearing only the
+ * room's answer when it changes (every message handed over reruns the page on the server). A class room's
+ * camera says itself, under its picture, how many faces it sees and whether the class gets the figures.
+ * @param {import('./contract.js').SendTo | null} sendTo
+ * @param {SetState} setStateValue
+ * @param {HTMLElement} caption
+ * @returns {(message: import('./contract.js').FiguresMessage) => void}
+ */
+function figuresGoTo(sendTo, setStateValue, caption) {
+  if (!sendTo) return (message) => setStateValue('figures', message);
+  const delivery = new FiguresDelivery(sendTo, (receipt) => setStateValue('receipt', receipt));
+  return (message) => {
+    delivery.post(message).then((receipt) => {
+      const shared = receipt.outcome === 'kept' ? 'Sharing emotion figures with the class.' : receipt.message;
+      caption.textContent = `Your camera: ${message.faces.length} face(s) in view. ${shared}`;
+    });
+  };
+}
+
+/**
  * The component: starts the camera and the pipeline in `parentElement`; returns a function that stops both.
- * @param {{ parentElement: HTMLElement, data: import('./contract.js').CameraData,
- *   setStateValue: (name: string, value: import('./contract.js').FiguresMessage | import('./contract.js').Problem) => void }} component
+ * @param {{ parentElement: HTMLElement, data: import('./contract.js').CameraData, setStateValue: SetState }} component
  * @returns {() => void}
  */
 export function mount({ parentElement, data, setStateValue }) {
   const root = document.createElement('div');
   root.className = 'ondevice';
-  root.innerHTML = '<canvas aria-label="Your camera, with the faces it sees labelled"></canvas><p class="status">Starting the camera…</p>';
+  root.innerHTML = '<canvas aria-label="Your camera, with the faces it sees labelled"></canvas>'
+    + '<p class="status">Starting the camera…</p><p class="caption"></p>';
   parentElement.replaceChildren(root);
   const canvas = /** @type {HTMLCanvasElement} */ (root.querySelector('canvas'));
   const status = /** @type {HTMLElement} */ (root.querySelector('.status'));
+  const caption = /** @type {HTMLElement} */ (root.querySelector('.caption'));
   // Inline styles: the page's column decides the width, the frame keeps its proportions.
   Object.assign(canvas.style, { display: 'block', width: '100%', maxWidth: '640px', height: 'auto', borderRadius: '0.5rem', background: '#222' });
-  Object.assign(status.style, { fontFamily: 'sans-serif', color: '#555' });
+  for (const line of [status, caption]) Object.assign(line.style, { fontFamily: 'sans-serif', color: '#555', margin: '0.25rem 0' });
   const video = document.createElement('video');
   Object.assign(video, { muted: true, playsInline: true });
   /** @type {Mounted} */
@@ -163,7 +191,7 @@ export function mount({ parentElement, data, setStateValue }) {
       setStateValue('problem', { kind, message });
     },
   };
-  const reporter = new FiguresReporter(data, (message) => setStateValue('figures', message));
+  const reporter = new FiguresReporter(data, figuresGoTo(data.sendTo, setStateValue, caption));
   start(view, data, reporter).catch((error) => {
     if (!view.stopped) view.problem('runtime', `The on-device camera stopped: ${error.message}`); // an unmounted camera has no page to tell
   });

@@ -68,6 +68,16 @@
  * @property {number} reportEveryMs
  * @property {number} sampleEveryMs
  * @property {boolean} showProbabilities
+ * @property {SendTo | null} sendTo  a class room's: the figures go there, not to the page
+ */
+
+/**
+ * Where a class room's page posts its figures, and the seat they are for (the ids the page's address holds).
+ * @typedef {Object} SendTo
+ * @property {string} url  relative to the page's address
+ * @property {string} room
+ * @property {string} seat
+ * @property {string | null} figures  a class-only room's sender id; null in a per-student room
  */
 
 /**
@@ -92,6 +102,22 @@
  * Why the on-device camera stopped or falters, in plain words for the student.
  * @typedef {Object} Problem
  * @property {'camera' | 'runtime' | 'slow'} kind
+ * @property {string} message
+ */
+
+/**
+ * The body of a class room page's post to the figures endpoint (webapp/endpoints.py).
+ * @typedef {Object} FiguresPost
+ * @property {string} room
+ * @property {string} seat
+ * @property {string | null} figures
+ * @property {FiguresMessage} message
+ */
+
+/**
+ * The figures endpoint's answer: what became of the figures, and why in plain words where they were not kept.
+ * @typedef {Object} FiguresReceipt
+ * @property {'kept' | 'paused' | 'left' | 'ended' | 'unreachable' | 'refused' | 'too-soon'} outcome
  * @property {string} message
  */
 

@@ -1,7 +1,9 @@
 """Join a class: a student enters the teacher's code, agrees to the notice, and streams.
 
-The student's page runs the same live pipeline as the Live page and hands each frame's smoothed
-face probabilities to a `RoomPublisher`; nothing else of the video leaves the student's session.
+By default the student's browser reads their faces and posts only the figures to the room
+(webapp/endpoints.py); on the server path the page runs the Live page's pipeline and hands each frame's
+smoothed face probabilities to a `RoomPublisher`. Either way nothing else of the video is kept, and the
+student's choices (pause, leave, delete) go to the room through that publisher.
 A joined student's seat is kept in the page's address (`seat=`), so a reload brings them back to it.
 """
 
@@ -18,10 +20,12 @@ from emotion.classroom.analytics import Thresholds, roster_row, student_flags
 from emotion.classroom.policy import RoomPolicy
 from emotion.classroom.publisher import RoomPublisher
 from emotion.classroom.records import Room, RoomError, RoomNotFound, RoomStore, StoreUnavailable, Student, new_sender
+from emotion.contract import SendTo
 from emotion.live.component import SEND_ONLY_FPS, connection_advice, forget_connection, live_video, session_stream
 from emotion.live.device import CLASS_REPORT_EVERY_MS, CLASS_SAMPLE_EVERY_MS, device_camera, self_view
 from emotion.live.stream import LiveStream
 from emotion.pipeline import PipelineSettings
+from webapp.endpoints import FIGURES_PATH
 from webapp.resources import ice_servers_or_stop, models_or_stop, room_policy, shared_models, shared_store
 from webapp.widgets import by_student, clock_time, device_sidebar_settings, plain, sidebar_settings
 
@@ -222,7 +226,7 @@ def leave_class(publisher: RoomPublisher, delete_figures: bool) -> None:
     if not publisher.ended:
         tell_room(publisher, status="left", forget=delete_figures)
     del st.session_state.membership
-    for key in ("class_stream", PATH_KEY, "class_device_sent_at", "class_ended_drawn"):
+    for key in ("class_stream", PATH_KEY, "class_device_receipt", "class_ended_drawn"):
         st.session_state.pop(key, None)
     for param in ("seat", "figures"):
         st.query_params.pop(param, None)
@@ -235,7 +239,8 @@ def left_the_class(membership: dict) -> bool:
 
 @st.fragment
 def device_sharing(store: RoomStore, membership: dict, settings: PipelineSettings) -> None:
-    """The on-device camera with its controls; each new set of figures it hands back is sent to the room.
+    """The on-device camera with its controls; the browser posts the figures to the room itself, and the page
+    hears the room's answer when it changes (kept, paused, ended...).
 
     Paused or ended, the camera is not drawn: its component unmounts, which ends the camera's tracks.
     """
@@ -244,13 +249,16 @@ def device_sharing(store: RoomStore, membership: dict, settings: PipelineSetting
         st.rerun()  # the whole page: the join form, or the server path
     state = None
     if not (publisher.paused or publisher.ended):
+        seat: SendTo = {"url": FIGURES_PATH, "room": publisher.code, "seat": publisher.student_id, "figures": publisher.sender}
         state = device_camera(
-            "class_device", settings, SEND_ONLY_FPS, report_every_ms=CLASS_REPORT_EVERY_MS, sample_every_ms=CLASS_SAMPLE_EVERY_MS
+            "class_device", settings, SEND_ONLY_FPS, report_every_ms=CLASS_REPORT_EVERY_MS,
+            sample_every_ms=CLASS_SAMPLE_EVERY_MS, send_to=seat,
         )
-        figures = state.figures
-        if figures is not None and figures.at != st.session_state.get("class_device_sent_at"):
-            st.session_state["class_device_sent_at"] = figures.at
-            publisher.send_samples(figures.samples)
+        if state.receipt is not None and state.receipt != st.session_state.get("class_device_receipt"):
+            st.session_state["class_device_receipt"] = state.receipt
+            publisher.heard(state.receipt["outcome"], state.receipt["message"])
+            if publisher.paused or publisher.ended:
+                st.rerun(scope="fragment")  # without the camera
     class_controls(publisher)
     if membership["per_student"] and not publisher.ended:
         what_the_teacher_sees(store, publisher)
@@ -261,14 +269,8 @@ def device_sharing(store: RoomStore, membership: dict, settings: PipelineSetting
     elif state is None:
         st.info("Sharing is paused: your camera is off and your teacher sees you as paused.")
         room_watch(publisher)
-    else:
-        if state.problem is not None:
-            st.warning(f"{state.problem['message']} You can choose **On the server** above instead.")
-        # A slow device still reads faces and shares them: the student is told both.
-        if state.figures is not None and (state.problem is None or state.problem["kind"] == "slow"):
-            st.caption(f"Your camera: {len(state.figures.faces)} face(s) in view. Sharing emotion figures with the class.")
-        elif state.problem is None:
-            st.caption("Starting your camera: allow it when the browser asks.")
+    elif state.problem is not None:  # the camera says itself, under its picture, what it sees and shares
+        st.warning(f"{state.problem['message']} You can choose **On the server** above instead.")
 
 
 @st.fragment(run_every=3.0)

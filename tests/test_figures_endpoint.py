@@ -1,0 +1,169 @@
+"""A class room's on-device figures, posted by the page itself: the inbox's rules on both stores, the page's
+publisher taking the room's answers, and the endpoint on the real server (`streamlit run app.py`, a real
+redis-server the test reads and writes as another replica would)."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pytest
+
+from emotion.classroom.inbox import MIN_GAP_S, FiguresInbox
+from emotion.classroom.memory_store import MemoryStore
+from emotion.classroom.publisher import MAX_SAMPLE_AGE_S, RoomPublisher
+from emotion.classroom.records import new_sender
+from emotion.classroom.redis_store import RedisStore
+from tests.support.browser import free_port, streamlit_server
+
+T0 = 1_800_000_000.0
+HAPPY = [0.05, 0.01, 0.04, 0.7, 0.1, 0.05, 0.05]
+
+
+def happy() -> np.ndarray:
+    return np.asarray(HAPPY)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request):
+    if request.param == "memory":
+        return MemoryStore()
+    return RedisStore(request.getfixturevalue("redis_process").url)
+
+
+def test_the_inbox_keeps_a_seats_samples_dated_as_a_publisher_dates_them(store):
+    room = store.create_room("Inbox", 3600, T0)
+    ada, sender = store.join(room.code, "Ada", T0), new_sender()
+    now = [T0 + 30.0]
+    inbox = FiguresInbox(store, clock=lambda: now[0])
+    receipt = inbox.receive(room.code, ada.student_id, sender, [(1.0, [happy()]), (0.0, [happy(), happy()])])
+    assert receipt.outcome == "kept" and receipt.message == ""
+    now[0] += MIN_GAP_S / 2
+    assert inbox.receive(room.code, ada.student_id, sender, [(0.0, [happy()])]).outcome == "too-soon"
+    now[0] = T0 + 32.0
+    assert inbox.receive(room.code, ada.student_id, sender, [(1e9, [happy()])]).outcome == "kept"  # not years back
+    data = store.data(room.code, now[0])
+    assert sorted((i.start, i.samples, i.faces) for i in data.intervals) == [(T0 + 20, 1, 1), (T0 + 30, 2, 3)]
+    (figures,) = data.senders
+    assert figures.path == "device" and figures.faces == 1 and figures.label == "Happy"
+    assert data.students[0].mix is None  # a class-only room: the seat holds no figure
+
+
+def test_the_inbox_says_what_became_of_figures_it_could_not_keep(store):
+    room = store.create_room("Refusals", 3600, T0)
+    ada, ben, sender = store.join(room.code, "Ada", T0), store.join(room.code, "Ben", T0), new_sender()
+    cy = store.join(room.code, "Cy", T0)
+    clock = [T0 + 1.0]
+    inbox = FiguresInbox(store, clock=lambda: clock[0])
+    sample = [(0.0, [happy()])]
+    store.set_status(room.code, ada.student_id, "paused", T0 + 1, sender)
+    assert inbox.receive(room.code, ada.student_id, sender, sample).outcome == "paused"
+    store.set_status(room.code, ben.student_id, "left", T0 + 1)
+    assert inbox.receive(room.code, ben.student_id, new_sender(), sample).outcome == "left"
+    assert inbox.receive(room.code, "no-such-seat", new_sender(), sample).outcome == "left"
+    assert inbox.receive(room.code, cy.student_id, None, sample).outcome == "refused"  # class-only: no sender id
+    assert inbox.receive(room.code, cy.student_id, new_sender(), []).outcome == "refused"
+    assert inbox.receive("ZZZZZZ", ben.student_id, new_sender(), sample).outcome == "ended"
+    store.end_room(room.code, T0 + 2)
+    clock[0] = T0 + 5
+    ended = inbox.receive(room.code, ada.student_id, sender, sample)
+    assert ended.outcome == "ended" and "teacher closed" in ended.message
+    dead = FiguresInbox(RedisStore(f"redis://127.0.0.1:{free_port()}/0", timeout=0.2), clock=lambda: T0)
+    unreachable = dead.receive(room.code, ada.student_id, sender, sample)
+    assert (unreachable.outcome, unreachable.message) == ("unreachable", "The class room cannot be reached right now.")
+
+
+def test_the_inbox_forgets_a_quiet_seat(store):
+    """It remembers each seat's last message for MAX_SAMPLE_AGE_S only, so a lecture's seats do not pile up."""
+    room = store.create_room("Quiet", 3600, T0, per_student=True)
+    seats = [store.join(room.code, f"S{n}", T0).student_id for n in range(5)]
+    now = [T0 + 1.0]
+    inbox = FiguresInbox(store, clock=lambda: now[0])
+    for seat in seats:
+        assert inbox.receive(room.code, seat, None, [(0.0, [happy()])]).outcome == "kept"
+    now[0] += MAX_SAMPLE_AGE_S + 1
+    inbox.receive(room.code, seats[0], None, [(0.0, [happy()])])
+    assert len(inbox._last) == 1
+
+
+def test_a_page_hears_the_rooms_answers_to_the_figures_it_posted(store):
+    """RoomPublisher.heard: what the class page does with each answer the camera hands it."""
+    room = store.create_room("Answers", 3600, T0, per_student=True)
+    ada = store.join(room.code, "Ada", T0)
+    publisher = RoomPublisher(store, room.code, ada.student_id, clock=lambda: T0 + 2)
+    publisher.heard("unreachable", "The class room cannot be reached right now.")
+    assert publisher.problem == "The class room cannot be reached right now." and not publisher.paused
+    publisher.heard("kept", "")
+    assert publisher.problem is None
+    store.set_status(room.code, ada.student_id, "paused", T0 + 1)  # a Resume the room missed
+    publisher.heard("paused", "Sharing is paused")
+    assert store.student(room.code, ada.student_id, T0 + 3).status == "active" and not publisher.paused
+    publisher.paused = True
+    store.set_status(room.code, ada.student_id, "paused", T0 + 3)
+    publisher.heard("paused", "Sharing is paused")  # the student paused: the room is right
+    assert store.student(room.code, ada.student_id, T0 + 3).status == "paused"
+    publisher.paused = False
+    publisher.heard("left", "You are no longer in this class: join again.")
+    assert publisher.paused and publisher.problem == "You are no longer in this class: join again."
+    store.end_room(room.code, T0 + 4)
+    publisher.heard("ended", "whatever the page says")
+    assert publisher.ended and "the teacher closed its room" in publisher.problem
+
+
+def post(url: str, body: bytes, content_type: str = "application/json") -> tuple[int, dict]:
+    request = urllib.request.Request(url, body, {"Content-Type": content_type}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def message(faces: list[list[float]], at: float = 1_000_000.0) -> dict:
+    return {"faces": faces, "skipped": 0, "fps": 15, "msMedian": 12, "frames": 30, "at": at,
+            "samples": [{"at": at - 1000, "faces": faces}, {"at": at, "faces": faces}]}
+
+
+def test_the_endpoint_on_the_real_server_keeps_figures_and_refuses_what_it_should(redis_process, tmp_path):
+    store = RedisStore(redis_process.url)
+    with streamlit_server({"REDIS_URL": redis_process.url}, log_path=tmp_path / "streamlit.log") as server:
+        url = f"{server.url}/api/figures"
+        now = time.time()
+        room = store.create_room("Endpoint", 600, now)
+        ada, ben, sender = store.join(room.code, "Ada", now), store.join(room.code, "Ben", now), new_sender()
+
+        def figures(seat: str, faces: list[list[float]], changes: dict | None = None) -> bytes:
+            post = {"room": room.code, "seat": seat, "figures": sender, "message": message(faces)}
+            return json.dumps(post | (changes or {})).encode()
+
+        status, receipt = post(url, figures(ada.student_id, [HAPPY]))
+        assert (status, receipt) == (200, {"outcome": "kept", "message": ""})
+        data = store.data(room.code, time.time())
+        assert sum(i.samples for i in data.intervals) == 2 and data.senders[0].label == "Happy"
+
+        store.set_status(room.code, ben.student_id, "paused", time.time(), sender)
+        status, receipt = post(url, figures(ben.student_id, [HAPPY]))
+        assert status == 409 and receipt["outcome"] == "paused"
+        seven_and_one = [[*HAPPY, 0.0]]
+        out_of_range = [[2.0, *HAPPY[1:]]]
+        for body, content_type in [
+            (figures(ben.student_id, [HAPPY]), "text/plain"),  # what a form on another site could send
+            (b"{not json", "application/json"),
+            (b"[1, 2]", "application/json"),
+            (figures(ben.student_id, seven_and_one), "application/json"),
+            (figures(ben.student_id, out_of_range), "application/json"),
+            (figures(ben.student_id, [HAPPY] * 100), "application/json"),  # more faces than a page reads
+            (figures(ben.student_id, [HAPPY], {"seat": 7}), "application/json"),
+            (b'{"room": "' + b"x" * 70_000 + b'"}', "application/json"),  # larger than any page's message
+        ]:
+            status, receipt = post(url, body, content_type)
+            assert (status, receipt["outcome"]) == (400, "refused"), body[:80]
+            assert receipt["message"] == "These figures were not in the form a class room's page sends, so they were not kept."
+        assert sum(i.samples for i in store.data(room.code, time.time()).intervals) == 2  # nothing more was kept
+
+        with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=10) as health:
+            assert health.status == 200  # the server answers as before
+    assert "Traceback" not in (tmp_path / "streamlit.log").read_text()

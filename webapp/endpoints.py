@@ -1,0 +1,72 @@
+"""The app's one HTTP endpoint beside its pages: a class room's on-device figures, posted by the page itself.
+
+Each figures message handed to the page would rerun it on the server (Streamlit's component state), which
+cost more than the figures; posted here, a message costs a parse and a store transaction
+(emotion.classroom.inbox). app.py serves it beside the pages (st.App's routes).
+
+Only JSON is taken (a form posted from another site cannot send it without the browser asking this server,
+which says nothing to allow it), at most MAX_BODY_BYTES, and checked as the page's figures are
+(emotion.ondevice.figures_of). Every answer is a FiguresReceipt (emotion/contract.py).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import cast
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from emotion.classroom.inbox import REFUSED, Receipt
+from emotion.contract import FiguresMessage, FiguresReceipt
+from emotion.ondevice import figures_of
+from emotion.presets import on_device
+from webapp.resources import shared_inbox
+
+FIGURES_PATH = "api/figures"  # relative to the app's address, as the page's SendTo.url
+MAX_BODY_BYTES = 64 * 1024  # a message of the most faces a page reads, several times over
+STATUS = {"kept": 200, "refused": 400, "paused": 409, "left": 409, "ended": 410, "too-soon": 429, "unreachable": 503}
+
+
+def answer(receipt: Receipt) -> JSONResponse:
+    body: FiguresReceipt = {"outcome": receipt.outcome, "message": receipt.message}
+    return JSONResponse(body, status_code=STATUS[receipt.outcome], headers={"Cache-Control": "no-store"})
+
+
+async def body_within(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None once it runs past `limit` bytes (read no further)."""
+    if int(request.headers.get("content-length") or 0) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+async def receive_figures(request: Request) -> JSONResponse:
+    """POST api/figures: a FiguresPost; answers a FiguresReceipt."""
+    refused = answer(Receipt("refused", REFUSED))
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        return refused
+    raw = await body_within(request, MAX_BODY_BYTES)
+    try:
+        post = json.loads(raw) if raw is not None else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return refused
+    if not isinstance(post, dict):
+        return refused
+    room, seat, sender, message = post.get("room"), post.get("seat"), post.get("figures"), post.get("message")
+    if not (isinstance(room, str) and isinstance(seat, str) and (sender is None or isinstance(sender, str))):
+        return refused
+    figures = figures_of(cast(FiguresMessage, message), on_device().max_faces) if isinstance(message, dict) else None
+    if figures is None:
+        return refused
+    return answer(await run_in_threadpool(shared_inbox().receive, room, seat, sender, figures.samples))
+
+
+def routes() -> list[Route]:
+    return [Route("/" + FIGURES_PATH, receive_figures, methods=["POST"])]

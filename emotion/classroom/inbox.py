@@ -18,13 +18,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from emotion.classroom.publisher import MAX_SAMPLE_AGE_S, dated
-from emotion.classroom.records import NotInRoom, RoomError, RoomNotFound, RoomStore, SeatPaused, StoreUnavailable
+from emotion.classroom.records import (
+    FiguresRefused,
+    FiguresTooSoon,
+    NotInRoom,
+    RoomError,
+    RoomNotFound,
+    RoomStore,
+    SeatPaused,
+    StoreUnavailable,
+)
 from emotion.contract import Outcome
 
 # A page sends a message a second at most (static/ondevice/reporter.js); one arriving sooner than this after
 # the last from its seat is refused, so that no page can make the room write more often than that.
 MIN_GAP_S = 0.25
-REFUSED = "These figures were not in the form a class room's page sends, so they were not kept."
+REFUSED = str(FiguresRefused())
 
 
 @dataclass(frozen=True)
@@ -59,7 +68,7 @@ class FiguresInbox:
                 self._last.popitem(last=False)
             last = self._last.get(key)
             if last is not None and now - last < self.min_gap_s:
-                return Receipt("too-soon", "These figures came too soon after the last, so they were not kept.")
+                return Receipt("too-soon", str(FiguresTooSoon()))
             self._last[key] = now
             self._last.move_to_end(key)
         earliest = now - MAX_SAMPLE_AGE_S if last is None else max(last, now - MAX_SAMPLE_AGE_S)

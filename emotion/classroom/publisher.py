@@ -9,11 +9,26 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from emotion.classroom.records import RoomEnded, RoomError, RoomNotFound, RoomStore, Sample, SeatPaused, StoreUnavailable
+from emotion.classroom.records import (
+    FiguresRefused,
+    FiguresTooSoon,
+    NotInRoom,
+    RoomEnded,
+    RoomError,
+    RoomNotFound,
+    RoomStore,
+    Sample,
+    SeatPaused,
+    StoreUnavailable,
+)
 from emotion.pipeline import Face
 
 MAX_SAMPLES = 4  # a message's samples kept: the device sends two (emotion.live.device), more only after a stall
 MAX_SAMPLE_AGE_S = 10.0  # no sample is dated further back than this
+# The room's answers to posted figures that say why they were not kept, and the words for each.
+NOT_KEPT: dict[str, Callable[[], RoomError]] = {
+    "unreachable": StoreUnavailable, "refused": FiguresRefused, "too-soon": FiguresTooSoon
+}
 
 
 def dated(samples: Sequence[tuple[float, Sequence[np.ndarray]]], now: float, earliest: float) -> list[Sample]:
@@ -162,9 +177,10 @@ class RoomPublisher:
             self.store.set_status(self.code, self.student_id, "active", self.clock(), self.sender)
             self.store.publish_samples(self.code, self.student_id, samples, path, self.sender)
 
-    def heard(self, outcome: str, message: str) -> None:
+    def heard(self, outcome: str) -> None:
         """The room's answer to figures the student's page posted itself (a class room's on-device path,
-        emotion.classroom.inbox), taken as this publisher takes the answers to its own sends."""
+        emotion.classroom.inbox), taken as this publisher takes the answers to its own sends. Only the outcome
+        is read: the words shown are the room's own, whatever the page's copy of the answer says."""
         if outcome == "ended":
             self.check_room()  # the store says how: expired, or closed by the teacher
         elif outcome == "paused" and not self.paused:
@@ -176,9 +192,11 @@ class RoomPublisher:
                 self._end(error)
         elif outcome == "left":
             with self._lock:
-                self._problem, self._paused = message, True
-        elif outcome != "paused":
-            self._set_problem(message or None)  # kept: none; unreachable, refused, too soon: why
+                self._problem, self._paused = str(NotInRoom()), True
+        elif outcome in NOT_KEPT:
+            self._set_problem(str(NOT_KEPT[outcome]()))
+        elif outcome == "kept":
+            self._set_problem(None)
 
     def _set_problem(self, problem: str | None) -> None:
         with self._lock:

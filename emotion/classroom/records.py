@@ -75,6 +75,20 @@ class SeatPaused(RoomError):
         super().__init__("Sharing is paused: your teacher sees you as paused until you resume.")
 
 
+class FiguresRefused(RoomError):
+    """Figures posted in another form than a class room's page sends (emotion.classroom.inbox)."""
+
+    def __init__(self) -> None:
+        super().__init__("These figures were not in the form a class room's page sends, so they were not kept.")
+
+
+class FiguresTooSoon(RoomError):
+    """Figures posted sooner after the last from their seat than any page sends them (emotion.classroom.inbox)."""
+
+    def __init__(self) -> None:
+        super().__init__("These figures came too soon after the last, so they were not kept.")
+
+
 class StoreUnavailable(RoomError):
     """The shared store (Redis) cannot be reached; callers retry later. The detail goes to the log, not the page."""
 

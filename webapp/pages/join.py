@@ -256,7 +256,7 @@ def device_sharing(store: RoomStore, membership: dict, settings: PipelineSetting
         )
         if state.receipt is not None and state.receipt != st.session_state.get("class_device_receipt"):
             st.session_state["class_device_receipt"] = state.receipt
-            publisher.heard(state.receipt["outcome"], state.receipt["message"])
+            publisher.heard(state.receipt["outcome"])
             if publisher.paused or publisher.ended:
                 st.rerun(scope="fragment")  # without the camera
     class_controls(publisher)

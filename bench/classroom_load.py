@@ -6,15 +6,16 @@
 For each count N in --students: a fresh `streamlit run app.py` (tests.support.browser.streamlit_server),
 a teacher page that creates a room, and N students, each in its own browser context, who join through
 the form with consent as the browser tests do and share on the default path ("On this device"). The
-real server path runs: every student is a real Streamlit session over a websocket, its `device_sharing`
-fragment reruns for each set of figures the page hands back, and `RoomPublisher.send` publishes to the
-room, which the teacher's 2 s fragment reads.
+real server path runs: every student is a real Streamlit session over a websocket, each set of figures
+is posted to the figures endpoint (webapp/endpoints.py, emotion.classroom.inbox) as the page posts it,
+the `device_sharing` fragment reruns when the room's answer changes, and the teacher's fragments read
+the room.
 
 Only the camera work is skipped: Playwright routing answers each student page's request for
 static/ondevice/camera.js with a stub module (STUB_CAMERA below) that opens no camera and loads no model;
-it hands the page plausible figures (seven probabilities a face) through the real module's reporter
-(static/ondevice/reporter.js: a sample a second, sent two at a time, at once when the face count changes),
-for a face count the bench controls. The product code is not changed.
+it sends plausible figures (seven probabilities a face) through the real modules' reporter and delivery
+(static/ondevice/reporter.js: a sample a second, sent two at a time, at once when the face count changes;
+delivery.js: posted to the room), for a face count the bench controls. The product code is not changed.
 
 Measured in the steady period (--seconds, after all N are connected and a short settling time):
 - server CPU: utime+stime of the server process and its children (/proc/<pid>/stat), as CPU seconds per
@@ -25,8 +26,8 @@ Measured in the steady period (--seconds, after all N are connected and a short 
   switch together); the lag is from that moment (or from the last flag set, when setting them took
   longer) to the teacher's "Face in view" metric showing the new count (0 or N). It includes the
   figures' own cadence (a change in the face count goes within a class room's sample period,
-  emotion.live.device.CLASS_SAMPLE_EVERY_MS), the publisher's
-  throttle (0.3 s) and the teacher's refresh of the counts (every second; the charts every two).
+  emotion.live.device.CLASS_SAMPLE_EVERY_MS), the post to the room and the teacher's refresh of the
+  counts (every second; the charts every two).
 
 Chromium, its N+1 pages and Playwright run on the same 2-core machine and take their share: the server's
 CPU seconds are still its own, but a starved browser sends fewer figures (each line says how many each
@@ -70,13 +71,17 @@ from tests.support.redis_server import RedisProcess
 # steers it through window.__bench: `next = {at, faces}` switches the face count at `at` (Date.now()).
 STUB_CAMERA = """
 import { FiguresReporter } from './reporter.js';
+import { figuresGoTo } from './delivery.js';
 const BASE = __BASE__;
 export function mount({ parentElement, data, setStateValue }) {
   const bench = (window.__bench = window.__bench || { faces: 1, next: null, sent: 0 });
-  if (parentElement) parentElement.textContent = 'bench: stub camera';
+  const caption = document.createElement('p');
+  caption.textContent = 'bench: stub camera';
+  if (parentElement) parentElement.replaceChildren(caption);
+  const send = figuresGoTo(data.sendTo, setStateValue, caption);
   const reporter = new FiguresReporter(data, (message) => {
     bench.sent += 1;
-    setStateValue('figures', message);
+    send(message);
   });
   const tick = () => {
     const now = Date.now();

@@ -39,6 +39,8 @@ from emotion.live.device import CLASS_REPORT_EVERY_MS, CLASS_SAMPLE_EVERY_MS
 PAGE = "join"
 COMPONENT_KEY = "class_device"  # device_camera's key in webapp/pages/join.py
 FRAME_EVERY_S = 0.25  # how often a student's faces are looked at: the figures change no faster than the samples
+REMIND_S = 5.0  # delivery.js's REMIND_MS: an answer the page acts on is handed over again this often
+ACT_ON = {"paused", "ended"}
 PLAUSIBLE_FACE = (0.08, 0.02, 0.07, 0.35, 0.1, 0.08, 0.3)  # probabilities, varied per face here and in classroom_load's stub
 
 
@@ -102,6 +104,9 @@ class DeviceStudent:
     component_id: str | None = None
     send_to: dict | None = None  # the component's data's sendTo: where its figures go
     state: dict = field(default_factory=dict)  # the component's state, as the page's frontend keeps it
+    _posting: asyncio.Task | None = None  # the latest post: the next goes after it
+    _last_outcome: str | None = None
+    _answered: float = -math.inf
     fragment_id: str = ""
     page_script_hash: str = ""
     mounted: asyncio.Event = field(default_factory=asyncio.Event)
@@ -146,18 +151,29 @@ class DeviceStudent:
         return faces
 
     async def send(self, socket: websockets.ClientConnection, message: dict, http: concurrent.futures.Executor) -> None:
-        """As camera.js does in a class room: the figures posted to the room, and the component's state changed
-        (a rerun of the fragment) only when the room's answer changes."""
+        """As static/ondevice/delivery.js does in a class room: the figures posted to the room, after the posts
+        before them (the frame loop goes on meanwhile), and the room's answer handed to the page (a rerun of the
+        fragment) when it changes, and again every REMIND_S while it is one the page acts on."""
         if self.send_to is None:
             raise RuntimeError("the camera component was given nowhere to send its figures")
         url = urllib.parse.urljoin(self.base_url.rstrip("/") + "/", self.send_to["url"])
         post = {key: self.send_to[key] for key in ("room", "seat", "figures")} | {"message": message}
-        receipt = await asyncio.get_running_loop().run_in_executor(http, post_json, url, post)
-        self.outcomes[receipt["outcome"]] += 1
-        self.sent += receipt["outcome"] == "kept"
-        if receipt["outcome"] != self.state.get("receipt", {"outcome": "kept"})["outcome"]:
-            self.state["receipt"] = receipt
-            await socket.send(self.rerun(self.state))
+        before = self._posting
+
+        async def post_after() -> None:
+            if before is not None:
+                await asyncio.gather(before, return_exceptions=True)
+            receipt = await asyncio.get_running_loop().run_in_executor(http, post_json, url, post)
+            self.outcomes[receipt["outcome"]] += 1
+            now = time.monotonic()
+            remind = receipt["outcome"] in ACT_ON and now - self._answered >= REMIND_S
+            if receipt["outcome"] != self._last_outcome or remind:
+                self._last_outcome, self._answered = receipt["outcome"], now
+                self.state["answer"] = {"outcome": receipt["outcome"], "at": time.time() * 1000}
+                await socket.send(self.rerun(self.state))
+
+        self._posting = asyncio.create_task(post_after())
+        self.sent += 1
 
     async def run(self, stop: asyncio.Event, http: concurrent.futures.Executor, mount_timeout_s: float = 120) -> None:
         """Join, wait for the camera component, then send figures as the page does until `stop`; posts go through `http`."""
@@ -180,7 +196,7 @@ class DeviceStudent:
                         await asyncio.wait_for(stop.wait(), FRAME_EVERY_S)
             finally:
                 reader.cancel()
-                await asyncio.gather(reader, return_exceptions=True)
+                await asyncio.gather(reader, *([self._posting] if self._posting else []), return_exceptions=True)
 
     async def _receive(self, socket: websockets.ClientConnection) -> None:
         async for raw in socket:
@@ -200,16 +216,21 @@ class DeviceStudent:
             raise TimeoutError(f"no camera component on the page after {timeout_s:g} s")
 
 
-def post_json(url: str, body: dict, timeout_s: float = 30) -> dict:
-    """POST `body` as JSON; the endpoint's FiguresReceipt, whatever its status code, or 'unreachable'."""
+def post_json(url: str, body: dict, timeout_s: float = 10) -> dict:
+    """POST `body` as JSON: the endpoint's FiguresReceipt whatever its status code, or, as delivery.js takes
+    anything else (no answer in time, not JSON, not a receipt), 'unreachable'."""
     request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"}, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            return json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return json.loads(error.read())
-    except (urllib.error.URLError, TimeoutError, ValueError) as error:
-        return {"outcome": "unreachable", "message": str(error)}
+        try:
+            with urllib.request.urlopen(request, timeout=timeout_s) as response:
+                receipt = json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            receipt = json.loads(error.read())
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        receipt = {"outcome": "unreachable", "message": str(error)}
+    if not (isinstance(receipt, dict) and isinstance(receipt.get("outcome"), str)):
+        receipt = {"outcome": "unreachable", "message": "not the endpoint's answer"}
+    return receipt
 
 
 class StudentCrowd:

@@ -3,15 +3,15 @@
 Python hands the page `CameraData` (with `BrowserSettings`, made by emotion.ondevice.browser_settings);
 the page hands back a `FiguresMessage` or a `Problem` (read by emotion.live.device). A class room's page
 posts its `FiguresMessage`s itself, as a `FiguresPost` to `SendTo.url` (webapp/endpoints.py), and gets a
-`FiguresReceipt`, which it hands the page when it changes; it shows the faces in view itself. static/ondevice/
-contract.js declares the same shapes as JSDoc typedefs, which TypeScript checks the browser's modules
+`FiguresReceipt`; it hands the page a `FiguresAnswer` when the answer changes, and shows the faces in view
+itself. static/ondevice/contract.js declares the same shapes as JSDoc typedefs, which TypeScript checks the browser's modules
 against (.ci/run), and tests/test_contract.py checks that both sides name the same keys with the same types.
 Keys are the browser's (camelCase): the JSON goes across as it is.
 """
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, TypedDict, get_args
 
 
 class FitSettings(TypedDict):
@@ -115,6 +115,7 @@ class Problem(TypedDict):
 
 
 Outcome = Literal["kept", "paused", "left", "ended", "unreachable", "refused", "too-soon"]
+OUTCOMES: frozenset[str] = frozenset(get_args(Outcome))
 
 
 class FiguresPost(TypedDict):
@@ -132,3 +133,10 @@ class FiguresReceipt(TypedDict):
 
     outcome: Outcome
     message: str
+
+
+class FiguresAnswer(TypedDict):
+    """What a class room's camera hands its page (static/ondevice/delivery.js): the room's latest answer, when heard."""
+
+    outcome: Outcome
+    at: float  # Date.now() when heard, ms: a new value means an answer to act on

@@ -81,6 +81,9 @@ def browser_settings(pipeline: PipelineSettings = PipelineSettings()) -> Browser
     }
 
 
+MESSAGE_SAMPLES = 8  # a message's newest samples read: a page sends two, a few more after a stall
+
+
 @dataclass(frozen=True)
 class DeviceFigures:
     faces: list[np.ndarray] = field(default_factory=list)  # each face's smoothed probabilities, FER-2013 order
@@ -97,15 +100,15 @@ def figures_of(message: FiguresMessage, max_faces: int = PipelineSettings().max_
 
     The browser's JSON is checked, not trusted: a face is seven finite probabilities, at most `max_faces` of
     them (the browser's pipeline reads no more), a sample a time and faces, and a sample that is not is left
-    out. A message without samples (a page still running an earlier camera.js, from the browser's cache) counts
-    as a single sample of its faces.
+    out; only the newest MESSAGE_SAMPLES are read. A message without samples (a page still running an earlier
+    camera.js, from the browser's cache) counts as a single sample of its faces.
     """
     faces, at = faces_of(message.get("faces"), max_faces), _number(message.get("at"))
     if faces is None or at is None:
         return None
     samples = []
     raw_samples = message.get("samples")
-    for sample in raw_samples if isinstance(raw_samples, list) else []:
+    for sample in raw_samples[-MESSAGE_SAMPLES:] if isinstance(raw_samples, list) else []:
         taken = _number(sample.get("at")) if isinstance(sample, dict) else None
         sample_faces = faces_of(sample.get("faces"), max_faces) if isinstance(sample, dict) else None
         if taken is not None and sample_faces is not None:

@@ -5,13 +5,15 @@ cost more than the figures; posted here, a message costs a parse and a store tra
 (emotion.classroom.inbox). app.py serves it beside the pages (st.App's routes).
 
 Only JSON is taken (a form posted from another site cannot send it without the browser asking this server,
-which says nothing to allow it), at most MAX_BODY_BYTES, and checked as the page's figures are
-(emotion.ondevice.figures_of). Every answer is a FiguresReceipt (emotion/contract.py).
+which says nothing to allow it), at most MAX_BODY_BYTES, with ids in the form the app makes them, and
+checked as the page's figures are (emotion.ondevice.figures_of). Every answer is a FiguresReceipt
+(emotion/contract.py).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import cast
 
 from starlette.concurrency import run_in_threadpool
@@ -26,7 +28,9 @@ from emotion.presets import on_device
 from webapp.resources import shared_inbox
 
 FIGURES_PATH = "api/figures"  # relative to the app's address, as the page's SendTo.url
-MAX_BODY_BYTES = 64 * 1024  # a message of the most faces a page reads, several times over
+MAX_BODY_BYTES = 32 * 1024  # a message of the most faces a page reads, with its samples, several times over
+ROOM_CODE = re.compile(r"[A-Za-z0-9 ]{1,16}")  # a code as typed (emotion.classroom.records.normalise_code)
+TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a seat or sender id (secrets.token_urlsafe)
 STATUS = {"kept": 200, "refused": 400, "paused": 409, "left": 409, "ended": 410, "too-soon": 429, "unreachable": 503}
 
 
@@ -47,25 +51,34 @@ async def body_within(request: Request, limit: int) -> bytes | None:
     return bytes(body)
 
 
-async def receive_figures(request: Request) -> JSONResponse:
-    """POST api/figures: a FiguresPost; answers a FiguresReceipt."""
-    refused = answer(Receipt("refused", REFUSED))
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        return refused
-    raw = await body_within(request, MAX_BODY_BYTES)
+def receive(raw: bytes) -> Receipt:
+    """A FiguresPost's body, checked, to the room (in a worker thread: the JSON and the store call are work)."""
+    refused = Receipt("refused", REFUSED)
     try:
-        post = json.loads(raw) if raw is not None else None
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        post = json.loads(raw)
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return refused
     if not isinstance(post, dict):
         return refused
     room, seat, sender, message = post.get("room"), post.get("seat"), post.get("figures"), post.get("message")
-    if not (isinstance(room, str) and isinstance(seat, str) and (sender is None or isinstance(sender, str))):
+    if not (isinstance(room, str) and ROOM_CODE.fullmatch(room) and isinstance(seat, str) and TOKEN.fullmatch(seat)):
+        return refused
+    if not (sender is None or (isinstance(sender, str) and TOKEN.fullmatch(sender))):
         return refused
     figures = figures_of(cast(FiguresMessage, message), on_device().max_faces) if isinstance(message, dict) else None
     if figures is None:
         return refused
-    return answer(await run_in_threadpool(shared_inbox().receive, room, seat, sender, figures.samples))
+    return shared_inbox().receive(room, seat, sender, figures.samples)
+
+
+async def receive_figures(request: Request) -> JSONResponse:
+    """POST api/figures: a FiguresPost; answers a FiguresReceipt."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        return answer(Receipt("refused", REFUSED))
+    raw = await body_within(request, MAX_BODY_BYTES)
+    if raw is None:
+        return answer(Receipt("refused", REFUSED))
+    return answer(await run_in_threadpool(receive, raw))
 
 
 def routes() -> list[Route]:

@@ -1,8 +1,9 @@
-"""The student's side of a room: their face figures sent from the video thread, throttled."""
+"""The student's side of a room: their choices told to it, and on the server path their face figures sent
+from the video thread, throttled. On the device path the student's browser posts the figures itself
+(emotion.classroom.inbox), and the page hands this publisher the room's answers (`heard`)."""
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -23,27 +24,14 @@ from emotion.classroom.records import (
 )
 from emotion.pipeline import Face
 
-MAX_SAMPLES = 4  # a message's samples kept: the device sends two (emotion.live.device), more only after a stall
-MAX_SAMPLE_AGE_S = 10.0  # no sample is dated further back than this
 # The room's answers to posted figures that say why they were not kept, and the words for each.
 NOT_KEPT: dict[str, Callable[[], RoomError]] = {
     "unreachable": StoreUnavailable, "refused": FiguresRefused, "too-soon": FiguresTooSoon
 }
 
 
-def dated(samples: Sequence[tuple[float, Sequence[np.ndarray]]], now: float, earliest: float) -> list[Sample]:
-    """A page's samples, each as (seconds before `now`, its faces), on the server's clock: the newest MAX_SAMPLES,
-    oldest first, none dated before `earliest` (the sender's last message, or MAX_SAMPLE_AGE_S back) or after now.
-
-    The ages are the device's own, so its clock need not agree with the server's, but they are not trusted:
-    a page can neither rewrite the past nor send a lecture's worth at once.
-    """
-    newest = sorted(samples, key=lambda sample: -sample[0])[-MAX_SAMPLES:]
-    return [Sample(min(now, max(earliest, now - age)), faces) for age, faces in newest]
-
-
 class RoomPublisher:
-    """Sends a student's face figures to their room a few times a second, from the video thread.
+    """Tells the room of a student's choices, and sends their face figures a few times a second from the video thread.
 
     Publishing is throttled (the room needs figures, not every frame), and when the store is
     unreachable it backs off instead of slowing the video; `problem` tells the page why.
@@ -75,8 +63,8 @@ class RoomPublisher:
         self._paused = False
         self._ended = False
         self._problem: str | None = None
+        self._owed: str | None = None  # a status the student chose that the room has not heard (it was out)
         self._next = 0.0
-        self._last_sent = -math.inf  # when the latest samples were sent
 
     @property
     def paused(self) -> bool:
@@ -90,7 +78,7 @@ class RoomPublisher:
 
     @property
     def ended(self) -> bool:
-        """The room is gone (it expired or was closed): nothing will be sent again."""
+        """The room is gone (it expired or was closed), or the seat is (left from another tab): nothing is sent again."""
         with self._lock:
             return self._ended
 
@@ -100,11 +88,18 @@ class RoomPublisher:
         with self._lock:
             return self._problem
 
-    def _end(self, error: RoomNotFound) -> None:
-        why = "the teacher closed its room and deleted its figures" if isinstance(error, RoomEnded) else "its room has closed"
+    def _set_problem(self, problem: str | None) -> None:
         with self._lock:
-            self._problem = f"This class has ended: {why}, and nothing more is shared."
-            self._ended = True
+            self._problem = problem
+
+    def _end(self, error: RoomNotFound | NotInRoom) -> None:
+        if isinstance(error, NotInRoom):
+            problem = str(error)
+        else:
+            why = "the teacher closed its room and deleted its figures" if isinstance(error, RoomEnded) else "its room has closed"
+            problem = f"This class has ended: {why}, and nothing more is shared."
+        with self._lock:
+            self._problem, self._ended = problem, True
 
     def check_room(self) -> bool:
         """Whether the room still exists, asked of the store: a paused or idle student sends nothing that would tell.
@@ -119,7 +114,7 @@ class RoomPublisher:
                     self.store.set_status(self.code, self.student_id, "paused", self.clock(), self.sender)
                 else:
                     self.store.room(self.code, self.clock())
-        except RoomNotFound as error:
+        except (RoomNotFound, NotInRoom) as error:
             self._end(error)
         except StoreUnavailable:
             pass  # said by the next send; the room may well be there
@@ -129,78 +124,81 @@ class RoomPublisher:
         """The live stream's hook: one frame's faces."""
         self.send([face.probabilities for face in faces])
 
-    def send(self, probabilities: Sequence[np.ndarray]) -> None:
-        """One sample of the faces in view (each face's smoothed probabilities), from wherever they were read."""
-        self.send_samples([(0.0, probabilities)])
-
-    def send_samples(self, samples: Sequence[tuple[float, Sequence[np.ndarray]]]) -> None:
-        """Samples taken on the device, each as (seconds before now, its faces): a message of the on-device path
-        carries the samples since its last, so that the room keeps a sample a second from fewer messages. Dated
-        by `dated`, none before this publisher's last message."""
-        with self._in_turn:
-            self._send_in_turn(samples)
-
-    def _send_in_turn(self, samples: Sequence[tuple[float, Sequence[np.ndarray]]]) -> None:
-        now = self.clock()
+    def _due(self, now: float) -> bool:
         with self._lock:
-            if self._paused or self._ended or now < self._next or not samples:
-                return
-            self._next = now + self.interval
-            path = self.path
-            earliest = max(self._last_sent, now - MAX_SAMPLE_AGE_S)
-            self._last_sent = now
-        timed = dated(samples, now, earliest)
-        # The store call runs outside the lock: a slow store must not hold up the page's reads.
-        try:
-            self._publish(timed, path)
-        except StoreUnavailable as error:
-            with self._lock:
-                self._problem = str(error)
-                self._next = now + 5.0  # back off; the video goes on meanwhile
-        except RoomNotFound as error:
-            self._end(error)
-        except RoomError as error:
-            with self._lock:
-                self._problem = str(error)
-                self._paused = True
-        else:
-            with self._lock:
-                self._problem = None
+            return not (self._paused or self._ended or now < self._next)
 
-    def _publish(self, samples: Sequence[Sample], path: str) -> None:
+    def send(self, probabilities: Sequence[np.ndarray]) -> None:
+        """One sample of the faces in view (each face's smoothed probabilities), read on the server now."""
+        now = self.clock()
+        if not self._due(now):
+            return  # most frames: not waiting behind a choice being told to the room
+        with self._in_turn:
+            if not self._due(now):  # paused, or sent by another thread, while this one waited
+                return
+            with self._lock:
+                self._next = now + self.interval
+                path = self.path
+            # The store call runs outside the lock: a slow store must not hold up the page's reads.
+            try:
+                self._publish(probabilities, now, path)
+            except StoreUnavailable as error:
+                with self._lock:
+                    self._problem = str(error)
+                    self._next = now + 5.0  # back off; the video goes on meanwhile
+            except (RoomNotFound, NotInRoom) as error:
+                self._end(error)
+            except RoomError as error:
+                self._set_problem(str(error))
+            else:
+                self._set_problem(None)
+
+    def _publish(self, probabilities: Sequence[np.ndarray], now: float, path: str) -> None:
+        samples = [Sample(now, probabilities)]
         try:
             self.store.publish_samples(self.code, self.student_id, samples, path, self.sender)
         except SeatPaused:
-            if self.paused:
-                return  # the student paused while these were on their way: they are not kept, as they should not be
-            # The room missed the student's Resume (the store was out when they clicked it): it hears it now.
+            if self._resumed_again():
+                self.store.publish_samples(self.code, self.student_id, samples, path, self.sender)
+
+    def _resumed_again(self) -> bool:
+        """The room says the seat is paused and this page does not: whether the room has heard the page's Resume now.
+
+        If the page owes it the Resume (the store was out when it was clicked), it is told again; else the
+        seat was paused elsewhere (another tab of the same seat), and this page pauses too, rather than undo it.
+        """
+        with self._lock:
+            if self._paused:
+                return False  # the student paused while figures were on their way: they are not kept, as they should not be
+            owed_resume = self._owed == "active"
+            if not owed_resume:
+                self._paused = True
+        if owed_resume:
             self.store.set_status(self.code, self.student_id, "active", self.clock(), self.sender)
-            self.store.publish_samples(self.code, self.student_id, samples, path, self.sender)
+            with self._lock:
+                self._owed = None
+        return owed_resume
 
     def heard(self, outcome: str) -> None:
         """The room's answer to figures the student's page posted itself (a class room's on-device path,
         emotion.classroom.inbox), taken as this publisher takes the answers to its own sends. Only the outcome
         is read: the words shown are the room's own, whatever the page's copy of the answer says."""
-        if outcome == "ended":
-            self.check_room()  # the store says how: expired, or closed by the teacher
-        elif outcome == "paused" and not self.paused:
-            try:  # the room missed the student's Resume (the store was out when they clicked it): it hears it now
-                self.tell(status="active")
-            except StoreUnavailable as error:
-                self._set_problem(str(error))
-            except RoomNotFound as error:
-                self._end(error)
-        elif outcome == "left":
-            with self._lock:
-                self._problem, self._paused = str(NotInRoom()), True
-        elif outcome in NOT_KEPT:
-            self._set_problem(str(NOT_KEPT[outcome]()))
-        elif outcome == "kept":
-            self._set_problem(None)
-
-    def _set_problem(self, problem: str | None) -> None:
-        with self._lock:
-            self._problem = problem
+        try:
+            if outcome == "ended":
+                self.check_room()  # the store says how: expired, or closed by the teacher
+            elif outcome == "paused":
+                with self._in_turn:
+                    self._resumed_again()
+            elif outcome == "left":
+                self._end(NotInRoom())
+            elif outcome in NOT_KEPT:
+                self._set_problem(str(NOT_KEPT[outcome]()))
+            elif outcome == "kept":
+                self._set_problem(None)
+        except StoreUnavailable as error:
+            self._set_problem(str(error))  # the camera hands the answer again while it holds
+        except (RoomNotFound, NotInRoom) as error:
+            self._end(error)
 
     def tell(self, *, status: str | None = None, path: str | None = None, forget: bool = False) -> None:
         """Tell the room of the student's choice (`status`: active, paused or left; `forget`: leave and delete their
@@ -209,9 +207,20 @@ class RoomPublisher:
         """
         with self._in_turn:
             now = self.clock()
-            if forget:
-                self.store.forget_student(self.code, self.student_id, now, self.sender)
-            elif status is not None:
-                self.store.set_status(self.code, self.student_id, status, now, self.sender)
+            if forget or status is not None:
+                try:
+                    if forget:
+                        self.store.forget_student(self.code, self.student_id, now, self.sender)
+                    elif status is not None:
+                        self.store.set_status(self.code, self.student_id, status, now, self.sender)
+                except StoreUnavailable:
+                    with self._lock:
+                        self._owed = "left" if forget else status
+                    raise
+                except NotInRoom as error:  # the seat was left from another tab of it
+                    self._end(error)
+                    return
+                with self._lock:
+                    self._owed = None
             if path is not None:
                 self.store.set_path(self.code, self.student_id, path, now)

@@ -276,8 +276,11 @@ def returning(student: Student | None, students: Iterable[Student], now: float) 
 def with_status(student: Student, status: str, now: float) -> Student:
     """The student after choosing `status` (active, paused or left), counting the time paused.
 
-    A student who paused or left shows no face or emotion: their last figures no longer describe them.
+    A student who paused or left shows no face or emotion: their last figures no longer describe them. One who
+    left stays gone (NotInRoom): a page still open on their seat, another tab of it, cannot bring it back.
     """
+    if student.status == "left" and status != "left":
+        raise NotInRoom()
     paused_seconds = student.paused_seconds + (now - student.paused_since if student.paused_since is not None else 0.0)
     if status == "paused":
         since = student.paused_since if student.paused_since is not None else now

@@ -44,7 +44,7 @@ LOGGER = logging.getLogger(__name__)
 class RoomKeys(NamedTuple):
     """The Redis keys of one room: a hash each."""
 
-    room: str  # title, teacher key, times, the next student number, the count of students' status changes
+    room: str  # title, teacher key, times, the next student number, the count of students' choices (status, path)
     students: str  # student id -> Student as JSON
     names: str  # case-folded display name -> the id of the student who last took it
     intervals: str  # "sender id|interval start" -> Interval as JSON
@@ -183,7 +183,9 @@ class RedisStore:
     ) -> None:
         """Samples of a student's faces, oldest first. The store's busiest call (each sharing student, every second
         or two), so its reads go to Redis in one round trip, made after the room's key is watched: a class ended
-        meanwhile still gets nothing written. Each student's fields are written only by that student's own session."""
+        meanwhile still gets nothing written. A student's seat is written by their own session and, for the figures
+        their browser posts, by the figures endpoint; each of their choices counts in the room's key, so a publish
+        that read the seat before one reads it again."""
         if not samples:
             return
         code = normalise_code(code)
@@ -223,18 +225,21 @@ class RedisStore:
 
     def set_status(self, code: str, student_id: str, status: str, now: float, sender: str | None = None) -> None:
         """A change of status also counts in the room's key (`choices`), which every publish watches: figures that
-        read the seat before a Pause are then read again, and refused, rather than written after it."""
+        read the seat before a Pause are then read again, and refused, rather than written after it. So does a
+        change of path (set_path). A seat that left stays gone (NotInRoom)."""
 
         def set_status(pipe: Any, room: Room, keys: RoomKeys) -> None:
             student = self._student(pipe, room.code, student_id)
-            figures = None if room.per_student or sender is None else pipe.hget(keys.senders, sender)
+            raw_figures = None if room.per_student or sender is None else pipe.hget(keys.senders, sender)
+            seat = None if student is None else with_status(student, status, now)
+            figures = None if raw_figures is None else with_status(_parse_student(raw_figures), status, now)
             pipe.multi()
             if student is not None and student.status != status:
                 pipe.hincrby(keys.room, "choices", 1)
-            if student is not None:
-                pipe.hset(keys.students, student_id, json.dumps(asdict(with_status(student, status, now))))
+            if seat is not None:
+                pipe.hset(keys.students, student_id, json.dumps(asdict(seat)))
             if figures is not None:
-                pipe.hset(keys.senders, sender, json.dumps(asdict(with_status(_parse_student(figures), status, now))))
+                pipe.hset(keys.senders, sender, json.dumps(asdict(figures)))
 
         self._change(code, now, set_status)
 
@@ -246,6 +251,7 @@ class RedisStore:
             student = self._student(pipe, room.code, student_id)
             pipe.multi()
             if student is not None:
+                pipe.hincrby(keys.room, "choices", 1)  # figures read on the path before are read again
                 pipe.hset(keys.students, student_id, json.dumps(asdict(with_path(student, path, now))))
 
         self._change(code, now, set_path)

@@ -17,7 +17,7 @@ from typing import cast
 
 import streamlit as st
 
-from emotion.contract import CameraConstraints, CameraData, FiguresMessage, FiguresReceipt, Problem, SendTo
+from emotion.contract import OUTCOMES, CameraConstraints, CameraData, FiguresAnswer, FiguresMessage, Problem, SendTo
 from emotion.ondevice import DeviceFigures, browser_settings, figures_of
 from emotion.pipeline import PipelineSettings
 
@@ -45,7 +45,7 @@ CLASS_REPORT_EVERY_MS = 2000
 class DeviceState:
     figures: DeviceFigures | None  # None until the first message, and on a class room's page (they go to the room)
     problem: Problem | None
-    receipt: FiguresReceipt | None = None  # a class room's: the room's latest answer to its figures, as it changed
+    answer: FiguresAnswer | None = None  # a class room's: the room's latest answer to its figures, as it changed
 
 
 def self_view(key: str) -> None:
@@ -69,7 +69,7 @@ def device_camera(
 
     `frame_rate`: frames read a second, where fewer than the camera's do (a class room needs figures, not
     video: fewer frames spare the student's battery and processor). `report_every_ms`: how often the
-    figures come back (each report reruns the page's fragment on the server), with a sample of the faces
+    figures go out (to the page, where each reruns the page's fragment on the server, or to `send_to`), with a sample of the faces
     every `sample_every_ms` (default: one a report). `send_to`: a class room's seat, to which the browser posts
     the figures itself, and says itself what it sees; the page gets back only the room's answer, as it changes.
     """
@@ -83,12 +83,12 @@ def device_camera(
         "sendTo": send_to,
     }
     result = _camera(
-        key=key, data=data, on_figures_change=lambda: None, on_problem_change=lambda: None, on_receipt_change=lambda: None
+        key=key, data=data, on_figures_change=lambda: None, on_problem_change=lambda: None, on_answer_change=lambda: None
     )
     # The browser's JSON, taken as the contract's shapes (static/ondevice/contract.js) once it is an object.
-    raw, problem, receipt = (getattr(result, name, None) for name in ("figures", "problem", "receipt"))
+    raw, problem, answer = (getattr(result, name, None) for name in ("figures", "problem", "answer"))
     return DeviceState(
         figures_of(cast(FiguresMessage, raw), settings.max_faces) if isinstance(raw, dict) else None,
         cast(Problem, problem) if isinstance(problem, dict) else None,
-        cast(FiguresReceipt, receipt) if isinstance(receipt, dict) and isinstance(receipt.get("outcome"), str) else None,
+        cast(FiguresAnswer, answer) if isinstance(answer, dict) and answer.get("outcome") in OUTCOMES else None,
     )

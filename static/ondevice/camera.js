@@ -7,7 +7,7 @@
 import { OnDevicePipeline } from './pipeline.js';
 import { drawFaces } from './draw.js';
 import { FiguresReporter } from './reporter.js';
-import { FiguresDelivery } from './delivery.js';
+import { figuresGoTo } from './delivery.js';
 
 const SLOW_FPS = 2; // below this for SLOW_AFTER_MS, the page offers the server's path instead
 const SLOW_AFTER_MS = 8000;
@@ -38,8 +38,8 @@ function cameraProblem(error) {
 
 /**
  * The component's state, as the page reads it (emotion/live/device.py's device_camera).
- * @typedef {(name: 'figures' | 'problem' | 'receipt', value: import('./contract.js').FiguresMessage
- *   | import('./contract.js').Problem | import('./contract.js').FiguresReceipt) => void} SetState
+ * @typedef {(name: 'figures' | 'problem' | 'answer', value: import('./contract.js').FiguresMessage
+ *   | import('./contract.js').Problem | import('./contract.js').FiguresAnswer) => void} SetState
  */
 
 /**
@@ -145,26 +145,6 @@ async function start(view, data, reporter) {
 }
 
 /**
- * Where each figures message goes: to the page, or in a class room to the room, the page hearing only the
- * room's answer when it changes (every message handed over reruns the page on the server). A class room's
- * camera says itself, under its picture, how many faces it sees and whether the class gets the figures.
- * @param {import('./contract.js').SendTo | null} sendTo
- * @param {SetState} setStateValue
- * @param {HTMLElement} caption
- * @returns {(message: import('./contract.js').FiguresMessage) => void}
- */
-function figuresGoTo(sendTo, setStateValue, caption) {
-  if (!sendTo) return (message) => setStateValue('figures', message);
-  const delivery = new FiguresDelivery(sendTo, (receipt) => setStateValue('receipt', receipt));
-  return (message) => {
-    delivery.post(message).then((receipt) => {
-      const shared = receipt.outcome === 'kept' ? 'Sharing emotion figures with the class.' : receipt.message;
-      caption.textContent = `Your camera: ${message.faces.length} face(s) in view. ${shared}`;
-    });
-  };
-}
-
-/**
  * The component: starts the camera and the pipeline in `parentElement`; returns a function that stops both.
  * @param {{ parentElement: HTMLElement, data: import('./contract.js').CameraData, setStateValue: SetState }} component
  * @returns {() => void}
@@ -181,6 +161,7 @@ export function mount({ parentElement, data, setStateValue }) {
   // Inline styles: the page's column decides the width, the frame keeps its proportions.
   Object.assign(canvas.style, { display: 'block', width: '100%', maxWidth: '640px', height: 'auto', borderRadius: '0.5rem', background: '#222' });
   for (const line of [status, caption]) Object.assign(line.style, { fontFamily: 'sans-serif', color: '#555', margin: '0.25rem 0' });
+  caption.hidden = !data.sendTo; // a class room's camera says itself what it sees and shares
   const video = document.createElement('video');
   Object.assign(video, { muted: true, playsInline: true });
   /** @type {Mounted} */

@@ -121,4 +121,11 @@
  * @property {string} message
  */
 
+/**
+ * What a class room's camera hands its page (delivery.js): the room's latest answer, when it was heard.
+ * @typedef {Object} FiguresAnswer
+ * @property {'kept' | 'paused' | 'left' | 'ended' | 'unreachable' | 'refused' | 'too-soon'} outcome
+ * @property {number} at  Date.now() when heard, ms: a new value means an answer to act on
+ */
+
 export {};

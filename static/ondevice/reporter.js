@@ -1,8 +1,9 @@
 // @ts-check
-// What the page hears from the on-device camera, and when. Each figures message reruns the page's fragment
-// on the server, so a class room asks for fewer, fuller messages: a sample of the faces in view every
-// `sampleEveryMs`, sent together every `reportEveryMs`, and sooner (but not within `sampleEveryMs` of
-// the last message) when the number of faces in view changes, so the teacher's counts do not wait.
+// When the on-device camera's figures go out (to the page, or posted to a class room). Each message costs
+// the server (a rerun of the page, or a store transaction), so a class room asks for fewer, fuller
+// messages: a sample of the faces in view every `sampleEveryMs`, sent together every `reportEveryMs`, and
+// sooner (but not within `sampleEveryMs` of the last message) when the number of faces in view changes,
+// so the teacher's counts do not wait.
 // Python twin: emotion/live/device.py (the cadence it sends, the messages it reads back).
 
 /**

@@ -149,6 +149,7 @@ def join_form(store: RoomStore) -> None:
 PATHS = {"device": "On this device (recommended)", "server": "On the server"}
 PATH_KEY = "class_path"  # the path control's value: where this student's faces are read
 ENDED_ADVICE = "Your camera is off. Press **Leave the class** when you are done."
+ANSWER_AT_KEY = "class_device_answer_at"  # when the room's latest answer the page acted on was heard
 
 
 def class_stream(store: RoomStore, membership: dict) -> None:
@@ -184,7 +185,8 @@ def path_choice(publisher: RoomPublisher) -> str:
 
 def class_controls(publisher: RoomPublisher) -> None:
     """Pause or resume, leave, leave and delete. Each acts in its callback, before the run draws anything, so
-    no figure is sent after the click; the buttons' look never changes between the run a click starts and the next.
+    no figure is kept after the click (the room refuses a paused or left seat's, from wherever they come); the
+    buttons' look never changes between the run a click starts and the next.
 
     Each button does what its label says, whatever state it finds: Streamlit's browser side can send one click
     twice (a fragment's `run_every` timer falling due between the click and its message sends the click too),
@@ -226,7 +228,7 @@ def leave_class(publisher: RoomPublisher, delete_figures: bool) -> None:
     if not publisher.ended:
         tell_room(publisher, status="left", forget=delete_figures)
     del st.session_state.membership
-    for key in ("class_stream", PATH_KEY, "class_device_receipt", "class_ended_drawn"):
+    for key in ("class_stream", PATH_KEY, ANSWER_AT_KEY, "class_ended_drawn"):
         st.session_state.pop(key, None)
     for param in ("seat", "figures"):
         st.query_params.pop(param, None)
@@ -254,21 +256,25 @@ def device_sharing(store: RoomStore, membership: dict, settings: PipelineSetting
             "class_device", settings, SEND_ONLY_FPS, report_every_ms=CLASS_REPORT_EVERY_MS,
             sample_every_ms=CLASS_SAMPLE_EVERY_MS, send_to=seat,
         )
-        if state.receipt is not None and state.receipt != st.session_state.get("class_device_receipt"):
-            st.session_state["class_device_receipt"] = state.receipt
-            publisher.heard(state.receipt["outcome"])
+        if state.answer is not None and state.answer["at"] != st.session_state.get(ANSWER_AT_KEY):
+            st.session_state[ANSWER_AT_KEY] = state.answer["at"]
+            publisher.heard(state.answer["outcome"])
             if publisher.paused or publisher.ended:
                 st.rerun(scope="fragment")  # without the camera
+    else:
+        st.session_state.pop(ANSWER_AT_KEY, None)  # a camera drawn again starts with the room's first answer
     class_controls(publisher)
     if membership["per_student"] and not publisher.ended:
         what_the_teacher_sees(store, publisher)
     if publisher.ended:
         st.info(f"{publisher.problem} {ENDED_ADVICE}")
-    elif publisher.problem:
-        st.warning(f"{publisher.problem} Sharing resumes by itself when the room is reachable.")
-    elif state is None:
+        return
+    if publisher.problem:
+        unreachable = publisher.problem == str(StoreUnavailable())
+        st.warning(f"{publisher.problem}{' Sharing resumes by itself when the room is reachable.' if unreachable else ''}")
+    if state is None:
         st.info("Sharing is paused: your camera is off and your teacher sees you as paused.")
-        room_watch(publisher)
+        room_watch(publisher)  # drawn whatever else is said: it keeps the paused seat and hears of the class's end
     elif state.problem is not None:  # the camera says itself, under its picture, what it sees and shares
         st.warning(f"{state.problem['message']} You can choose **On the server** above instead.")
 

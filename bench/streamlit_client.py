@@ -18,14 +18,13 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import http.client
 import json
 import math
 import random
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -105,6 +104,7 @@ class DeviceStudent:
     send_to: dict | None = None  # the component's data's sendTo: where its figures go
     state: dict = field(default_factory=dict)  # the component's state, as the page's frontend keeps it
     _posting: asyncio.Task | None = None  # the latest post: the next goes after it
+    _poster: FiguresPoster | None = None
     _last_outcome: str | None = None
     _answered: float = -math.inf
     fragment_id: str = ""
@@ -156,14 +156,16 @@ class DeviceStudent:
         fragment) when it changes, and again every REMIND_S while it is one the page acts on."""
         if self.send_to is None:
             raise RuntimeError("the camera component was given nowhere to send its figures")
-        url = urllib.parse.urljoin(self.base_url.rstrip("/") + "/", self.send_to["url"])
+        if self._poster is None:
+            self._poster = FiguresPoster(urllib.parse.urljoin(self.base_url.rstrip("/") + "/", self.send_to["url"]))
+        poster = self._poster
         post = {key: self.send_to[key] for key in ("room", "seat", "figures")} | {"message": message}
         before = self._posting
 
         async def post_after() -> None:
             if before is not None:
                 await asyncio.gather(before, return_exceptions=True)
-            receipt = await asyncio.get_running_loop().run_in_executor(http, post_json, url, post)
+            receipt = await asyncio.get_running_loop().run_in_executor(http, poster.post, post)
             self.outcomes[receipt["outcome"]] += 1
             now = time.monotonic()
             remind = receipt["outcome"] in ACT_ON and now - self._answered >= REMIND_S
@@ -197,6 +199,8 @@ class DeviceStudent:
             finally:
                 reader.cancel()
                 await asyncio.gather(reader, *([self._posting] if self._posting else []), return_exceptions=True)
+                if self._poster is not None:
+                    self._poster.close()
 
     async def _receive(self, socket: websockets.ClientConnection) -> None:
         async for raw in socket:
@@ -216,21 +220,33 @@ class DeviceStudent:
             raise TimeoutError(f"no camera component on the page after {timeout_s:g} s")
 
 
-def post_json(url: str, body: dict, timeout_s: float = 10) -> dict:
-    """POST `body` as JSON: the endpoint's FiguresReceipt whatever its status code, or, as delivery.js takes
-    anything else (no answer in time, not JSON, not a receipt), 'unreachable'."""
-    request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"}, method="POST")
-    try:
+class FiguresPoster:
+    """One student's posts to the figures endpoint over one kept-alive connection, as a browser makes them
+    (HTTP/1.1 keeps its connection), one at a time: the receipt whatever its status code, or, as delivery.js
+    takes anything else (no answer in time, not JSON, not a receipt), 'unreachable'."""
+
+    def __init__(self, url: str, timeout_s: float = 10) -> None:
+        self.address = urllib.parse.urlsplit(url)
+        self.timeout_s = timeout_s
+        self.connection: http.client.HTTPConnection | None = None
+
+    def post(self, body: dict) -> dict:
         try:
-            with urllib.request.urlopen(request, timeout=timeout_s) as response:
-                receipt = json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            receipt = json.loads(error.read())
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        receipt = {"outcome": "unreachable", "message": str(error)}
-    if not (isinstance(receipt, dict) and isinstance(receipt.get("outcome"), str)):
-        receipt = {"outcome": "unreachable", "message": "not the endpoint's answer"}
-    return receipt
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection(self.address.netloc, timeout=self.timeout_s)
+            self.connection.request("POST", self.address.path, json.dumps(body), {"Content-Type": "application/json"})
+            receipt = json.loads(self.connection.getresponse().read())
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            self.close()  # a new connection next time
+            receipt = {"outcome": "unreachable", "message": str(error)}
+        if not (isinstance(receipt, dict) and isinstance(receipt.get("outcome"), str)):
+            receipt = {"outcome": "unreachable", "message": "not the endpoint's answer"}
+        return receipt
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
 
 class StudentCrowd:

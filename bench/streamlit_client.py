@@ -105,7 +105,7 @@ class DeviceStudent:
     state: dict = field(default_factory=dict)  # the component's state, as the page's frontend keeps it
     _posting: asyncio.Task | None = None  # the latest post: the next goes after it
     _poster: FiguresPoster | None = None
-    _last_outcome: str | None = None
+    _last_outcome: str = "kept"  # as delivery.js assumes until told otherwise
     _answered: float = -math.inf
     fragment_id: str = ""
     page_script_hash: str = ""

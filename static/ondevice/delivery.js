@@ -29,8 +29,8 @@ export class FiguresDelivery {
     this.sendTo = sendTo;
     this.url = new URL(sendTo.url, document.baseURI).href;
     this.heard = heard;
-    /** @type {FiguresReceipt['outcome'] | null} */
-    this.lastOutcome = null; // a new camera tells the page its first answer, whatever the last camera's was
+    /** @type {FiguresReceipt['outcome']} */
+    this.lastOutcome = 'kept'; // as the page assumes of a new camera until told otherwise (no rerun per join)
     this.lastHeard = -Infinity;
     /** @type {Promise<unknown>} */
     this.queue = Promise.resolve();

@@ -256,13 +256,15 @@ def device_sharing(store: RoomStore, membership: dict, settings: PipelineSetting
             "class_device", settings, SEND_ONLY_FPS, report_every_ms=CLASS_REPORT_EVERY_MS,
             sample_every_ms=CLASS_SAMPLE_EVERY_MS, send_to=seat,
         )
+        if ANSWER_AT_KEY not in st.session_state:
+            publisher.heard("kept")  # a camera drawn anew is taken as sharing until it hands the room's answer
         if state.answer is not None and state.answer["at"] != st.session_state.get(ANSWER_AT_KEY):
             st.session_state[ANSWER_AT_KEY] = state.answer["at"]
             publisher.heard(state.answer["outcome"])
             if publisher.paused or publisher.ended:
                 st.rerun(scope="fragment")  # without the camera
     else:
-        st.session_state.pop(ANSWER_AT_KEY, None)  # a camera drawn again starts with the room's first answer
+        st.session_state.pop(ANSWER_AT_KEY, None)  # a camera drawn again is heard afresh
     class_controls(publisher)
     if membership["per_student"] and not publisher.ended:
         what_the_teacher_sees(store, publisher)

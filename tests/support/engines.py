@@ -97,6 +97,22 @@ def text_finder(selector: str, text: str) -> str:
     )
 
 
+
+# The page's text as a student reads it: the document's, and that of each component's shadow root (a
+# Streamlit component with isolated styles, such as the on-device camera, draws its text in one).
+VISIBLE_TEXT = """() => {
+  const texts = [document.body.innerText];
+  const visit = (root) => root.querySelectorAll('*').forEach((element) => {
+    if (element.shadowRoot) {
+      element.shadowRoot.querySelectorAll('p, span, div, label').forEach((node) => texts.push(node.innerText || ''));
+      visit(element.shadowRoot);
+    }
+  });
+  visit(document);
+  return texts.join('\\n');
+}"""
+
+
 class EnginePage(ABC):
     """One browser page; scripts are async functions of one JSON value that return a JSON value."""
 
@@ -115,12 +131,12 @@ class EnginePage(ABC):
         return value
 
     def text(self) -> str:
-        return self.run("async () => document.body.innerText")
+        return self.run(f"async () => ({VISIBLE_TEXT})()")
 
     def wait_for_text(self, pattern: str, timeout_s: float = 60) -> str:
         """The first match of the regular expression `pattern` in the page's visible text, once there is one."""
         found = self.wait_for(
-            "async (pattern) => (document.body.innerText.match(new RegExp(pattern)) || [null])[0]", timeout_s, pattern, pattern
+            f"async (pattern) => (({VISIBLE_TEXT})().match(new RegExp(pattern)) || [null])[0]", timeout_s, pattern, pattern
         )
         return str(found)
 

@@ -99,6 +99,7 @@ class DeviceStudent:
     plan: FacePlan
     sent: int = 0
     errors: list[str] = field(default_factory=list)  # exceptions the server's runs put on the page
+    said: list[str] = field(default_factory=list)  # the page's warnings and notes (st.warning, st.info...)
     outcomes: Counter[str] = field(default_factory=Counter)  # the room's answers to the posted figures
     component_id: str | None = None
     send_to: dict | None = None  # the component's data's sendTo: where its figures go
@@ -142,6 +143,8 @@ class DeviceStudent:
                 self.mounted.set()
             elif which == "exception":
                 self.errors.append(element.exception.message)
+            elif which == "alert":
+                self.said.append(element.alert.body)
 
     def faces(self) -> list[list[float]]:
         faces = []
@@ -217,7 +220,7 @@ class DeviceStudent:
             reader.result()
             raise ConnectionError("the server ended the session before the camera component came")
         if not done:
-            raise TimeoutError(f"no camera component on the page after {timeout_s:g} s")
+            raise TimeoutError(f"no camera component on the page after {timeout_s:g} s; the page said {self.said[-3:]}")
 
 
 class FiguresPoster:

@@ -322,7 +322,11 @@ def test_a_reloaded_student_keeps_their_seat_an_outage_is_told_plainly_and_an_en
             for page in (teacher, cleo):
                 page.get_by_text("The class room cannot be reached right now.").first.wait_for(timeout=30_000)
                 assert "Error 111" not in page.content() and "Redis" not in page.locator("main").inner_text()
+            cleo.reload()  # while the room cannot be reached: the seat is kept, and asked for again by itself
+            cleo.get_by_text("Your seat is kept: this page tries again every few seconds.").wait_for(timeout=30_000)
+            assert "seat=" in cleo.url and cleo.get_by_role("textbox", name="Class code").count() == 0
             redis.start()
+            cleo.get_by_text("you are Cleo").wait_for(timeout=30_000)
             wait_for_metric(teacher, "Connected", 1)
 
             import redis as redis_client

@@ -107,12 +107,26 @@ def returning_student(store: RoomStore) -> dict | None:
         now = time.time()
         room = store.room(code, now)
         student = store.rejoin(room.code, seat, now)
+    except StoreUnavailable as error:
+        # Out for now, not gone: the seat stays in the address and the page asks again by itself.
+        st.warning(f"{error} Your seat is kept: this page tries again every few seconds.")
+        ask_for_the_seat_again()
+        st.stop()
     except RoomError as error:
         said = error.render(plain)
-        st.warning(said if isinstance(error, (StoreUnavailable, RoomNotFound)) else f"You could not get your seat back: {said}")
+        st.warning(said if isinstance(error, RoomNotFound) else f"You could not get your seat back: {said}")
         del st.query_params["seat"]
         return None
     return seat_in(store, room, student)
+
+
+@st.fragment(run_every=3.0)
+def ask_for_the_seat_again() -> None:
+    """While the room cannot be reached, the whole page runs again every few seconds (this fragment's timer);
+    drawn by the page's run, it only marks that it was, so the timer's run is the one that reruns the page."""
+    if st.session_state.pop(SEAT_RETRY_KEY, False):
+        st.rerun()
+    st.session_state[SEAT_RETRY_KEY] = True
 
 
 def join_form(store: RoomStore) -> None:
@@ -150,6 +164,7 @@ PATHS = {"device": "On this device (recommended)", "server": "On the server"}
 PATH_KEY = "class_path"  # the path control's value: where this student's faces are read
 ENDED_ADVICE = "Your camera is off. Press **Leave the class** when you are done."
 ANSWER_AT_KEY = "class_device_answer_at"  # when the room's latest answer the page acted on was heard
+SEAT_RETRY_KEY = "seat_retry_drawn"  # ask_for_the_seat_again was drawn by the page's run
 
 
 def class_stream(store: RoomStore, membership: dict) -> None:

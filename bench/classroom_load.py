@@ -227,6 +227,9 @@ class ProtocolStudents:
         seats = [store.join(code, f"s{i + 1:03d}", now).student_id for i in range(count)]
         self.crowd = StudentCrowd(url, code, seats, FacePlan())
         self.crowd.wait_mounted(timeout_s=60 + count)
+        waited = sum(any("cannot be reached" in said for said in s.said) for s in self.crowd.students)
+        if waited:
+            print(f"  {waited} of {count} students were told the room could not be reached while they joined", flush=True)
         dropped = self.crowd.errors()
         if dropped:  # said now: the teacher's counts would only stay at 0
             self.crowd.close()

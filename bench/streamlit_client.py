@@ -100,6 +100,7 @@ class DeviceStudent:
     sent: int = 0
     errors: list[str] = field(default_factory=list)  # exceptions the server's runs put on the page
     said: list[str] = field(default_factory=list)  # the page's warnings and notes (st.warning, st.info...)
+    timers: dict[str, tuple[float, float]] = field(default_factory=dict)  # fragment id -> (run_every s, last run)
     outcomes: Counter[str] = field(default_factory=Counter)  # the room's answers to the posted figures
     component_id: str | None = None
     send_to: dict | None = None  # the component's data's sendTo: where its figures go
@@ -116,7 +117,7 @@ class DeviceStudent:
     def query_string(self) -> str:
         return urllib.parse.urlencode({"room": self.code, "seat": self.seat})
 
-    def rerun(self, state: dict | None = None) -> bytes:
+    def rerun(self, state: dict | None = None, fragment_id: str | None = None) -> bytes:
         message = BackMsg()
         client = message.rerun_script
         client.query_string = self.query_string
@@ -126,12 +127,19 @@ class DeviceStudent:
             widget = WidgetState(id=self.component_id, json_value=json.dumps(state))
             client.widget_states.widgets.append(widget)
             client.fragment_id = self.fragment_id
+        elif fragment_id is not None:
+            client.fragment_id = fragment_id
         return message.SerializeToString()
 
     def read(self, raw: bytes) -> None:
         message = ForwardMsg.FromString(raw)
         kind = message.WhichOneof("type")
-        if kind == "navigation" and message.navigation.page_script_hash:
+        if kind == "auto_rerun":  # a fragment's run_every: the browser reruns it on that timer
+            self.timers[message.auto_rerun.fragment_id] = (message.auto_rerun.interval, time.monotonic())
+        elif kind == "stop_auto_rerun":
+            for fragment in message.stop_auto_rerun.fragment_ids or list(self.timers):
+                self.timers.pop(fragment, None)
+        elif kind == "navigation" and message.navigation.page_script_hash:
             self.page_script_hash = message.navigation.page_script_hash
         elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
             element = message.delta.new_element
@@ -187,7 +195,7 @@ class DeviceStudent:
             reader = asyncio.create_task(self._receive(socket))
             try:
                 await socket.send(self.rerun())
-                await self._until_mounted(reader, stop, mount_timeout_s)
+                await self._until_mounted(socket, reader, stop, mount_timeout_s)
                 await asyncio.sleep(random.random() * CLASS_REPORT_EVERY_MS / 1000)  # students' clocks are not in step
                 reporter = FiguresReporter()
                 while not stop.is_set():
@@ -210,10 +218,20 @@ class DeviceStudent:
             if isinstance(raw, bytes):
                 self.read(raw)
 
-    async def _until_mounted(self, reader: asyncio.Task, stop: asyncio.Event, timeout_s: float) -> None:
-        """Until the camera component is on the page (or the bench stops); a dead reader or a timeout raises."""
+    async def _until_mounted(self, socket: websockets.ClientConnection, reader: asyncio.Task, stop: asyncio.Event,
+                             timeout_s: float) -> None:
+        """Until the camera component is on the page (or the bench stops), running the page's fragment timers
+        meanwhile as a browser does (a page waiting for its seat asks again on one); a dead reader or a timeout raises."""
         waiters = [asyncio.create_task(self.mounted.wait()), asyncio.create_task(stop.wait())]
-        done, _ = await asyncio.wait([*waiters, reader], timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+        deadline = time.monotonic() + timeout_s
+        done: set = set()
+        while not done and time.monotonic() < deadline:
+            done, _ = await asyncio.wait([*waiters, reader], timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
+            now = time.monotonic()
+            for fragment, (every, last) in list(self.timers.items()):
+                if not done and now - last >= every:
+                    self.timers[fragment] = (every, now)
+                    await socket.send(self.rerun(fragment_id=fragment))
         for waiter in waiters:
             waiter.cancel()
         if reader in done:

@@ -53,31 +53,30 @@ async def body_within(request: Request, limit: int) -> bytes | None:
 
 def receive(raw: bytes) -> Receipt:
     """A FiguresPost's body, checked, to the room (in a worker thread: the JSON and the store call are work)."""
-    refused = Receipt("refused", REFUSED)
     try:
         post = json.loads(raw)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return refused
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSON errors are ValueErrors
+        return REFUSED
     if not isinstance(post, dict):
-        return refused
+        return REFUSED
     room, seat, sender, message = post.get("room"), post.get("seat"), post.get("figures"), post.get("message")
     if not (isinstance(room, str) and ROOM_CODE.fullmatch(room) and isinstance(seat, str) and TOKEN.fullmatch(seat)):
-        return refused
+        return REFUSED
     if not (sender is None or (isinstance(sender, str) and TOKEN.fullmatch(sender))):
-        return refused
+        return REFUSED
     figures = figures_of(cast(FiguresMessage, message), on_device().max_faces) if isinstance(message, dict) else None
     if figures is None:
-        return refused
+        return REFUSED
     return shared_inbox().receive(room, seat, sender, figures.samples)
 
 
 async def receive_figures(request: Request) -> JSONResponse:
     """POST api/figures: a FiguresPost; answers a FiguresReceipt."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        return answer(Receipt("refused", REFUSED))
+        return answer(REFUSED)
     raw = await body_within(request, MAX_BODY_BYTES)
     if raw is None:
-        return answer(Receipt("refused", REFUSED))
+        return answer(REFUSED)
     return answer(await run_in_threadpool(receive, raw))
 
 

@@ -36,7 +36,6 @@ MAX_SAMPLE_AGE_S = 10.0  # no sample is dated further back than this
 # A page sends a message a second at most (static/ondevice/reporter.js); one arriving sooner than this after
 # the last from its seat is refused, so that no page can make the room write more often than that.
 MIN_GAP_S = 0.25
-REFUSED = str(FiguresRefused())
 
 
 def dated(samples: Sequence[tuple[float, Sequence[np.ndarray]]], now: float, earliest: float) -> list[Sample]:
@@ -58,6 +57,9 @@ class Receipt:
     message: str = ""
 
 
+REFUSED = Receipt("refused", str(FiguresRefused()))  # the answer to anything not in the form a page sends
+
+
 class FiguresInbox:
     """Takes each seat's posted samples to the store, dated as RoomPublisher dates them, one message a gap.
 
@@ -77,14 +79,14 @@ class FiguresInbox:
     ) -> Receipt:
         """One message's samples, each as (seconds before now, its faces), for the seat `seat` of room `code`."""
         if not samples:
-            return Receipt("refused", REFUSED)
+            return REFUSED
         now, key = self.clock(), (normalise_code(code), seat)
         with self._lock:
             while self._last and next(iter(self._last.values()))[0] < now - MAX_SAMPLE_AGE_S:
                 self._last.popitem(last=False)
             last, last_sender = self._last.get(key, (None, sender))
             if last_sender != sender:
-                return Receipt("refused", REFUSED)
+                return REFUSED
             if last is not None and now - last < self.min_gap_s:
                 return Receipt("too-soon", str(FiguresTooSoon()))
             self._last[key] = (now, sender)
@@ -108,5 +110,5 @@ class FiguresInbox:
         except StoreUnavailable as error:
             return Receipt("unreachable", str(error))
         except (RoomError, ValueError):  # ValueError: a class-only room's figures without a sender id
-            return Receipt("refused", REFUSED)
+            return REFUSED
         return Receipt("kept")

@@ -253,20 +253,25 @@ def name_holder(students: Iterable[Student], name: str, now: float) -> Student |
     return next((s for s in students if s.name.casefold() == key and holds_seat(s, now)), None)
 
 
+def seated(student: Student | None) -> Student:
+    """The student in their seat: NotInRoom where there is none (never taken here, or left)."""
+    if student is None or student.status == "left":
+        raise NotInRoom()
+    return student
+
+
 def check_may_publish(student: Student | None) -> Student:
     """The seat a sample may go to: not one that left (NotInRoom) or paused (SeatPaused). A store checks it in the
     same transaction as its write, so figures already on their way when the student paused are not kept."""
-    if student is None or student.status == "left":
-        raise NotInRoom()
-    if student.status == "paused":
+    seat = seated(student)
+    if seat.status == "paused":
         raise SeatPaused()
-    return student
+    return seat
 
 
 def returning(student: Student | None, students: Iterable[Student], now: float) -> Student:
     """A student back after a reload: active again in their own seat, unless they left or lost their name meanwhile."""
-    if student is None or student.status == "left":
-        raise NotInRoom()
+    student = seated(student)
     holder = name_holder((s for s in students if s.student_id != student.student_id), student.name, now)
     if holder is not None:
         raise SeatTaken(student.name)

@@ -12,7 +12,7 @@ timestamps, in these ways:
   label) and faces classified per frame;
 - the windowed search (emotion/detection/windows.py) with every face classified: each reference box's
   best IoU with the boxes found (mean, and the share under 0.5), and the longest run of frames in which
-  a reference face had no box at IoU 0.3 or more;
+  a reference face had no box at IoU 0.3 or more, and the boxes where the reference has no face ("extra");
 - the live settings, both rules together (LiveStream's).
 Time per frame (median, p95) for each. The clip is made from the real faces of the shared photos
 (bench/frames.py): in each 4-second shot one or two faces pan, zoom and turn as a student at a webcam
@@ -101,24 +101,27 @@ def label_agreement(found: list[FrameAnalysis], reference: list[FrameAnalysis]) 
     return same / max(total, 1)
 
 
-def box_figures(found: list[FrameAnalysis], reference: list[FrameAnalysis]) -> tuple[float, float, int]:
-    """Mean best IoU of the reference's boxes, the share under 0.5, and the longest run of frames a face went missing."""
+def box_figures(found: list[FrameAnalysis], reference: list[FrameAnalysis]) -> tuple[float, float, int, int]:
+    """Mean best IoU of the reference's boxes, the share under 0.5, the longest run of frames a face went
+    missing, and the boxes found where the reference has no face (IoU under 0.3 with all of its boxes)."""
     best: list[float] = []
-    missing_run = longest = 0
+    missing_run = longest = extra = 0
     for ours, theirs in zip(found, reference):
         boxes = np.array([f.box for f in ours.faces]).reshape(-1, 4)
+        expected = np.array([f.box for f in theirs.faces]).reshape(-1, 4)
         overlaps = [float(iou(np.array([f.box]), boxes).max()) if len(boxes) else 0.0 for f in theirs.faces]
         best += overlaps
         missing_run = missing_run + 1 if any(o < 0.3 for o in overlaps) else 0
         longest = max(longest, missing_run)
-    return float(np.mean(best)), float(np.mean(np.array(best) < 0.5)), longest
+        extra += int((iou(boxes, expected).max(axis=1, initial=0.0) < 0.3).sum()) if len(boxes) else 0
+    return float(np.mean(best)), float(np.mean(np.array(best) < 0.5)), longest, extra
 
 
 def row(name: str, analyses: list[FrameAnalysis], times: list[float], reference: list[FrameAnalysis]) -> str:
     read = np.mean([a.classified_faces for a in analyses])
-    mean_iou, under, missing = box_figures(analyses, reference)
+    mean_iou, under, missing, extra = box_figures(analyses, reference)
     return (f"{name:<28} {label_agreement(analyses, reference):>9.1%} {read:>9.2f} {mean_iou:>8.3f} {under:>8.1%} "
-            f"{missing:>8} {statistics.median(times):>9.1f} {np.percentile(times, 95):>7.1f}")
+            f"{missing:>8} {extra:>6} {statistics.median(times):>9.1f} {np.percentile(times, 95):>7.1f}")
 
 
 def main() -> int:
@@ -130,7 +133,7 @@ def main() -> int:
     frames = moving_clip(args.seconds)
     reference, times = play(frames, models, 0, windowed=False)
     print(f"{len(frames)} frames at {FPS} fps, {sum(len(a.faces) for a in reference)} face-frames; the Haar cascade")
-    print(f"{'':<28} {'labels':>9} {'read/frm':>9} {'mean IoU':>8} {'IoU<0.5':>8} {'missing':>8} {'median ms':>9} {'p95 ms':>7}")
+    print(f"{'':<28} {'labels':>9} {'read/frm':>9} {'mean IoU':>8} {'IoU<0.5':>8} {'missing':>8} {'extra':>6} {'median ms':>9} {'p95 ms':>7}")
     print(row("everything, every frame", reference, times, reference), flush=True)
     for every in args.every:
         print(row(f"classify every {every:g} ms", *play(frames, models, every, windowed=False), reference), flush=True)

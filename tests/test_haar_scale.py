@@ -87,6 +87,26 @@ def test_a_window_around_a_face_finds_it_as_the_whole_frame_search_does(models):
     assert len(twice) == 1  # two windows over one face: one box
 
 
+def test_a_window_is_searched_only_at_sizes_near_the_face_it_is_around(models):
+    haar, image, settings = models.detectors["haar"], read_photo("facerec_obama.jpg"), DetectionSettings()
+    whole = haar.detect(image, settings)
+    window, side = windows_around(whole, image.shape[1], image.shape[0]), whole[:, 2:].max(axis=1)
+    near = haar.detect_near(image, window, settings, side)
+    assert len(near) == 1 and iou(near, whole)[0, 0] >= 0.9
+    assert len(haar.detect_near(image, window, settings, side // 2)) == 0  # a face that doubled in a frame: not looked for there
+
+
+def test_a_face_that_grows_beyond_its_window_sizes_is_found_by_a_full_search_at_once(models):
+    haar, settings = models.detectors["haar"], DetectionSettings()
+    frames = moving_face_frames(frames=2, step=0)
+    search = WindowedSearch(full_every=5)
+    search.detect(haar, frames[0], settings)
+    closer = np.full_like(frames[0], 90)
+    closer[100:390, 90:380] = cv2.resize(face_tiles()[0], (290, 290), interpolation=cv2.INTER_AREA)  # 180 px to 290 px
+    found = search.detect(haar, closer, settings)
+    assert len(found) == 1 and iou(found, haar.detect(closer, settings))[0, 0] >= 0.9 and search.full_searches == 2
+
+
 def test_windows_grow_each_box_by_the_margin_and_stop_at_the_frame():
     windows = windows_around(np.array([[100, 100, 80, 60], [600, 0, 40, 40]]), 640, 480, margin=0.5)
     assert windows.tolist() == [[60, 70, 160, 120], [580, 0, 60, 60]]
@@ -116,6 +136,15 @@ def test_a_lost_face_or_a_newcomer_brings_a_full_search(models):
     two[140:320, 440:620] = cv2.resize(face_tiles()[1], (180, 180))  # a newcomer beside the face
     seen = [len(search.detect(haar, two, settings)) for _ in range(5)]
     assert seen == [1, 1, 1, 1, 2]  # found by the next full search (the fifth frame after the last), not later
+
+
+def test_a_frame_with_nobody_is_searched_whole_every_few_frames_and_a_newcomer_found_by_the_next(models):
+    haar, settings = models.detectors["haar"], DetectionSettings()
+    search = WindowedSearch(full_every=5)
+    empty = [np.full((480, 640, 3), 90, np.uint8)] * 7
+    seen = [len(search.detect(haar, frame, settings)) for frame in empty + moving_face_frames(frames=6)]
+    assert search.full_searches == 3  # frames 0, 5 and 10: the face came in at frame 7
+    assert seen == [0] * 7 + [0, 0, 0, 1, 1, 1]
 
 
 def test_a_detector_without_window_search_searches_every_frame_whole(models):

@@ -14,6 +14,11 @@ from emotion.tracking import iou
 
 DEFAULT_CASCADE = Path(__file__).resolve().parents[2] / "haarcascade_frontalface_default.xml"
 CASCADE_WINDOW = 24  # side of the frontal-face cascade's window: the smallest face it can see
+# Pyramid steps either side of a known face's size that a search near it tries: the cascade's hits on
+# one face, which groupRectangles merges, lie within about one step of its size, and a face at a
+# webcam does not grow or shrink by a step (scale_factor) from one frame to the next. A face that
+# does is lost in its window, which brings a full search at once (windows.py).
+NEAR_SIZES = 1
 
 
 def detection_scale(width: int, settings: DetectionSettings) -> float:
@@ -65,16 +70,23 @@ class HaarDetector:
         return largest_first(self._search(small, (0, 0, small.shape[1], small.shape[0]), scale, image.shape, settings))
 
     def detect_near(
-        self, image: np.ndarray, regions: np.ndarray, settings: DetectionSettings = DetectionSettings()
+        self, image: np.ndarray, regions: np.ndarray, settings: DetectionSettings = DetectionSettings(),
+        sides: np.ndarray | None = None,
     ) -> np.ndarray:
         """Face boxes found inside `regions` (x, y, w, h each) only, searched in the whole search's shrunk
-        copy of the frame, so that a face is found there as a full search finds it; largest first, overlaps merged."""
+        copy of the frame, so that a face is found there as a full search finds it; largest first, overlaps merged.
+
+        With `sides` (the side of the face last seen in each region, frame pixels), a region is searched
+        only at the cascade's window sizes within `NEAR_SIZES` pyramid steps of it: a face's size changes
+        little between two webcam frames, and the small windows are most of a search's work.
+        """
         small, scale = self._shrunk(image, settings)
         found = []
-        for x, y, w, h in np.asarray(regions, np.float64):
+        for index, (x, y, w, h) in enumerate(np.asarray(regions, np.float64)):
             left, top = int(x * scale), int(y * scale)  # the region in the shrunk copy's pixels, grown to whole ones
             right, bottom = min(small.shape[1], int(np.ceil((x + w) * scale))), min(small.shape[0], int(np.ceil((y + h) * scale)))
-            found.append(self._search(small, (left, top, right - left, bottom - top), scale, image.shape, settings))
+            sizes = None if sides is None else _near_sizes(float(sides[index]) * scale, settings.scale_factor)
+            found.append(self._search(small, (left, top, right - left, bottom - top), scale, image.shape, settings, sizes))
         boxes = np.concatenate(found) if found else np.empty((0, 4), np.int32)
         return largest_first(_without_repeats(boxes))
 
@@ -89,19 +101,24 @@ class HaarDetector:
 
     def _search(
         self, small: np.ndarray, region: tuple[int, int, int, int], scale: float, shape: tuple[int, ...],
-        settings: DetectionSettings,
+        settings: DetectionSettings, sizes: tuple[int, int] | None = None,
     ) -> np.ndarray:
-        """Faces in `region` of the shrunk copy, as boxes in the frame's pixels (`shape`: the frame's)."""
+        """Faces in `region` of the shrunk copy, as boxes in the frame's pixels (`shape`: the frame's);
+        `sizes`: the smallest and largest window side to try there (shrunk copy's pixels), else all."""
         left, top, width, height = region
         part = small[top : top + height, left : left + width]
         min_side = max(CASCADE_WINDOW, round(settings.min_face * scale))
-        if min(part.shape[:2]) < min_side:
+        max_side = min(part.shape[:2])
+        if sizes is not None:
+            min_side, max_side = max(min_side, sizes[0]), min(max_side, sizes[1])
+        if min(part.shape[:2]) < min_side or max_side < min_side:
             return np.empty((0, 4), dtype=np.int32)
         found = self.thread_cascade().detectMultiScale(
             part,
             scaleFactor=settings.scale_factor,
             minNeighbors=settings.min_neighbors,
             minSize=(min_side, min_side),
+            maxSize=(max_side, max_side),
         )
         if len(found) == 0:
             return np.empty((0, 4), dtype=np.int32)
@@ -110,6 +127,12 @@ class HaarDetector:
         boxes[:, 2] = np.minimum(boxes[:, 2], shape[1] - boxes[:, 0])
         boxes[:, 3] = np.minimum(boxes[:, 3], shape[0] - boxes[:, 1])
         return boxes
+
+
+def _near_sizes(side: float, scale_factor: float) -> tuple[int, int]:
+    """The window sides within NEAR_SIZES pyramid steps of a face's `side` (shrunk copy's pixels)."""
+    reach = scale_factor**NEAR_SIZES
+    return int(side / reach), int(np.ceil(side * reach))
 
 
 def _without_repeats(boxes: np.ndarray, same_iou: float = 0.5) -> np.ndarray:

@@ -3,9 +3,11 @@
 A face moves little from one webcam frame to the next, so the Haar cascade, the
 Live page's face finder, need not search the whole frame each time: between full searches it searches
 a window around each face of the last frame (the box and a margin for motion, at the full search's
-scale). A full search comes every `full_every` frames, and at once when a window search loses a face,
-or when the windows would cover most of the frame anyway. A newcomer elsewhere in the frame is found by
-the next full search. bench/moving_faces.py measures the boxes against a full search in every frame.
+scale, and only at window sizes near the face's: emotion/detection/haar.py's NEAR_SIZES). A full search
+comes every `full_every` frames, and at once when a window search loses a face. A newcomer elsewhere in
+the frame is found by the next full search, and so is the first face in a frame where none was: an
+empty frame is searched whole every `full_every` frames, not in every one. bench/moving_faces.py
+measures the boxes against a full search in every frame.
 """
 
 from __future__ import annotations
@@ -18,8 +20,7 @@ from emotion.detection import DetectionSettings, FaceDetector
 from emotion.tracking import iou
 
 FULL_EVERY = 5  # frames: a third of a second at 15 fps before a new face is found
-MARGIN = 0.5  # of a face's side, on each side of its box: a face at a webcam moves far less in a frame
-MOST_OF_THE_FRAME = 0.6  # windows covering more than this share of the frame: search the whole of it
+MARGIN = 0.25  # of a face's side, on each side of its box: a face at a webcam moves far less in a frame
 REMEMBER = 2  # frames a face missed by the cascade keeps its window
 
 
@@ -44,7 +45,7 @@ class WindowedSearch:
     remember: int = REMEMBER
     full_searches: int = 0  # counted, for the benchmark
     _recent: list[tuple[np.ndarray, int]] = field(default_factory=list)  # (box, frames since it was found)
-    _since_full: int = 0
+    _since_full: int | None = None  # frames since the last full search; None: none yet
 
     def detect(self, detector: FaceDetector, image: np.ndarray, settings: DetectionSettings) -> np.ndarray:
         """This frame's face boxes, largest first, as `detector.detect` gives them."""
@@ -52,10 +53,12 @@ class WindowedSearch:
         recent = np.array([box for box, _ in self._recent], np.int32).reshape(-1, 4)
         windows = windows_around(recent, width, height, self.margin)
         near = getattr(detector, "detect_near", None)
-        wide = windows[:, 2].astype(np.int64) @ windows[:, 3] > MOST_OF_THE_FRAME * width * height
-        if near is None or not len(windows) or wide or self._since_full + 1 >= self.full_every:
+        if near is None or self._since_full is None or self._since_full + 1 >= self.full_every:
             return self._full(detector, image, settings)
-        boxes = near(image, windows, settings)
+        if not len(windows):  # nobody in view: the next full search finds a newcomer, as it would beside a face
+            self._since_full += 1
+            return recent
+        boxes = near(image, windows, settings, recent[:, 2:].max(axis=1))
         last_seen = np.array([box for box, age in self._recent if age == 0], np.int32).reshape(-1, 4)
         if len(last_seen) and (not len(boxes) or iou(last_seen, boxes).max(axis=1).min() < 0.3):
             return self._full(detector, image, settings)  # a face of the last frame lost: look everywhere, now

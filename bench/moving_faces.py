@@ -133,7 +133,9 @@ def main() -> int:
     frames = moving_clip(args.seconds)
     reference, times = play(frames, models, 0, windowed=False)
     print(f"{len(frames)} frames at {FPS} fps, {sum(len(a.faces) for a in reference)} face-frames; the Haar cascade")
-    print(f"{'':<28} {'labels':>9} {'read/frm':>9} {'mean IoU':>8} {'IoU<0.5':>8} {'missing':>8} {'extra':>6} {'median ms':>9} {'p95 ms':>7}")
+    columns = (("labels", 9), ("read/frm", 9), ("mean IoU", 8), ("IoU<0.5", 8), ("missing", 8), ("extra", 6),
+               ("median ms", 9), ("p95 ms", 7))
+    print(f"{'':<28} " + " ".join(f"{name:>{width}}" for name, width in columns))
     print(row("everything, every frame", reference, times, reference), flush=True)
     for every in args.every:
         print(row(f"classify every {every:g} ms", *play(frames, models, every, windowed=False), reference), flush=True)

@@ -2,6 +2,7 @@
 
     taskset -c 0 python bench/ondevice_latency.py              # one core, as a modest laptop gives a tab
     taskset -c 0 python bench/ondevice_latency.py --fer fer2013.zip   # and the browser's PublicTest accuracy
+    taskset -c 0 python bench/ondevice_latency.py --against REV       # and static/ondevice/ as it was at REV
 
 The real server serves the files; Debian's chromium (headless) loads LiteRT.js and both models once,
 then analyzes bench/frames.py's 640x480 frames (0, 1, 3 and 12 faces) from a canvas: the canvas read,
@@ -9,12 +10,15 @@ BlazeFace short range, the emotion CNN for the faces due, tracking; the frames a
 as a camera sends them, so a still face is read at the tracker's bounded rate. Prints the load time and
 median, p95 and mean of `analyze`, median and p95 of detection alone and of one face's classification, after 3 warm-ups.
 --fer scores the FER-2013 split in the browser, one face per call, against the served model in Python.
+--against REV also times static/ondevice/'s modules as they were at a git revision (the same runtime, models
+and settings), in a page of the same chromium, each frame's rows one after the other, for a ratio in one run.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -74,10 +78,20 @@ def score_fer(page: OnDevicePage, data: str) -> None:
     print(f"  same label for {(labels == expected).mean():.2%}; largest difference {np.abs(browser - served).max():.2e}")
 
 
+def modules_at(revision: str) -> dict[str, bytes]:
+    """static/ondevice/'s files as they were at a git revision, by name."""
+    root = Path(__file__).resolve().parent.parent
+    listed = subprocess.run(["git", "ls-tree", "--name-only", f"{revision}:static/ondevice"], cwd=root, check=True,
+                            capture_output=True, text=True).stdout.split()
+    return {name: subprocess.run(["git", "show", f"{revision}:static/ondevice/{name}"], cwd=root, check=True,
+                                 capture_output=True).stdout for name in listed}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python bench/ondevice_latency.py", description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=100)
     parser.add_argument("--fer", help="fer2013.zip (or its folder, or the CSV): also score its PublicTest faces in the browser")
+    parser.add_argument("--against", help="a git revision whose static/ondevice/ modules to time as well")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -86,17 +100,20 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         page = OnDevicePage(chromium, server.url, browser_settings())
         print(f"page, LiteRT.js and both models loaded in {time.perf_counter() - started:.2f} s")
+        pages = {"now": page} | ({args.against: OnDevicePage(chromium, server.url, browser_settings(), modules_at(args.against))}
+                                 if args.against else {})
         columns = f"{'analyze (median / p95)':>24}  {'mean':>8}  {'detect':>18}  {'classify one face':>18}"
-        print(f"{'frame':<10} {'faces':>5}  {columns}")
+        print(f"{'frame':<10} {'pipeline':<10} {'faces':>5}  {columns}")
         for name, frame in scenario_frames().items():
             height, width = frame.shape[:2]
-            page.put(name, rgba(frame))
-            found = page.evaluate(TIMINGS, [name, width, height, args.repeats])
-            print(
-                f"{name:<10} {found['faces']:>5}  {figures(found['analyze']):>24}  {statistics.mean(found['analyze']):>5.1f} ms  "
-                f"{figures(found['detect']):>18}  "
-                f"{figures(found['classify']):>18}"
-            )
+            for label, timed in pages.items():
+                timed.put(name, rgba(frame))
+                found = timed.evaluate(TIMINGS, [name, width, height, args.repeats])
+                print(
+                    f"{name:<10} {label[:10]:<10} {found['faces']:>5}  {figures(found['analyze']):>24}  "
+                    f"{statistics.mean(found['analyze']):>5.1f} ms  {figures(found['detect']):>18}  "
+                    f"{figures(found['classify']):>18}"
+                )
         if args.fer:
             score_fer(page, args.fer)
         print(f"chromium {chromium.version}, user agent {page.evaluate('navigator.userAgent')}")

@@ -32,6 +32,7 @@ class DetectorSettings(TypedDict):
     rawScoreLimit: float
     suppressionIou: float
     fit: FitSettings
+    stillIou: float  # emotion.detection.windows.STILL_IOU: when a frame keeps the last frame's boxes
 
 
 class TrackerSettings(TypedDict):

@@ -78,7 +78,7 @@ def test_the_engine_reads_faces_as_python_does(engine, server, pages, models, fe
     page = engine.page()
     pages.append(page)
     page.goto(f"{server}/_stcore/health")  # the app's origin, so that the page may import from /app/static/
-    page.run(SETUP.replace("window.bytes", "window.__fetchBytes"), browser_settings())
+    page.run(SETUP.replace("window.bytes", "window.__fetchBytes"), [browser_settings(), "/app/static/ondevice/"])
     page.run(BYTES_FROM_PUT)
 
     image = read_photo("facerec_two_people.jpg")

@@ -12,7 +12,7 @@ from emotion.detection import DetectionSettings
 from emotion.detection.haar import CASCADE_WINDOW, detection_scale
 from emotion.detection.windows import WindowedSearch, windows_around
 from emotion.tracking import iou
-from tests.support.files import face_tiles, read_photo
+from tests.support.files import face_tiles, moving_face_frames, read_photo
 
 MIN_FACE_60 = DetectionSettings(min_face=60)
 
@@ -60,18 +60,6 @@ def test_faces_just_above_the_minimum_size_are_found(models):
 
 
 # ---- the live stream's windowed search (emotion/detection/windows.py) ----
-
-
-def moving_face_frames(frames: int = 20, step: int = 6) -> list[np.ndarray]:
-    """640x480 frames of a committed face gliding right by `step` pixels a frame, on a plain grey ground."""
-    face = cv2.resize(face_tiles()[0], (180, 180), interpolation=cv2.INTER_AREA)
-    scenes = []
-    for frame in range(frames):
-        canvas = np.full((480, 640, 3), 90, np.uint8)
-        x = 120 + frame * step
-        canvas[140:320, x : x + 180] = face
-        scenes.append(canvas)
-    return scenes
 
 
 def test_a_window_around_a_face_finds_it_as_the_whole_frame_search_does(models):
@@ -147,8 +135,19 @@ def test_a_frame_with_nobody_is_searched_whole_every_few_frames_and_a_newcomer_f
     assert seen == [0] * 7 + [0, 0, 0, 1, 1, 1]
 
 
-def test_a_detector_without_window_search_searches_every_frame_whole(models):
+def test_a_face_finder_without_window_search_runs_on_every_frame_while_faces_move_and_every_other_while_still(models):
+    blazeface, settings = models.detectors["blazeface"], DetectionSettings(detector="blazeface")
     search = WindowedSearch()
-    for frame in moving_face_frames(frames=4):
-        search.detect(models.detectors["blazeface"], frame, DetectionSettings(detector="blazeface"))
+    for frame in moving_face_frames(frames=4, step=16):
+        search.detect(blazeface, frame, settings)
     assert search.full_searches == 4
+    still_face = moving_face_frames(frames=1)[0]
+    found = [search.detect(blazeface, still_face, settings) for _ in range(6)]
+    assert search.full_searches == 4 + 4  # the first still frame (moved since the last), the second, then every other one
+    assert all(np.array_equal(boxes, blazeface.detect(still_face, settings)) for boxes in found)
+    newcomer = still_face.copy()
+    newcomer[140:320, 420:600] = cv2.resize(face_tiles()[1], (180, 180))
+    assert len(search.detect(blazeface, newcomer, settings)) == 1  # kept from the frame before: a frame behind, once
+    assert len(search.detect(blazeface, newcomer, settings)) == 2 and search.full_searches == 9
+    search.detect(models.detectors["haar"], still_face, DetectionSettings())  # another face finder: starts afresh
+    assert search.full_searches == 10

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 
+import cv2
 import numpy as np
 import pytest
 
@@ -17,7 +18,8 @@ from bench.streamlit_client import FiguresReporter
 from emotion import PipelineSettings, analyze_frame
 from emotion.classifier import EmotionClassifier
 from emotion.detection import DETECTOR_DIR, DetectionSettings
-from emotion.detection.blazeface import SHORT_RANGE
+from emotion.detection.blazeface import SHORT_RANGE, letterbox, to_rgb
+from emotion.detection.windows import WindowedSearch
 from emotion.drawing import EMOTION_COLOURS, face_bands
 from emotion.live.device import CLASS_REPORT_EVERY_MS, CLASS_SAMPLE_EVERY_MS
 from emotion.ondevice import STATIC_DIR, browser_settings, figures_of
@@ -26,7 +28,7 @@ from emotion.preprocess import to_gray
 from emotion.tracking import CLASSIFY_EVERY_MS, MOVED_IOU, FaceTracker, iou
 from scripts.fetch_litertjs import LOCAL_IMPORT, SERVED
 from tests.support.browser import ARTIFACTS, require_browser, streamlit_server
-from tests.support.files import BUNDLED_KERAS, BUNDLED_TFLITE, ROOT, read_photo
+from tests.support.files import BUNDLED_KERAS, BUNDLED_TFLITE, ROOT, face_tiles, moving_face_frames, read_photo
 from tests.support.ondevice import CLASSIFY_CROPS, PHOTO, OnDevicePage, fresh_page, rgba
 
 STATIC = ROOT / "static"
@@ -168,15 +170,37 @@ def test_the_browser_cuts_and_scales_faces_as_python_does(ondevice, models, phot
     ondevice.put("grey", grey.tobytes())
     found = ondevice.evaluate(
         """async ([width, height, boxes]) => {
-      const grey = M.greyFromRGBA(await bytes('frame'), width, height), expected = await bytes('grey');
+      const frame = await bytes('frame');
+      const grey = M.greyFromRGBA(frame, width, height), expected = await bytes('grey');
       const greyDiffers = grey.reduce((n, v, i) => n + (v !== expected[i]), 0);
-      return { greyDiffers, inputs: boxes.map((box) => Array.from(M.faceToInput(grey, width, height, box))) };
+      return {
+        greyDiffers,
+        inputs: boxes.map((box) => Array.from(M.faceToInput(grey, width, height, box))),
+        fromRGBA: boxes.map((box) => Array.from(M.faceToInput(frame, width, height, box, 48, 4))),  // only the box turned grey
+      };
     }""",
         [width, height, boxes],
     )
     assert found["greyDiffers"] == 0
     expected = crop_faces(grey, np.array(boxes))
     assert np.array_equal(np.array(found["inputs"], np.float32).reshape(expected.shape), expected)
+    assert np.array_equal(np.array(found["fromRGBA"], np.float32).reshape(expected.shape), expected)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", [(640, 480), (500, 333), (100, 60)])  # whole 5x5 blocks, overlap weights, enlarged
+def test_the_browser_letterboxes_a_canvas_frame_for_blazeface_as_python_does(ondevice, size):
+    image = cv2.resize(read_photo("facerec_two_people.jpg"), size, interpolation=cv2.INTER_AREA)
+    square, scale, left, top = letterbox(to_rgb(image), SHORT_RANGE.input_size)
+    ondevice.put("frame", rgba(image))
+    found = ondevice.evaluate(
+        "async ([w, h, side]) => { const b = M.letterbox(await bytes('frame'), w, h, side, 4); "
+        "return { input: Array.from(b.input), scale: b.scale, left: b.left, top: b.top }; }",
+        [*size, SHORT_RANGE.input_size],
+    )
+    assert (found["scale"], found["left"], found["top"]) == (scale, left, top)
+    expected = square.astype(np.float32) / 127.5 - 1  # as BlazeFaceDetector feeds it
+    assert np.array_equal(np.array(found["input"], np.float32).reshape(square.shape), expected)
 
 
 @pytest.mark.browser
@@ -241,6 +265,38 @@ def tracking_sequence(frames: int = 40, seed: int = 3) -> list[tuple[np.ndarray,
         probabilities = (np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)).astype(np.float32)
         sequence.append((np.array(boxes, np.int32).reshape(-1, 4), probabilities))
     return sequence
+
+
+@pytest.mark.browser
+def test_the_browser_runs_blazeface_on_the_frames_python_does(ondevice, models):
+    """WindowedSearch's rule for a face finder without a window search: every frame while a face moves, every
+    other one while nobody moves; the same frames, the same decisions, the same faces."""
+    still_face = moving_face_frames(frames=1)[0]
+    newcomer = still_face.copy()
+    newcomer[140:320, 420:600] = cv2.resize(face_tiles()[1], (180, 180))
+    frames = moving_face_frames(frames=4, step=16) + [still_face] * 6 + [newcomer] * 3
+    blazeface, search, expected = models.detector("blazeface"), WindowedSearch(), []
+    for frame in frames:
+        before = search.full_searches
+        boxes = search.detect(blazeface, frame, DetectionSettings(detector="blazeface"))
+        expected.append([search.full_searches > before, len(boxes)])
+    for number, frame in enumerate(frames):
+        ondevice.put(f"frame {number}", rgba(frame))
+    found = ondevice.evaluate(
+        """async (count) => {
+      pipeline.reset();
+      const out = [];
+      for (let i = 0; i < count; i++) {
+        const frame = new ImageData(new Uint8ClampedArray((await bytes(`frame ${i}`)).buffer), 640, 480);
+        const { searched, faces } = await pipeline.analyze(frame, { now: (i * 1000) / 15 });
+        out.push([searched, faces.length]);
+      }
+      return out;
+    }""",
+        len(frames),
+    )
+    assert found == expected
+    assert [searched for searched, _ in expected].count(False) == 3  # still frames kept their boxes
 
 
 @pytest.mark.browser

@@ -8,6 +8,12 @@ comes every `full_every` frames, and at once when a window search loses a face. 
 the frame is found by the next full search, and so is the first face in a frame where none was: an
 empty frame is searched whole every `full_every` frames, not in every one. bench/moving_faces.py
 measures the boxes against a full search in every frame.
+
+A neural face finder (BlazeFace, YuNet) costs the same whatever part of the frame it reads, so it has no
+window search; it is run every other frame while nobody moves instead: when its last two searches found
+the same faces in the same places (`still`), the next frame keeps the last one's boxes. A face that starts
+to move is a frame behind for one frame at most. The browser's pipeline (static/ondevice/pipeline.js)
+runs BlazeFace by the same rule, with the same constant.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from emotion.tracking import iou
 FULL_EVERY = 5  # frames: a third of a second at 15 fps before a new face is found
 MARGIN = 0.25  # of a face's side, on each side of its box: a face at a webcam moves far less in a frame
 REMEMBER = 2  # frames a face missed by the cascade keeps its window
+STILL_IOU = 0.9  # a box that overlaps one of the search before by this much: that face has not moved
 
 
 def windows_around(boxes: np.ndarray, width: int, height: int, margin: float = MARGIN) -> np.ndarray:
@@ -32,12 +39,19 @@ def windows_around(boxes: np.ndarray, width: int, height: int, margin: float = M
     return np.concatenate([corner, far - corner], axis=1).astype(np.int32)
 
 
+def still(boxes: np.ndarray, before: np.ndarray, still_iou: float = STILL_IOU) -> bool:
+    """As many faces as before, each where one was (IoU at least `still_iou`): nobody came, went or moved."""
+    return len(boxes) == len(before) and (not len(boxes) or bool(iou(boxes, before).max(axis=1).min() >= still_iou))
+
+
 @dataclass
 class WindowedSearch:
     """One stream's face search: full every `full_every` frames, windows around the recent faces between.
 
     A face the cascade misses in one frame (it flickers on turned or dim faces) keeps its window for
     `remember` frames, so that the next frame looks for it again rather than waiting for a full search.
+    A face finder without a window search is run in full, but only every other frame while its last two
+    searches were `still`.
     """
 
     full_every: int = FULL_EVERY
@@ -46,13 +60,21 @@ class WindowedSearch:
     full_searches: int = 0  # counted, for the benchmark
     _recent: list[tuple[np.ndarray, int]] = field(default_factory=list)  # (box, frames since it was found)
     _since_full: int | None = None  # frames since the last full search; None: none yet
+    _detector: FaceDetector | None = None  # the face finder of the last frame: another one starts afresh
+    _searched: list[np.ndarray] = field(default_factory=list)  # the last two full searches' boxes, oldest first
+    _kept: bool = False  # the last frame kept the boxes of the frame before
 
     def detect(self, detector: FaceDetector, image: np.ndarray, settings: DetectionSettings) -> np.ndarray:
         """This frame's face boxes, largest first, as `detector.detect` gives them."""
+        if detector is not self._detector:
+            self._detector, self._searched, self._recent, self._since_full = detector, [], [], None
         height, width = image.shape[:2]
         recent = np.array([box for box, _ in self._recent], np.int32).reshape(-1, 4)
         windows = windows_around(recent, width, height, self.margin)
         near = getattr(detector, "detect_near", None)
+        if near is None and not self._kept and len(self._searched) == 2 and still(*reversed(self._searched)):
+            self._kept = True  # nobody moved: this frame keeps the boxes of the last
+            return self._searched[-1]
         if near is None or self._since_full is None or self._since_full + 1 >= self.full_every:
             return self._full(detector, image, settings)
         if not len(windows):  # nobody in view: the next full search finds a newcomer, as it would beside a face
@@ -68,7 +90,8 @@ class WindowedSearch:
 
     def _full(self, detector: FaceDetector, image: np.ndarray, settings: DetectionSettings) -> np.ndarray:
         boxes = detector.detect(image, settings)
-        self._since_full = 0
+        self._since_full, self._kept = 0, False
+        self._searched = [*self._searched[-1:], boxes]
         self.full_searches += 1
         self._remember(boxes)
         return boxes

@@ -75,11 +75,12 @@ export function weightedSuppression(boxes, scores, iouThreshold) {
 }
 
 /** The RGB frame scaled to fit a side x side square, centred on black, as the model's input
- *  (Float32Array, RGB in [-1, 1]); with the scale and the left and top padding. */
-export function letterbox(rgb, width, height, side) {
+ *  (Float32Array, RGB in [-1, 1]); with the scale and the left and top padding. `stride`: 4 when
+ *  the frame is a canvas's RGBA pixels, read as RGB where they are. */
+export function letterbox(pixels, width, height, side, stride = 3) {
   const scale = side / Math.max(width, height);
   const newWidth = Math.max(1, roundHalfEven(width * scale)), newHeight = Math.max(1, roundHalfEven(height * scale));
-  const resized = resize(rgb, width, height, 3, newWidth, newHeight, scale < 1 ? 'area' : 'linear');
+  const resized = resize(pixels, width, height, 3, newWidth, newHeight, scale < 1 ? 'area' : 'linear', stride);
   const left = Math.floor((side - newWidth) / 2), top = Math.floor((side - newHeight) / 2);
   const input = new Float32Array(side * side * 3).fill(-1);
   for (let y = 0; y < newHeight; y++) {
@@ -108,16 +109,18 @@ export function frameBoxes(corners, fit, frameWidth, frameHeight, minFace) {
 }
 
 /**
- * Faces in an RGB frame (Uint8Array width*height*3), through `run`, which takes the letterboxed
- * input and resolves to the model's raw [boxes, scores]. `anchors` from anchorCentres(settings).
- * @param {Uint8Array} rgb @param {number} width @param {number} height
+ * Faces in an RGB frame (Uint8Array width*height*3, or RGBA with `stride` 4), through `run`, which
+ * takes the letterboxed input and resolves to the model's raw [boxes, scores]. `anchors` from
+ * anchorCentres(settings).
+ * @param {Uint8Array | Uint8ClampedArray} pixels @param {number} width @param {number} height
  * @param {import('./contract.js').DetectorSettings} settings
  * @param {Float64Array} anchors
  * @param {(input: Float32Array) => Promise<ArrayLike<number>[]>} run
  * @param {number} minFace
+ * @param {number} [stride]
  */
-export async function detectFaces(rgb, width, height, settings, anchors, run, minFace) {
-  const { input, scale, left, top } = letterbox(rgb, width, height, settings.inputSize);
+export async function detectFaces(pixels, width, height, settings, anchors, run, minFace, stride = 3) {
+  const { input, scale, left, top } = letterbox(pixels, width, height, settings.inputSize, stride);
   const [rawBoxes, rawScores] = await run(input);
   const { boxes, scores } = decode(rawBoxes, rawScores, anchors, settings);
   const corners = weightedSuppression(boxes, scores, settings.suppressionIou)

@@ -21,6 +21,7 @@
  * @property {number} rawScoreLimit
  * @property {number} suppressionIou
  * @property {FitSettings} fit
+ * @property {number} stillIou  emotion.detection.windows.STILL_IOU: when a frame keeps the last frame's boxes
  */
 
 /**

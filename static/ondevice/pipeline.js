@@ -6,8 +6,8 @@
 
 import { anchorCentres, detectFaces } from './blazeface.js';
 import { contentBytes } from './cache.js';
-import { faceToInput, greyFromRGBA, rgbFromRGBA } from './preprocess.js';
-import { FaceTracker } from './tracker.js';
+import { faceToInput } from './preprocess.js';
+import { FaceTracker, iou } from './tracker.js';
 
 /** @typedef {import('./contract.js').BrowserSettings} BrowserSettings */
 
@@ -97,16 +97,62 @@ export async function loadModel(litert, url, expected, sha256 = undefined) {
   return model;
 }
 
-/** The pixels of a video, canvas, image or ImageData, as ImageData (RGBA). */
-export function frameFrom(source) {
-  if (source instanceof ImageData) return source;
+/** @type {OffscreenCanvasRenderingContext2D | null} the canvas frames are read through, kept from frame to frame */
+let reader = null;
+
+/** The width and height of a video, canvas, image or ImageData, without reading its pixels. */
+function frameSize(source) {
   const width = source.videoWidth ?? source.naturalWidth ?? source.width;
   const height = source.videoHeight ?? source.naturalHeight ?? source.height;
   if (!width || !height) throw new Error('the frame has no pixels yet (is the video playing?)');
-  const canvas = new OffscreenCanvas(width, height);
-  const context = canvas.getContext('2d', { willReadFrequently: true });
-  context.drawImage(source, 0, 0);
-  return context.getImageData(0, 0, width, height);
+  return { width, height };
+}
+
+/** The pixels of a video, canvas, image or ImageData, as ImageData (RGBA). */
+export function frameFrom(source) {
+  if (source instanceof ImageData) return source;
+  const { width, height } = frameSize(source);
+  if (reader?.canvas.width !== width || reader?.canvas.height !== height) {
+    reader = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
+    if (!reader) throw new Error('this browser gives no 2D canvas to read the camera\'s frames with');
+    reader.globalCompositeOperation = 'copy'; // each frame replaces the last, transparent pixels included
+  }
+  reader.drawImage(source, 0, 0);
+  return reader.getImageData(0, 0, width, height);
+}
+
+/**
+ * When BlazeFace need not run: emotion/detection/windows.py's rule for a face finder without a window
+ * search. While its last two searches found the same faces in the same places (`still`), every other
+ * frame keeps the boxes of the last.
+ * Python twin: emotion.detection.windows.WindowedSearch (a detector without detect_near).
+ */
+export class StillFaces {
+  /** @param {number} stillIou */
+  constructor(stillIou) {
+    this.stillIou = stillIou;
+    /** @type {number[][][]} the last two searches' boxes, oldest first */
+    this.searched = [];
+    this.kept = false; // the last frame kept the boxes of the frame before
+  }
+
+  /** The last search's boxes when this frame may keep them; null: search this frame. */
+  keep() {
+    if (this.kept || this.searched.length < 2 || !still(this.searched[1], this.searched[0], this.stillIou)) return null;
+    this.kept = true;
+    return this.searched[1];
+  }
+
+  /** @param {number[][]} boxes  this frame's search */
+  found(boxes) {
+    this.searched = [...this.searched.slice(-1), boxes];
+    this.kept = false;
+  }
+}
+
+/** emotion.detection.windows.still: as many faces as before, each where one was. */
+function still(boxes, before, stillIou) {
+  return boxes.length === before.length && boxes.every((box) => before.some((old) => iou(box, old) >= stillIou));
 }
 
 export class OnDevicePipeline {
@@ -143,6 +189,7 @@ export class OnDevicePipeline {
     this.classifier = classifier;
     this.anchors = anchors;
     this.tracker = new FaceTracker(settings.tracker);
+    this.search = new StillFaces(settings.detector.stillIou);
   }
 
   async run(model, data, shape) {
@@ -164,7 +211,7 @@ export class OnDevicePipeline {
       const outputs = await this.run(this.detector, input, [1, side, side, 3]);
       return outputs.sort((a, b) => b.length - a.length); // boxes (16 values an anchor) first
     };
-    return detectFaces(rgbFromRGBA(rgba, width, height), width, height, this.settings.detector, this.anchors, run, minFace);
+    return detectFaces(rgba, width, height, this.settings.detector, this.anchors, run, minFace, 4);
   }
 
   /** Emotion probabilities (Float32Array, settings.emotions order) of one 48x48 input in [0, 1]. */
@@ -177,29 +224,37 @@ export class OnDevicePipeline {
    * Faces of one frame (video, canvas, image or ImageData): [{box, probabilities, trackId, label,
    * confidence}] largest first, probabilities smoothed over the last frames, and the faces left
    * unlabelled beyond settings.maxFaces. Tracked, a face is classified only when the tracker says it
-   * is due at `now` (ms; the page's clock by default), as emotion/pipeline.py's analyze_frame does;
-   * `classified` counts the faces read in this frame.
+   * is due at `now` (ms; the page's clock by default), and BlazeFace runs only when `StillFaces` says
+   * the frame may not keep the last boxes, as emotion/pipeline.py's analyze_frame does for a live
+   * stream; `classified` counts the faces read in this frame, `searched` whether BlazeFace ran. A frame
+   * that keeps its boxes and reads no face is not read at all.
    */
   async analyze(source, { minFace = this.settings.minFace, track = true, now = performance.now() } = {}) {
-    const { data, width, height } = frameFrom(source);
-    const found = await this.detect(data, width, height, minFace);
+    const kept = track ? this.search.keep() : null;
+    let frame = kept ? null : frameFrom(source);
+    const found = kept ?? await this.detect(frame.data, frame.width, frame.height, minFace);
+    if (track && !kept) this.search.found(found);
     const boxes = found.slice(0, this.settings.maxFaces);
     const { ids, due } = track ? this.tracker.match(boxes, now) : { ids: boxes.map(() => null), due: boxes.map(() => true) };
-    const grey = due.some(Boolean) ? greyFromRGBA(data, width, height) : null;
+    if (due.some(Boolean)) frame ??= frameFrom(source);
+    const { width, height } = frame ?? frameSize(source);
     const fresh = [];
     for (const [i, box] of boxes.entries()) {
-      if (due[i]) fresh.push(await this.classify(faceToInput(grey, width, height, box, this.settings.inputSize)));
+      if (due[i]) fresh.push(await this.classify(faceToInput(frame.data, width, height, box, this.settings.inputSize, 4)));
     }
     const smoothed = track ? this.tracker.smooth(ids, due, fresh, now) : fresh;
     const faces = boxes.map((box, i) => {
       const best = smoothed[i].indexOf(Math.max(...smoothed[i]));
       return { box, probabilities: Array.from(smoothed[i]), trackId: ids[i], label: this.settings.emotions[best], confidence: smoothed[i][best] };
     });
-    return { faces, skipped: found.length - boxes.length, classified: fresh.length, width, height };
+    return { faces, skipped: found.length - boxes.length, classified: fresh.length, searched: !kept, width, height };
   }
 
   /** Forget the tracked faces (a new stream). */
-  reset() { this.tracker = new FaceTracker(this.settings.tracker); }
+  reset() {
+    this.tracker = new FaceTracker(this.settings.tracker);
+    this.search = new StillFaces(this.settings.detector.stillIou);
+  }
 
   close() { this.detector.delete(); this.classifier.delete(); }
 }

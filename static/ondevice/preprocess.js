@@ -11,20 +11,11 @@ const GREY_R = 9798, GREY_G = 19235, GREY_B = 3735, GREY_SHIFT = 15;
 /** Grey levels (Uint8Array, width*height) of RGBA pixels, e.g. a canvas's ImageData.data. */
 export function greyFromRGBA(rgba, width, height) {
   const grey = new Uint8Array(width * height);
-  for (let i = 0, p = 0; i < grey.length; i++, p += 4) {
-    grey[i] = (rgba[p] * GREY_R + rgba[p + 1] * GREY_G + rgba[p + 2] * GREY_B + (1 << (GREY_SHIFT - 1))) >> GREY_SHIFT;
-  }
+  for (let i = 0, p = 0; i < grey.length; i++, p += 4) grey[i] = greyLevel(rgba, p);
   return grey;
 }
 
-/** RGB bytes (width*height*3) of RGBA pixels. */
-export function rgbFromRGBA(rgba, width, height) {
-  const rgb = new Uint8Array(width * height * 3);
-  for (let i = 0, p = 0; i < rgb.length; i += 3, p += 4) {
-    rgb[i] = rgba[p]; rgb[i + 1] = rgba[p + 1]; rgb[i + 2] = rgba[p + 2];
-  }
-  return rgb;
-}
+const greyLevel = (rgba, p) => (rgba[p] * GREY_R + rgba[p + 1] * GREY_G + rgba[p + 2] * GREY_B + (1 << (GREY_SHIFT - 1))) >> GREY_SHIFT;
 
 const f32 = Math.fround;
 
@@ -38,15 +29,17 @@ const toByte = (x) => Math.min(255, Math.max(0, roundHalfEven(x)));
 
 /**
  * cv::resize of 8-bit pixels with `channels` interleaved channels: 'area' (INTER_AREA) or
- * 'linear' (INTER_LINEAR). Returns Uint8Array(dstWidth*dstHeight*channels).
+ * 'linear' (INTER_LINEAR). Returns Uint8Array(dstWidth*dstHeight*channels). `stride`: bytes a source
+ * pixel takes, when it has more than the channels resized (RGBA read as RGB: 4), so that a canvas's
+ * pixels need no copy first.
  *
  * OpenCV has three code paths, each with its own rounding, and all three are followed here:
  * whole-number shrinks average blocks; other shrinks weigh source pixels by their overlap with
  * each destination pixel (float32 sums); enlarging (and INTER_AREA when one side grows) is
  * bilinear in 11-bit fixed point, rounded as OpenCV's SIMD code rounds it.
  */
-export function resize(src, width, height, channels, dstWidth, dstHeight, interpolation) {
-  if (width === dstWidth && height === dstHeight) return Uint8Array.from(src);
+export function resize(src, width, height, channels, dstWidth, dstHeight, interpolation, stride = channels) {
+  if (width === dstWidth && height === dstHeight) return packed(src, width * height, channels, stride);
   // OpenCV derives the scales from the inverse ratios, in double precision: keep its rounding.
   const invX = dstWidth / width, invY = dstHeight / height;
   const scaleX = 1 / invX, scaleY = 1 / invY;
@@ -56,29 +49,43 @@ export function resize(src, width, height, channels, dstWidth, dstHeight, interp
   if (interpolation === 'linear' && wholeNumbers && intX === 2 && intY === 2) area = true; // OpenCV's shortcut
   if (area && scaleX >= 1 && scaleY >= 1) {
     return wholeNumbers
-      ? blockAverage(src, width, channels, dstWidth, dstHeight, intX, intY)
-      : areaWeighted(src, width, height, channels, dstWidth, dstHeight, scaleX, scaleY);
+      ? blockAverage(src, width, channels, stride, dstWidth, dstHeight, intX, intY)
+      : areaWeighted(packed(src, width * height, channels, stride), width, height, channels, dstWidth, dstHeight, scaleX, scaleY);
   }
-  return bilinear(src, width, height, channels, dstWidth, dstHeight, scaleX, scaleY, invX, invY, area);
+  return bilinear(packed(src, width * height, channels, stride), width, height, channels, dstWidth, dstHeight, scaleX, scaleY, invX, invY, area);
+}
+
+// The first `channels` bytes of each `stride`-byte pixel, packed (a copy either way).
+function packed(src, pixels, channels, stride) {
+  if (stride === channels) return Uint8Array.from(src);
+  const out = new Uint8Array(pixels * channels);
+  for (let i = 0, p = 0; i < out.length; p += stride) for (let c = 0; c < channels; c++) out[i++] = src[p + c];
+  return out;
 }
 
 // Each destination pixel the mean of a blockX x blockY block. OpenCV rounds the 2x2 case up
 // from halves ((sum + 2) >> 2) and every other block size to even (sum * float(1/area)).
-function blockAverage(src, width, channels, dstWidth, dstHeight, blockX, blockY) {
+// Each block's rows are summed into one row of sums first: a frame is read once, in order.
+function blockAverage(src, width, channels, stride, dstWidth, dstHeight, blockX, blockY) {
   const dst = new Uint8Array(dstWidth * dstHeight * channels);
   const count = blockX * blockY, inverse = f32(1 / count);
   const halvesUp = blockX === 2 && blockY === 2 && channels !== 2;
+  const sums = new Int32Array(dstWidth * channels);
   for (let dy = 0, d = 0; dy < dstHeight; dy++) {
-    for (let dx = 0; dx < dstWidth; dx++) {
-      for (let c = 0; c < channels; c++, d++) {
-        let sum = 0;
-        for (let y = dy * blockY; y < (dy + 1) * blockY; y++) {
-          const row = y * width;
-          for (let x = dx * blockX; x < (dx + 1) * blockX; x++) sum += src[(row + x) * channels + c];
+    sums.fill(0);
+    for (let y = dy * blockY; y < (dy + 1) * blockY; y++) {
+      let p = y * width * stride;
+      for (let dx = 0, s = 0; dx < dstWidth; dx++, s += channels) {
+        if (channels === 3) { // a frame's colours: the channels' sums kept apart, without an inner loop
+          let r = 0, g = 0, b = 0;
+          for (let x = 0; x < blockX; x++, p += stride) { r += src[p]; g += src[p + 1]; b += src[p + 2]; }
+          sums[s] += r; sums[s + 1] += g; sums[s + 2] += b;
+        } else {
+          for (let x = 0; x < blockX; x++, p += stride) for (let c = 0; c < channels; c++) sums[s + c] += src[p + c];
         }
-        dst[d] = halvesUp ? (sum + 2) >> 2 : toByte(f32(sum * inverse));
       }
     }
+    for (let i = 0; i < sums.length; i++, d++) dst[d] = halvesUp ? (sums[i] + 2) >> 2 : toByte(f32(sums[i] * inverse));
   }
   return dst;
 }
@@ -184,19 +191,24 @@ function bilinear(src, width, height, channels, dstWidth, dstHeight, scaleX, sca
 }
 
 /**
- * The network's input for one face: the box (x, y, w, h) cut from the grey frame, resized to
- * size x size as face_to_input does (INTER_AREA when either side shrinks, else INTER_LINEAR),
- * in [0, 1]. Float32Array(size*size).
+ * The network's input for one face: the box (x, y, w, h) cut from the frame, resized to size x size as
+ * face_to_input does (INTER_AREA when either side shrinks, else INTER_LINEAR), in [0, 1].
+ * Float32Array(size*size). `stride` 1: `pixels` is the grey frame; 4: the RGBA frame, of which only
+ * the box is turned grey (as greyFromRGBA would turn it).
  */
-export function faceToInput(grey, width, height, box, size = 48) {
+export function faceToInput(pixels, width, height, box, size = 48, stride = 1) {
   const [x, y] = [Math.max(0, box[0]), Math.max(0, box[1])];
   const w = Math.min(box[0] + box[2], width) - x, h = Math.min(box[1] + box[3], height) - y;
   if (w < 1 || h < 1) throw new Error(`box ${box} has no pixels in a ${width}x${height} frame`);
   const crop = new Uint8Array(w * h);
-  for (let row = 0; row < h; row++) crop.set(grey.subarray((y + row) * width + x, (y + row) * width + x + w), row * w);
+  for (let row = 0; row < h; row++) {
+    const from = (y + row) * width + x;
+    if (stride === 1) crop.set(pixels.subarray(from, from + w), row * w);
+    else for (let i = 0; i < w; i++) crop[row * w + i] = greyLevel(pixels, (from + i) * stride);
+  }
   const shrinking = w > size || h > size;
-  const pixels = resize(crop, w, h, 1, size, size, shrinking ? 'area' : 'linear');
+  const resized = resize(crop, w, h, 1, size, size, shrinking ? 'area' : 'linear');
   const input = new Float32Array(size * size);
-  for (let i = 0; i < input.length; i++) input[i] = pixels[i] / 255;
+  for (let i = 0; i < input.length; i++) input[i] = resized[i] / 255;
   return input;
 }

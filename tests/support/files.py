@@ -81,6 +81,18 @@ def face_tiles(margin: float = 0.3) -> list[np.ndarray]:
     return tiles + [cv2.flip(tile, 1) for tile in tiles]
 
 
+def moving_face_frames(frames: int = 20, step: int = 6) -> list[np.ndarray]:
+    """640x480 frames of a committed face gliding right by `step` pixels a frame, on a plain grey ground."""
+    face = cv2.resize(face_tiles()[0], (180, 180), interpolation=cv2.INTER_AREA)
+    scenes = []
+    for frame in range(frames):
+        canvas = np.full((480, 640, 3), 90, np.uint8)
+        x = 120 + frame * step
+        canvas[140:320, x : x + 180] = face
+        scenes.append(canvas)
+    return scenes
+
+
 def _fit(tile: np.ndarray, side: int) -> np.ndarray:
     return cv2.resize(tile, (side, side), interpolation=cv2.INTER_AREA)
 

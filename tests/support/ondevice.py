@@ -13,8 +13,7 @@ from emotion.detection import DetectionSettings
 
 # Imports every module into window.M and loads the pipeline as window.pipeline; window.bytes(name)
 # fetches what OnDevicePage.put stored.
-SETUP = """async (settings) => {
-  const folder = '/app/static/ondevice/';
+SETUP = """async ([settings, folder]) => {
   window.M = {};
   for (const name of ['preprocess', 'blazeface', 'tracker', 'pipeline', 'draw', 'reporter']) {
     Object.assign(M, await import(folder + name + '.js'));
@@ -51,11 +50,17 @@ class OnDevicePage:
     """A page with the pipeline loaded; binary data reaches it through a route: put('name', data) is
     fetched as /test-data/name, never over the network and never as JSON."""
 
-    def __init__(self, browser, url: str, settings: BrowserSettings) -> None:
+    def __init__(self, browser, url: str, settings: BrowserSettings, modules: dict[str, bytes] | None = None) -> None:
+        """`modules`: static/ondevice's files by name to run instead of the served ones (a benchmark's earlier revision)."""
         self.page = fresh_page(browser, url)
         self.data: dict[str, bytes] = {}
         self.page.route("**/test-data/*", self._serve)
-        self.page.evaluate(SETUP, settings)
+        folder = "/app/static/ondevice/"
+        if modules is not None:
+            folder = "/app/static/ondevice-as-given/"  # the page's own address for them: nothing else loads from there
+            self.page.route(f"**{folder}*", lambda route: route.fulfill(
+                body=modules.get(route.request.url.rsplit("/", 1)[1], b""), content_type="text/javascript"))
+        self.page.evaluate(SETUP, [settings, folder])
 
     def _serve(self, route) -> None:
         data = self.data.get(unquote(route.request.url.rsplit("/", 1)[1]))

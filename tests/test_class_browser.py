@@ -305,29 +305,38 @@ def test_every_report_download_arrives_while_students_stream_and_names_stay_plai
 
 
 def test_a_reloaded_student_keeps_their_seat_an_outage_is_told_plainly_and_an_ended_class_says_so(browser, tmp_path):
+    """Also: a student who leaves and deletes their figures while the room cannot be reached is gone from it,
+    figures and all, once it is back, though their page forgot the seat at the click."""
     redis = RedisProcess(tmp_path).start()
     try:
         with streamlit_server({"REDIS_URL": redis.url}, log_path=ARTIFACTS / "streamlit-seat.log") as server:
             teacher, code = create_room(browser, server.url)
-            cleo = join_and_stream(browser, server.url, code, "Cleo")
-            wait_for_metric(teacher, "Connected", 1)
+            cleo, dara = join_all_and_stream(browser, server.url, code, ["Cleo", "Dara"])
+            wait_for_metric(teacher, "Connected", 2)
             cleo.reload()  # a reloaded tab is the same student in the same seat
             cleo.get_by_text("you are Cleo").wait_for(timeout=30_000)
             cleo.get_by_text(FACES_IN_VIEW).first.wait_for(timeout=90_000)  # the camera starts again by itself
-            wait_for_metric(teacher, "Connected", 1)
+            wait_for_metric(teacher, "Connected", 2)
             roster_shows(teacher, "Cleo")
-            assert teacher.locator('[data-testid="stTable"] tbody tr').count() == 1
+            assert teacher.locator('[data-testid="stTable"] tbody tr').count() == 2
 
             redis.stop()
             for page in (teacher, cleo):
                 page.get_by_text("The class room cannot be reached right now.").first.wait_for(timeout=30_000)
                 assert "Error 111" not in page.content() and "Redis" not in page.locator("main").inner_text()
+            dara.get_by_role("button", name="Leave and delete my figures").click()
+            told = "the room will be told that you left and to delete your figures as soon as it can be reached"
+            dara.get_by_text(told, exact=False).wait_for(timeout=30_000)
+            dara.get_by_role("textbox", name="Class code").wait_for(timeout=30_000)
             cleo.reload()  # while the room cannot be reached: the seat is kept, and asked for again by itself
             cleo.get_by_text("Your seat is kept: this page tries again every few seconds.").wait_for(timeout=30_000)
             assert "seat=" in cleo.url and cleo.get_by_role("textbox", name="Class code").count() == 0
+            dara.close()  # the student need not stay: the server tells the room
             redis.start()
             cleo.get_by_text("you are Cleo").wait_for(timeout=30_000)
             wait_for_metric(teacher, "Connected", 1)
+            teacher.locator('[data-testid="stTable"]', has_not_text="Dara").first.wait_for(timeout=20_000)
+            assert teacher.locator('[data-testid="stTable"] tbody tr').count() == 1  # Dara's seat and figures deleted
 
             import redis as redis_client
 

@@ -11,6 +11,7 @@ import pytest
 
 from emotion import Face
 from emotion.classroom.analytics import Thresholds, roster
+from emotion.classroom.leaving import LeavesOwed, OwedLeave
 from emotion.classroom.memory_store import MemoryStore
 from emotion.classroom.policy import RoomPolicy
 from emotion.classroom.publisher import RoomPublisher
@@ -353,6 +354,42 @@ def test_redis_going_away_and_coming_back(tmp_path):
     try:
         store.publish(room.code, ada.student_id, [probs(3)], T0 + 3)
         assert store.data(room.code, T0 + 4).students[0].label == "Happy"
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("delete_figures", [False, True])
+def test_a_leave_chosen_while_redis_is_away_is_told_to_the_room_when_it_is_back(tmp_path, delete_figures):
+    server = RedisProcess(tmp_path).start()
+    try:
+        store = RedisStore(server.url)
+        room = store.create_room("Outage", 3600, T0, per_student=True)
+        ada, ben = store.join(room.code, "Ada", T0), store.join(room.code, "Ben", T0)
+        for student in (ada, ben):
+            store.publish(room.code, student.student_id, [probs(3)], T0 + 1)
+        server.stop()
+        publisher = RoomPublisher(store, room.code, ada.student_id, clock=lambda: T0 + 2)
+        with pytest.raises(StoreUnavailable):
+            publisher.tell(status="left", forget=delete_figures)
+        owed = LeavesOwed(retry_s=0.1)
+        owed.add(OwedLeave(store, room.code, ada.student_id, None, delete_figures, at=T0 + 2))
+        time.sleep(0.5)
+        assert len(owed.owed()) == 1  # tried and kept while the store is out
+        server.start()
+        deadline = time.monotonic() + 10
+        while owed.owed() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert owed.owed() == []
+        data = store.data(room.code, T0 + 3)
+        if delete_figures:
+            assert [s.name for s in data.students] == ["Ben"]
+            assert {interval.student_id for interval in data.intervals} == {ben.student_id}  # Ada's figures deleted
+        else:
+            assert {s.name: s.status for s in data.students} == {"Ada": "left", "Ben": "active"}
+        owed.add(OwedLeave(store, room.code, ada.student_id, None, delete_figures, at=T0 + 4))  # told twice: nothing more to do
+        while owed.owed() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert owed.owed() == []
     finally:
         server.stop()
 

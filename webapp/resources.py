@@ -9,6 +9,7 @@ import streamlit as st
 
 from emotion.classifier import DEFAULT_MODEL, ModelError
 from emotion.classroom.inbox import FiguresInbox
+from emotion.classroom.leaving import LeavesOwed
 from emotion.classroom.memory_store import MemoryStore
 from emotion.classroom.policy import RoomPolicy
 from emotion.classroom.records import RoomStore
@@ -86,6 +87,12 @@ def ice_servers_or_stop() -> list[dict]:
 def stop_with_error(message: str) -> NoReturn:
     st.error(message)
     st.stop()
+
+
+@st.cache_resource
+def leaves_owed() -> LeavesOwed:
+    """The leaves the room store could not hear when students chose them, told again until it does."""
+    return LeavesOwed()
 
 
 @st.cache_resource

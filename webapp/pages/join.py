@@ -17,6 +17,7 @@ import streamlit as st
 
 from emotion.classifier import ModelError
 from emotion.classroom.analytics import Thresholds, roster_row, student_flags
+from emotion.classroom.leaving import OwedLeave
 from emotion.classroom.policy import RoomPolicy
 from emotion.classroom.publisher import RoomPublisher
 from emotion.classroom.records import Room, RoomError, RoomNotFound, RoomStore, StoreUnavailable, Student, new_sender
@@ -26,7 +27,7 @@ from emotion.live.device import CLASS_REPORT_EVERY_MS, CLASS_SAMPLE_EVERY_MS, de
 from emotion.live.stream import LiveStream
 from emotion.pipeline import PipelineSettings
 from webapp.endpoints import FIGURES_PATH
-from webapp.resources import ice_servers_or_stop, models_or_stop, room_policy, shared_models, shared_store
+from webapp.resources import ice_servers_or_stop, leaves_owed, models_or_stop, room_policy, shared_models, shared_store
 from webapp.widgets import by_student, clock_time, device_sidebar_settings, plain, sidebar_settings
 
 LOGGER = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ def student_page() -> None:
     store = shared_store()
     membership = st.session_state.get("membership") or returning_student(store)
     if membership is None:
+        if note := st.session_state.pop(LEFT_NOTE_KEY, None):
+            st.warning(note)  # said by the Leave click, whose run ended drawing the sharing page
         join_form(store)
     else:
         class_stream(store, membership)
@@ -165,6 +168,7 @@ PATH_KEY = "class_path"  # the path control's value: where this student's faces 
 ENDED_ADVICE = "Your camera is off. Press **Leave the class** when you are done."
 ANSWER_AT_KEY = "class_device_answer_at"  # when the room's latest answer the page acted on was heard
 SEAT_RETRY_KEY = "seat_retry_drawn"  # ask_for_the_seat_again was drawn by the page's run
+LEFT_NOTE_KEY = "left_note"  # what the join form says first after a Leave the room could not hear yet
 
 
 def class_stream(store: RoomStore, membership: dict) -> None:
@@ -241,7 +245,16 @@ def leave_class(publisher: RoomPublisher, delete_figures: bool) -> None:
     if membership is None or membership["publisher"] is not publisher:
         return  # the same click, sent twice: the student has left already
     if not publisher.ended:
-        tell_room(publisher, status="left", forget=delete_figures)
+        try:
+            publisher.tell(status="left", forget=delete_figures)
+        except StoreUnavailable as error:  # the page forgets the seat now: this process tells the room when it is back
+            leaves_owed().add(OwedLeave(publisher.store, publisher.code, publisher.student_id, publisher.sender,
+                                        delete_figures, at=publisher.clock()))
+            what = "that you left and to delete your figures" if delete_figures else "that you left"
+            st.session_state[LEFT_NOTE_KEY] = (f"{error} You have left: the room will be told {what} as soon as it "
+                                               "can be reached, whether or not this page stays open.")
+        except RoomNotFound:
+            pass  # the room is gone: nothing to tell it
     del st.session_state.membership
     for key in ("class_stream", PATH_KEY, ANSWER_AT_KEY, "class_ended_drawn"):
         st.session_state.pop(key, None)

@@ -43,6 +43,7 @@ class TrackerSettings(TypedDict):
     maxMissed: int
     classifyEveryMs: float
     movedIou: float
+    renewPerFrame: int
 
 
 class BrowserSettings(TypedDict):

@@ -77,6 +77,7 @@ def browser_settings(pipeline: PipelineSettings = PipelineSettings()) -> Browser
             "maxMissed": tracker.max_missed,
             "classifyEveryMs": tracker.classify_every_ms,
             "movedIou": tracker.moved_iou,
+            "renewPerFrame": tracker.renew_per_frame,
         },
         "minFace": detection.min_face,
         "maxFaces": pipeline.max_faces,

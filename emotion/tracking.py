@@ -6,7 +6,9 @@ its id and shows the mean of its last few probability vectors instead of the raw
 
 A live tracker (`classify_every_ms` > 0) also says which faces to classify: a new face at once, a
 tracked face when its last reading is `classify_every_ms` old or when its box has moved off the box it
-was read in (IoU below `moved_iou`); in between, the face's last reading stands for it. Real-time face
+was read in (IoU below `moved_iou`); in between, the face's last reading stands for it. The faces whose
+reading is old are renewed a share a frame, and at most `renew_per_frame` of them: a crowd's faces are read
+in turn, each a little less often, rather than making each frame longer than the camera's. Real-time face
 systems do the same (MediaPipe's pipelines, human's skipFrames/skipTime): a face's expression does not
 change from one webcam frame to the next, and the smoothing window averages over several frames anyway.
 static/ondevice/tracker.js applies the same rule with the same constants (browser_settings()).
@@ -37,6 +39,9 @@ def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # The live paths' rule (server and browser): chosen with bench/label_rate.py, whose figures are in bench/README.md.
 CLASSIFY_EVERY_MS = 200.0
 MOVED_IOU = 0.6
+# Old readings renewed in one frame at most (new and moved faces are read besides): twelve faces in view are
+# each read every six frames (400 ms at 15 fps), and a frame costs detection and two readings, not four.
+RENEW_PER_FRAME = 2
 
 
 @dataclass
@@ -56,6 +61,7 @@ class FaceTracker:
     max_missed: int = 5  # frames a face may vanish (a blink of the detector) and keep its id
     classify_every_ms: float = 0.0  # 0: every face in every frame (photos, video files); live: CLASSIFY_EVERY_MS
     moved_iou: float = MOVED_IOU
+    renew_per_frame: int = RENEW_PER_FRAME
     _tracks: dict[int, _Track] = field(default_factory=dict)
     _next_id: int = 0
     _last_frame_at: float | None = None  # `now_ms` of the last match
@@ -70,8 +76,9 @@ class FaceTracker:
 
         A new face and a moved one are due at once. Of the faces whose reading is `classify_every_ms` old,
         only this frame's share is read, the oldest first: the faces times the time since the last frame
-        over `classify_every_ms`, at least one. Many faces' readings so spread over the frames instead of
-        falling due in the same frame.
+        over `classify_every_ms`, at least one and at most `renew_per_frame`. Many faces' readings so spread
+        over the frames instead of falling due in the same frame, and a slow frame does not make the next
+        one read more.
         """
         ids = self._assign(boxes)
         reasons = [self._due(self._tracks[track_id], now_ms) for track_id in ids]
@@ -81,6 +88,7 @@ class FaceTracker:
             share = len(old)
             if self._last_frame_at is not None:
                 share = max(1, math.ceil(len(ids) * (now_ms - self._last_frame_at) / self.classify_every_ms - 1e-9))
+                share = min(share, self.renew_per_frame)
             for face in sorted(old, key=lambda face: self._tracks[ids[face]].read_at)[:share]:
                 due[face] = True
         self._last_frame_at = now_ms

@@ -25,7 +25,7 @@ from emotion.live.device import CLASS_REPORT_EVERY_MS, CLASS_SAMPLE_EVERY_MS
 from emotion.ondevice import STATIC_DIR, browser_settings, figures_of
 from emotion.pipeline import crop_faces
 from emotion.preprocess import to_gray
-from emotion.tracking import CLASSIFY_EVERY_MS, MOVED_IOU, FaceTracker, iou
+from emotion.tracking import CLASSIFY_EVERY_MS, MOVED_IOU, RENEW_PER_FRAME, FaceTracker, iou
 from scripts.fetch_litertjs import LOCAL_IMPORT, SERVED
 from tests.support.browser import ARTIFACTS, require_browser, streamlit_server
 from tests.support.files import BUNDLED_KERAS, BUNDLED_TFLITE, ROOT, face_tiles, moving_face_frames, read_photo
@@ -106,6 +106,7 @@ def test_the_browser_settings_come_from_the_python_pipeline():
         "maxMissed": tracker.max_missed,
         "classifyEveryMs": CLASSIFY_EVERY_MS,  # the live paths' rule: the server's LiveStream reads faces as often
         "movedIou": MOVED_IOU,
+        "renewPerFrame": RENEW_PER_FRAME,
     }
     assert settings["detector"]["strides"] == list(SHORT_RANGE.strides)
     assert settings["detector"]["fit"]["centreDown"] == SHORT_RANGE.fit.centre_down
@@ -320,29 +321,41 @@ def test_the_browser_tracks_faces_as_python_does(ondevice):
         assert np.allclose(np.array(smoothed).reshape(want.shape), want, atol=1e-6)
 
 
+def crowd_sequence(frames: int = 20) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Twelve faces side by side that hardly move, as a group at one webcam."""
+    rng = np.random.default_rng(5)
+    boxes = np.array([[50 + 90 * (i % 6), 100 + 120 * (i // 6), 80, 80] for i in range(12)])
+    return [(boxes + rng.integers(-2, 3, size=boxes.shape), rng.dirichlet(np.ones(7), size=12).astype(np.float32))
+            for _ in range(frames)]
+
+
 @pytest.mark.browser
-def test_the_browser_reads_tracked_faces_at_the_rate_python_does(ondevice):
-    """The live rule (a new face at once, a still one every CLASSIFY_EVERY_MS, a moved one at once), same frames, 15 fps."""
-    sequence = tracking_sequence()
+@pytest.mark.parametrize("scene, frame_ms", [("webcam", 1000 / 15), ("crowd", 1000 / 15), ("crowd", 250)])
+def test_the_browser_reads_tracked_faces_at_the_rate_python_does(ondevice, scene, frame_ms):
+    """The live rule (a new face at once, a still one every CLASSIFY_EVERY_MS, a moved one at once, a few old
+    readings a frame at most), same frames, at a camera's 15 fps and at frames slower than the rule."""
+    sequence = tracking_sequence() if scene == "webcam" else crowd_sequence()
     tracker = FaceTracker(classify_every_ms=CLASSIFY_EVERY_MS, moved_iou=MOVED_IOU)
     expected = []
     for frame, (boxes, probabilities) in enumerate(sequence):
-        ids, due = tracker.match(boxes, frame * 1000 / 15)
-        expected.append((ids, due, tracker.smooth(ids, due, probabilities[due], frame * 1000 / 15)))
+        ids, due = tracker.match(boxes, frame * frame_ms)
+        expected.append((ids, due, tracker.smooth(ids, due, probabilities[due], frame * frame_ms)))
     found = ondevice.evaluate(
-        """(frames) => {
+        """([frames, frameMs]) => {
       const tracker = new M.FaceTracker(settings.tracker);
       return frames.map(([boxes, probabilities], frame) => {
-        const now = frame * 1000 / 15, { ids, due } = tracker.match(boxes, now);
+        const now = frame * frameMs, { ids, due } = tracker.match(boxes, now);
         const smoothed = tracker.smooth(ids, due, probabilities.filter((_, i) => due[i]), now);
         return [ids, due, smoothed.map((p) => Array.from(p))];
       });
     }""",
-        [[boxes.tolist(), probabilities.tolist()] for boxes, probabilities in sequence],
+        [[[boxes.tolist(), probabilities.tolist()] for boxes, probabilities in sequence], frame_ms],
     )
     assert [[ids, due] for ids, due, _ in found] == [[ids, due] for ids, due, _ in expected]
     faces = sum(len(due) for _, due, _ in expected)
     assert 0 < sum(sum(due) for _, due, _ in expected) < faces / 2  # most faces kept their reading
+    if scene == "crowd":
+        assert max(sum(due) for _, due, _ in expected[1:]) == RENEW_PER_FRAME
     for (_, _, smoothed), (_, _, want) in zip(found, expected):
         assert np.allclose(np.array(smoothed).reshape(want.shape), want, atol=1e-6)
 

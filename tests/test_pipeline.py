@@ -10,7 +10,7 @@ from emotion.detection import DetectionSettings
 from emotion.detection.haar import HaarDetector
 from emotion.labels import EMOTIONS
 from emotion.pipeline import PipelineSettings, analyze_frame
-from emotion.tracking import FaceTracker, iou
+from emotion.tracking import RENEW_PER_FRAME, FaceTracker, iou
 from tests.support.files import read_photo
 
 # tests/data/README.md's Haar counts: full-resolution grey image, scaleFactor 1.1, minNeighbors 5, minSize 30.
@@ -298,16 +298,20 @@ def test_each_thread_gets_its_own_cascade_and_the_same_answer(models):
     assert len(expected) == 6 and all(sorted(boxes.tolist()) == sorted(expected.tolist()) for _, boxes in results)
 
 
-def test_many_faces_readings_spread_over_the_frames_instead_of_falling_due_together():
+@pytest.mark.parametrize("frame_ms", [1000 / 15, 250])  # a camera's pace, and frames slower than the rule
+def test_many_faces_readings_spread_over_the_frames_a_few_a_frame_each_face_in_turn(frame_ms):
     tracker = FaceTracker(classify_every_ms=200)
     boxes = np.array([[x, 100, 40, 40] for x in range(0, 600, 50)])  # twelve still faces
     probabilities = np.full((12, 7), 1 / 7, np.float32)
-    read = []
-    for frame in range(12):
-        now = frame * 1000 / 15
+    read, last_read = [], {}
+    for frame in range(30):
+        now = frame * frame_ms
         ids, due = tracker.match(boxes, now)
         tracker.smooth(ids, due, probabilities[: sum(due)], now)
         read.append(sum(due))
+        last_read |= {track_id: frame for track_id, is_due in zip(ids, due) if is_due}
+        assert frame - min(last_read.values()) <= 12 // RENEW_PER_FRAME + 2  # in turn (+2: a reading is 200 ms old first)
     assert read[0] == 12  # new faces, at once
-    assert max(read[1:]) <= 4  # then at most twelve faces' share of a frame: 12 x 66.7 ms / 200 ms
-    assert sum(read[1:]) >= 12 * 11 / 3 - 12  # and still about every 200 ms for each face
+    assert max(read[1:]) == RENEW_PER_FRAME  # then a few a frame, however long the frames take
+    ids, due = tracker.match(np.vstack([boxes, [[100, 300, 60, 60]]]), 30 * frame_ms)
+    assert sum(due) == 1 + RENEW_PER_FRAME and due[-1]  # a newcomer besides

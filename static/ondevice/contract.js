@@ -32,6 +32,7 @@
  * @property {number} maxMissed
  * @property {number} classifyEveryMs
  * @property {number} movedIou
+ * @property {number} renewPerFrame
  */
 
 /**

@@ -21,8 +21,8 @@ function mean(history) {
 }
 
 export class FaceTracker {
-  /** @param {{ window: number, minIou: number, maxMissed: number, classifyEveryMs?: number, movedIou?: number }} settings  TrackerSettings, or a tracker reading every face */
-  constructor({ window, minIou, maxMissed, classifyEveryMs = 0, movedIou = 1 }) {
+  /** @param {{ window: number, minIou: number, maxMissed: number, classifyEveryMs?: number, movedIou?: number, renewPerFrame?: number }} settings  TrackerSettings, or a tracker reading every face */
+  constructor({ window, minIou, maxMissed, classifyEveryMs = 0, movedIou = 1, renewPerFrame = Infinity }) {
     if (!(window >= 1) || !(minIou >= 0) || !(maxMissed >= 0) || !(classifyEveryMs >= 0)) {
       throw new Error(`FaceTracker needs window, minIou and maxMissed (got ${JSON.stringify({ window, minIou, maxMissed, classifyEveryMs })})`);
     }
@@ -31,6 +31,7 @@ export class FaceTracker {
     this.maxMissed = maxMissed;
     this.classifyEveryMs = classifyEveryMs;
     this.movedIou = movedIou;
+    this.renewPerFrame = renewPerFrame;
     this.tracks = new Map(); // id -> {box, history, missed, last, readBox, readAt}, in the order they were made
     this.nextId = 0;
     this.lastFrameAt = null; // `now` of the last match
@@ -44,7 +45,8 @@ export class FaceTracker {
 
   /**
    * Track ids for this frame's faces, in the order given, and which of them to classify now (`now`: ms).
-   * New and moved faces at once; of the faces whose reading is old, this frame's share, the oldest first.
+   * New and moved faces at once; of the faces whose reading is old, this frame's share (at most
+   * renewPerFrame), the oldest first.
    */
   match(boxes, now = 0) {
     const ids = this.assign(boxes);
@@ -55,6 +57,7 @@ export class FaceTracker {
       let share = old.length;
       if (this.lastFrameAt !== null) {
         share = Math.max(1, Math.ceil((ids.length * (now - this.lastFrameAt)) / this.classifyEveryMs - 1e-9));
+        share = Math.min(share, this.renewPerFrame);
       }
       old.sort((a, b) => this.tracks.get(ids[a]).readAt - this.tracks.get(ids[b]).readAt || a - b);
       for (const face of old.slice(0, share)) due[face] = true;

@@ -234,3 +234,15 @@ def test_the_endpoint_on_the_real_server_keeps_figures_and_refuses_what_it_shoul
         with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=10) as health:
             assert health.status == 200  # the server answers as before
     assert "Traceback" not in (tmp_path / "streamlit.log").read_text()
+
+
+def test_the_endpoint_is_at_the_apps_address_under_a_base_path(tmp_path):
+    """Behind a proxy that serves the app under a path (server.baseUrlPath), the page posts to that path's
+    api/figures, resolved against its own address: the endpoint answers there, not at the server's root."""
+    with streamlit_server(log_path=tmp_path / "streamlit.log", base_url_path="school/emotion") as server:
+        assert server.url.endswith("/school/emotion")
+        status, receipt = post(f"{server.url}/api/figures", b"{not json")
+        assert (status, receipt["outcome"]) == (400, "refused")  # the endpoint's own answer, not a 404
+        with urllib.request.urlopen(f"{server.url}/join", timeout=10) as page:
+            assert page.status == 200
+    assert "Traceback" not in (tmp_path / "streamlit.log").read_text()

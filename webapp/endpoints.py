@@ -16,6 +16,7 @@ import json
 import re
 from typing import cast
 
+import streamlit as st
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -81,4 +82,7 @@ async def receive_figures(request: Request) -> JSONResponse:
 
 
 def routes() -> list[Route]:
-    return [Route("/" + FIGURES_PATH, receive_figures, methods=["POST"])]
+    """The endpoint at the app's address (FIGURES_PATH beside the pages), as the page resolves it: under
+    server.baseUrlPath where one is set, which st.App's routes are not put under by themselves."""
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return [Route("/" + "/".join(part for part in (base, FIGURES_PATH) if part), receive_figures, methods=["POST"])]

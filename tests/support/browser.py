@@ -65,8 +65,10 @@ def streamlit_server(
     log_path: Path | None = None,
     cpus: str | None = None,
     thread_dumps: bool = False,
+    base_url_path: str = "",
 ) -> Iterator[RunningServer]:
-    """`streamlit run app.py` on a free loopback port, yielded once /_stcore/health answers.
+    """`streamlit run app.py` on a free loopback port, yielded once /_stcore/health answers; with
+    `base_url_path`, the app is served under it (server.baseUrlPath, as behind a proxy) and so is the url.
 
     `cpus` pins it (taskset); `thread_dumps` makes SIGUSR1 print every thread's stack to the log
     (faulthandler), which the soak uses to tell leaked threads from idle pool workers.
@@ -91,11 +93,12 @@ def streamlit_server(
         "127.0.0.1",
         "--browser.gatherUsageStats",
         "false",
+        *(["--server.baseUrlPath", base_url_path] if base_url_path else []),
     ]
     if cpus is not None:
         command = ["taskset", "-c", cpus, *command]
     server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    url = "/".join(part for part in (f"http://127.0.0.1:{port}", base_url_path.strip("/")) if part)
     try:
         deadline = time.monotonic() + 60
         while True:

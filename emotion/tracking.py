@@ -66,6 +66,10 @@ class FaceTracker:
     _next_id: int = 0
     _last_frame_at: float | None = None  # `now_ms` of the last match
 
+    def __post_init__(self) -> None:
+        if self.renew_per_frame < 1:
+            raise ValueError(f"renew_per_frame must be at least 1, not {self.renew_per_frame}: readings would never renew")
+
     def update(self, boxes: np.ndarray, probabilities: np.ndarray) -> tuple[list[int], np.ndarray]:
         """Track ids and smoothed probabilities for this frame's faces, in the order given, every face classified."""
         ids, _ = self.match(boxes)

@@ -149,5 +149,11 @@ def test_a_face_finder_without_window_search_runs_on_every_frame_while_faces_mov
     newcomer[140:320, 420:600] = cv2.resize(face_tiles()[1], (180, 180))
     assert len(search.detect(blazeface, newcomer, settings)) == 1  # kept from the frame before: a frame behind, once
     assert len(search.detect(blazeface, newcomer, settings)) == 2 and search.full_searches == 9
+    turned = np.ascontiguousarray(newcomer.transpose(1, 0, 2))  # a phone turned: 480x640 now
+    for _ in range(3):  # searched (one face before, two now: not still), kept, searched
+        search.detect(blazeface, newcomer, settings)
+    assert search.full_searches == 11
+    boxes = search.detect(blazeface, turned, settings)  # the last two were still, but the frame is another size
+    assert search.full_searches == 12 and np.array_equal(boxes, blazeface.detect(turned, settings))
     search.detect(models.detectors["haar"], still_face, DetectionSettings())  # another face finder: starts afresh
-    assert search.full_searches == 10
+    assert search.full_searches == 13

@@ -275,7 +275,8 @@ def test_the_browser_runs_blazeface_on_the_frames_python_does(ondevice, models):
     still_face = moving_face_frames(frames=1)[0]
     newcomer = still_face.copy()
     newcomer[140:320, 420:600] = cv2.resize(face_tiles()[1], (180, 180))
-    frames = moving_face_frames(frames=4, step=16) + [still_face] * 6 + [newcomer] * 3
+    turned = np.ascontiguousarray(newcomer.transpose(1, 0, 2))  # a phone turned: the same faces, 480x640
+    frames = moving_face_frames(frames=4, step=16) + [still_face] * 6 + [newcomer] * 3 + [turned] * 2
     blazeface, search, expected = models.detector("blazeface"), WindowedSearch(), []
     for frame in frames:
         before = search.full_searches
@@ -284,20 +285,21 @@ def test_the_browser_runs_blazeface_on_the_frames_python_does(ondevice, models):
     for number, frame in enumerate(frames):
         ondevice.put(f"frame {number}", rgba(frame))
     found = ondevice.evaluate(
-        """async (count) => {
+        """async (sizes) => {
       pipeline.reset();
       const out = [];
-      for (let i = 0; i < count; i++) {
-        const frame = new ImageData(new Uint8ClampedArray((await bytes(`frame ${i}`)).buffer), 640, 480);
+      for (const [i, [width, height]] of sizes.entries()) {
+        const frame = new ImageData(new Uint8ClampedArray((await bytes(`frame ${i}`)).buffer), width, height);
         const { searched, faces } = await pipeline.analyze(frame, { now: (i * 1000) / 15 });
         out.push([searched, faces.length]);
       }
       return out;
     }""",
-        len(frames),
+        [[frame.shape[1], frame.shape[0]] for frame in frames],
     )
     assert found == expected
     assert [searched for searched, _ in expected].count(False) == 3  # still frames kept their boxes
+    assert expected[-2][0]  # not in a frame of another size
 
 
 @pytest.mark.browser

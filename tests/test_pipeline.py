@@ -298,6 +298,11 @@ def test_each_thread_gets_its_own_cascade_and_the_same_answer(models):
     assert len(expected) == 6 and all(sorted(boxes.tolist()) == sorted(expected.tolist()) for _, boxes in results)
 
 
+def test_a_tracker_that_would_never_renew_a_reading_is_refused():
+    with pytest.raises(ValueError, match="at least 1"):
+        FaceTracker(classify_every_ms=200, renew_per_frame=0)
+
+
 @pytest.mark.parametrize("frame_ms", [1000 / 15, 250])  # a camera's pace, and frames slower than the rule
 def test_many_faces_readings_spread_over_the_frames_a_few_a_frame_each_face_in_turn(frame_ms):
     tracker = FaceTracker(classify_every_ms=200)

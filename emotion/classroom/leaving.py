@@ -58,20 +58,26 @@ class LeavesOwed:
     def add(self, leave: OwedLeave) -> None:
         with self._lock:
             self._owed.append(leave)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._tell_until_heard, name="leaves-owed", daemon=True)
-                self._thread.start()
+            if self._thread is None or not self._thread.is_alive():
+                thread = threading.Thread(target=self._tell_until_heard, name="leaves-owed", daemon=True)
+                thread.start()  # may raise (no thread to be had): then none is recorded, and the next add tries again
+                self._thread = thread
 
     def owed(self) -> list[OwedLeave]:
         with self._lock:
             return list(self._owed)
 
     def _tell_until_heard(self) -> None:
-        while True:
-            time.sleep(self.retry_s)
-            done = [leave for leave in self.owed() if leave.tell()]
+        try:
+            while True:
+                time.sleep(self.retry_s)
+                done = [leave for leave in self.owed() if leave.tell()]
+                with self._lock:
+                    self._owed = [leave for leave in self._owed if leave not in done]
+                    if not self._owed:
+                        self._thread = None  # under the lock: a leave added from now on starts a new thread
+                        return
+        finally:
             with self._lock:
-                self._owed = [leave for leave in self._owed if leave not in done]
-                if not self._owed:
-                    self._thread = None  # under the lock: a leave added from now on starts a new thread
-                    return
+                if self._thread is threading.current_thread():  # ended some other way: the next add starts one
+                    self._thread = None

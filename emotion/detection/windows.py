@@ -62,6 +62,7 @@ class WindowedSearch:
     _since_full: int | None = None  # frames since the last full search; None: none yet
     _detector: FaceDetector | None = None  # the face finder of the last frame: another one starts afresh
     _searched: list[np.ndarray] = field(default_factory=list)  # the last two full searches' boxes, oldest first
+    _searched_in: tuple[int, ...] = ()  # the frame size of the last full search: boxes are kept only in one as large
     _kept: bool = False  # the last frame kept the boxes of the frame before
 
     def detect(self, detector: FaceDetector, image: np.ndarray, settings: DetectionSettings) -> np.ndarray:
@@ -72,7 +73,8 @@ class WindowedSearch:
         recent = np.array([box for box, _ in self._recent], np.int32).reshape(-1, 4)
         windows = windows_around(recent, width, height, self.margin)
         near = getattr(detector, "detect_near", None)
-        if near is None and not self._kept and len(self._searched) == 2 and still(*reversed(self._searched)):
+        same_size = image.shape[:2] == self._searched_in
+        if near is None and same_size and not self._kept and len(self._searched) == 2 and still(*reversed(self._searched)):
             self._kept = True  # nobody moved: this frame keeps the boxes of the last
             return self._searched[-1]
         if near is None or self._since_full is None or self._since_full + 1 >= self.full_every:
@@ -90,7 +92,7 @@ class WindowedSearch:
 
     def _full(self, detector: FaceDetector, image: np.ndarray, settings: DetectionSettings) -> np.ndarray:
         boxes = detector.detect(image, settings)
-        self._since_full, self._kept = 0, False
+        self._since_full, self._kept, self._searched_in = 0, False, image.shape[:2]
         self._searched = [*self._searched[-1:], boxes]
         self.full_searches += 1
         self._remember(boxes)

@@ -133,19 +133,22 @@ export class StillFaces {
     this.stillIou = stillIou;
     /** @type {number[][][]} the last two searches' boxes, oldest first */
     this.searched = [];
+    this.searchedIn = ''; // the frame size of the last search: its boxes are kept only in a frame as large
     this.kept = false; // the last frame kept the boxes of the frame before
   }
 
-  /** The last search's boxes when this frame may keep them; null: search this frame. */
-  keep() {
-    if (this.kept || this.searched.length < 2 || !still(this.searched[1], this.searched[0], this.stillIou)) return null;
+  /** The last search's boxes when this frame (width x height) may keep them; null: search this frame. */
+  keep(width, height) {
+    if (this.kept || `${width}x${height}` !== this.searchedIn || this.searched.length < 2
+      || !still(this.searched[1], this.searched[0], this.stillIou)) return null;
     this.kept = true;
     return this.searched[1];
   }
 
-  /** @param {number[][]} boxes  this frame's search */
-  found(boxes) {
+  /** @param {number[][]} boxes  this frame's search @param {number} width @param {number} height */
+  found(boxes, width, height) {
     this.searched = [...this.searched.slice(-1), boxes];
+    this.searchedIn = `${width}x${height}`;
     this.kept = false;
   }
 }
@@ -230,14 +233,15 @@ export class OnDevicePipeline {
    * that keeps its boxes and reads no face is not read at all.
    */
   async analyze(source, { minFace = this.settings.minFace, track = true, now = performance.now() } = {}) {
-    const kept = track ? this.search.keep() : null;
+    const size = frameSize(source);
+    const kept = track ? this.search.keep(size.width, size.height) : null;
     let frame = kept ? null : frameFrom(source);
     const found = kept ?? await this.detect(frame.data, frame.width, frame.height, minFace);
-    if (track && !kept) this.search.found(found);
+    if (track && !kept) this.search.found(found, frame.width, frame.height);
     const boxes = found.slice(0, this.settings.maxFaces);
     const { ids, due } = track ? this.tracker.match(boxes, now) : { ids: boxes.map(() => null), due: boxes.map(() => true) };
     if (due.some(Boolean)) frame ??= frameFrom(source);
-    const { width, height } = frame ?? frameSize(source);
+    const { width, height } = frame ?? size;
     const fresh = [];
     for (const [i, box] of boxes.entries()) {
       if (due[i]) fresh.push(await this.classify(faceToInput(frame.data, width, height, box, this.settings.inputSize, 4)));

@@ -23,8 +23,8 @@ function mean(history) {
 export class FaceTracker {
   /** @param {{ window: number, minIou: number, maxMissed: number, classifyEveryMs?: number, movedIou?: number, renewPerFrame?: number }} settings  TrackerSettings, or a tracker reading every face */
   constructor({ window, minIou, maxMissed, classifyEveryMs = 0, movedIou = 1, renewPerFrame = Infinity }) {
-    if (!(window >= 1) || !(minIou >= 0) || !(maxMissed >= 0) || !(classifyEveryMs >= 0)) {
-      throw new Error(`FaceTracker needs window, minIou and maxMissed (got ${JSON.stringify({ window, minIou, maxMissed, classifyEveryMs })})`);
+    if (!(window >= 1) || !(minIou >= 0) || !(maxMissed >= 0) || !(classifyEveryMs >= 0) || !(renewPerFrame >= 1)) {
+      throw new Error(`FaceTracker needs window, minIou and maxMissed (got ${JSON.stringify({ window, minIou, maxMissed, classifyEveryMs, renewPerFrame })})`);
     }
     this.window = window;
     this.minIou = minIou;

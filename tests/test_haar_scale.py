@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from emotion.detection import DetectionSettings
-from emotion.detection.haar import CASCADE_WINDOW, detection_scale
+from emotion.detection.haar import CASCADE_WINDOW, _window_size_between, detection_scale
 from emotion.detection.windows import WindowedSearch, windows_around
 from emotion.tracking import iou
 from tests.support.files import face_tiles, moving_face_frames, read_photo
@@ -82,6 +82,10 @@ def test_a_window_is_searched_only_at_sizes_near_the_face_it_is_around(models):
     near = haar.detect_near(image, window, settings, side)
     assert len(near) == 1 and iou(near, whole)[0, 0] >= 0.9
     assert len(haar.detect_near(image, window, settings, side // 2)) == 0  # a face that doubled in a frame: not looked for there
+    # A range that holds none of the cascade's window sizes is not searched at all (OpenCV would take a smaller one).
+    assert _window_size_between(24, 24, 1.2) and _window_size_between(82, 86, 1.2)  # round(24 * 1.2**7) == 86
+    assert not _window_size_between(61, 71, 1.2)  # between round(24 * 1.2**5) == 60 and 72
+    assert len(haar.detect_near(image, window, settings, np.array([1.0]))) == 0  # sizes under the smallest window
 
 
 def test_a_face_that_grows_beyond_its_window_sizes_is_found_by_a_full_search_at_once(models):

@@ -111,8 +111,8 @@ class HaarDetector:
         max_side = min(part.shape[:2])
         if sizes is not None:
             min_side, max_side = max(min_side, sizes[0]), min(max_side, sizes[1])
-        if min(part.shape[:2]) < min_side or max_side < min_side:
-            return np.empty((0, 4), dtype=np.int32)
+        if min(part.shape[:2]) < min_side or not _window_size_between(min_side, max_side, settings.scale_factor):
+            return np.empty((0, 4), dtype=np.int32)  # (OpenCV would search the nearest size below the range)
         found = self.thread_cascade().detectMultiScale(
             part,
             scaleFactor=settings.scale_factor,
@@ -127,6 +127,16 @@ class HaarDetector:
         boxes[:, 2] = np.minimum(boxes[:, 2], shape[1] - boxes[:, 0])
         boxes[:, 3] = np.minimum(boxes[:, 3], shape[0] - boxes[:, 1])
         return boxes
+
+
+def _window_size_between(smallest: int, largest: int, scale_factor: float) -> bool:
+    """Whether a window side of the cascade (round(24 * scale_factor**k), as OpenCV rounds it) is in [smallest, largest]."""
+    factor = 1.0
+    while (side := round(CASCADE_WINDOW * factor)) <= largest:
+        if side >= smallest:
+            return True
+        factor *= scale_factor
+    return False
 
 
 def _near_sizes(side: float, scale_factor: float) -> tuple[int, int]:

@@ -111,7 +111,7 @@ class HaarDetector:
         max_side = min(part.shape[:2])
         if sizes is not None:
             min_side, max_side = max(min_side, sizes[0]), min(max_side, sizes[1])
-        if min(part.shape[:2]) < min_side or not _window_size_between(min_side, max_side, settings.scale_factor):
+        if not _window_size_between(min_side, max_side, settings.scale_factor):  # none, or the part is too small
             return np.empty((0, 4), dtype=np.int32)  # (OpenCV would search the nearest size below the range)
         found = self.thread_cascade().detectMultiScale(
             part,

@@ -39,7 +39,10 @@ const toByte = (x) => Math.min(255, Math.max(0, roundHalfEven(x)));
  * bilinear in 11-bit fixed point, rounded as OpenCV's SIMD code rounds it.
  */
 export function resize(src, width, height, channels, dstWidth, dstHeight, interpolation, stride = channels) {
-  if (width === dstWidth && height === dstHeight) return packed(src, width * height, channels, stride);
+  if (width === dstWidth && height === dstHeight) {
+    const pixels = packed(src, width * height, channels, stride);
+    return pixels === src ? Uint8Array.from(src) : pixels; // a new array either way, as cv::resize gives
+  }
   // OpenCV derives the scales from the inverse ratios, in double precision: keep its rounding.
   const invX = dstWidth / width, invY = dstHeight / height;
   const scaleX = 1 / invX, scaleY = 1 / invY;
@@ -55,9 +58,9 @@ export function resize(src, width, height, channels, dstWidth, dstHeight, interp
   return bilinear(packed(src, width * height, channels, stride), width, height, channels, dstWidth, dstHeight, scaleX, scaleY, invX, invY, area);
 }
 
-// The first `channels` bytes of each `stride`-byte pixel, packed (a copy either way).
+// The first `channels` bytes of each `stride`-byte pixel, packed: `src` itself where it is packed already.
 function packed(src, pixels, channels, stride) {
-  if (stride === channels) return Uint8Array.from(src);
+  if (stride === channels) return src;
   const out = new Uint8Array(pixels * channels);
   for (let i = 0, p = 0; i < out.length; p += stride) for (let c = 0; c < channels; c++) out[i++] = src[p + c];
   return out;

@@ -16,7 +16,7 @@ timestamps, in these ways:
 - the live settings, both rules together (LiveStream's).
 Time per frame (median, p95) for each. The clip is made from the real faces of the shared photos
 (bench/frames.py): in each 4-second shot one or two faces pan, zoom and turn as a student at a webcam
-does, and a cut brings other faces.
+does, and a cut brings other faces. --noise adds a camera's noise (a new draw each frame).
 """
 
 from __future__ import annotations
@@ -45,9 +45,10 @@ PHOTOS = (
 )
 
 
-def moving_clip(seconds: float, seed: int = 7) -> list[np.ndarray]:
-    """640x480 frames: shots of one or two real faces that pan, zoom and turn, cut every SHOT_SECONDS."""
-    rng = np.random.default_rng(seed)
+def moving_clip(seconds: float, noise: float = 0, seed: int = 7) -> list[np.ndarray]:
+    """640x480 frames: shots of one or two real faces that pan, zoom and turn, cut every SHOT_SECONDS;
+    `noise`: the standard deviation of a camera's noise, in grey levels."""
+    rng, camera = np.random.default_rng(seed), np.random.default_rng(seed + 1)
     faces = face_crops(PHOTOS, 220)
     background = cv2.GaussianBlur(cv2.resize(photo("dlib_2008_002506.jpg"), (640, 480)), (0, 0), 12) // 2
     frames: list[np.ndarray] = []
@@ -64,6 +65,8 @@ def moving_clip(seconds: float, seed: int = 7) -> list[np.ndarray]:
                 centre = (x0 + 50 * math.sin(2 * math.pi * t / 3 + phase[2]),
                           y0 + 25 * math.sin(2 * math.pi * t / 2.3 + phase[3]))
                 _paste(canvas, face, centre, scale, angle)
+            if noise:
+                canvas = np.clip(canvas + camera.normal(0, noise, canvas.shape), 0, 255).astype(np.uint8)
             frames.append(canvas)
     return frames[: int(seconds * FPS)]
 
@@ -128,11 +131,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=40)
     parser.add_argument("--every", type=float, nargs="+", default=[100, 150, 200, 250, 300, 400])
+    parser.add_argument("--noise", type=float, default=0, help="a camera's noise (standard deviation, of 255)")
     args = parser.parse_args()
     models = load_models()
-    frames = moving_clip(args.seconds)
+    frames = moving_clip(args.seconds, args.noise)
     reference, times = play(frames, models, 0, windowed=False)
-    print(f"{len(frames)} frames at {FPS} fps, {sum(len(a.faces) for a in reference)} face-frames; the Haar cascade")
+    face_frames = sum(len(a.faces) for a in reference)
+    print(f"{len(frames)} frames at {FPS} fps, {face_frames} face-frames, noise {args.noise:g}; the Haar cascade")
     columns = (("labels", 9), ("read/frm", 9), ("mean IoU", 8), ("IoU<0.5", 8), ("missing", 8), ("extra", 6),
                ("median ms", 9), ("p95 ms", 7))
     print(f"{'':<28} " + " ".join(f"{name:>{width}}" for name, width in columns))

@@ -8,7 +8,8 @@ Ours: the browser's yuv420p frame to BGR, face detection (the Haar cascade on a 
 wide by default; --detector picks others), all faces in one LiteRT call, drawing, and back to a video
 frame (exactly LiveStream.process), fed at --fps (15, as a webcam: the stream reads a tracked face at a
 bounded rate and searches windows between full searches, so frames faster than a camera's would flatter
-it; the frame is still, so this is a still student's steady state). --record keeps the one-face
+it; the frame is still, so this is a still student's steady state; --noise adds a camera's noise, new in
+each frame, as a still face at a real webcam never gives the same pixels twice). --record keeps the one-face
 medians in model/detectors/measured.json, which the app's help text quotes.
 Baseline, as earlier apps did it: full-frame cascade at scaleFactor 1.3, then Keras
 `model.predict` once per face, then drawing. Needs requirements-train.txt (TensorFlow).
@@ -17,6 +18,7 @@ Baseline, as earlier apps did it: full-frame cascade at scaleFactor 1.3, then Ke
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
@@ -42,6 +44,13 @@ from emotion.pipeline import PipelineSettings, load_models
 from emotion.preprocess import face_to_input
 
 KERAS_MODEL = Path(__file__).resolve().parent.parent / "model" / "emotion_cnn.keras"
+
+
+def camera_frames(image: np.ndarray, noise: float, count: int = 16) -> list[av.VideoFrame]:
+    """`count` copies of a still frame, each with its own Gaussian noise, as video frames (made before timing)."""
+    rng = np.random.default_rng(0)
+    noisy = [np.clip(image + rng.normal(0, noise, image.shape), 0, 255).astype(np.uint8) for _ in range(count)]
+    return [av.VideoFrame.from_ndarray(copy, format="bgr24").reformat(format="yuv420p") for copy in noisy]
 
 
 def timed(fn, repeats: int, fps: float = 0) -> list[float]:
@@ -85,6 +94,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL, help="our pipeline's .tflite (default: the bundled)")
     parser.add_argument("--detector", nargs="+", choices=list(DETECTORS), default=["haar"], help="face finders, timed in one run")
     parser.add_argument("--record", action="store_true", help="keep the one-face figures for the help text")
+    parser.add_argument("--noise", type=float, default=0, help="a camera's noise in our frames (standard deviation, of 255)")
     args = parser.parse_args()
 
     cores = len(os.sched_getaffinity(0))
@@ -110,6 +120,7 @@ def main() -> None:
     one_face: dict[str, dict[str, float]] = {}
     for name, image in scenario_frames().items():
         frame = av.VideoFrame.from_ndarray(image, format="bgr24").reformat(format="yuv420p")
+        noisy = itertools.cycle(camera_frames(image, args.noise) if args.noise else [frame])
         base = None
         if keras_model is not None:
 
@@ -119,7 +130,7 @@ def main() -> None:
             base = summary(timed(run_baseline, args.baseline_repeats))
         for detector in args.detector:
             stream = LiveStream(models, PipelineSettings(detection=replace(detection, detector=detector)))
-            ours = summary(timed(lambda frame=frame, stream=stream: stream.process(frame), args.repeats, args.fps))
+            ours = summary(timed(lambda noisy=noisy, stream=stream: stream.process(next(noisy)), args.repeats, args.fps))
             faces = stream.snapshot().faces_in_view
             row = f"{name:<10}{detector:<16}{faces:>6}{ours[0]:>11.1f}ms{ours[1]:>8.1f}ms"
             if base is not None:

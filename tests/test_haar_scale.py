@@ -10,7 +10,7 @@ import pytest
 
 from emotion.detection import DetectionSettings
 from emotion.detection.haar import CASCADE_WINDOW, _window_size_between, detection_scale
-from emotion.detection.windows import WindowedSearch, windows_around
+from emotion.detection.windows import WindowedSearch, thumbnail, unchanged, windows_around
 from emotion.tracking import iou
 from tests.support.files import face_tiles, moving_face_frames, read_photo
 
@@ -137,6 +137,50 @@ def test_a_frame_with_nobody_is_searched_whole_every_few_frames_and_a_newcomer_f
     seen = [len(search.detect(haar, frame, settings)) for frame in empty + moving_face_frames(frames=6)]
     assert search.full_searches == 3  # frames 0, 5 and 10: the face came in at frame 7
     assert seen == [0] * 7 + [0, 0, 0, 1, 1, 1]
+
+
+def camera_noise(frame: np.ndarray, rng: np.random.Generator, levels: float = 4) -> np.ndarray:
+    """The frame as a webcam sends a still scene: its own Gaussian noise in every frame."""
+    return np.clip(frame + rng.normal(0, levels, frame.shape), 0, 255).astype(np.uint8)
+
+
+def test_a_still_face_keeps_its_box_without_a_search_between_full_searches(models):
+    haar, settings, rng = models.detectors["haar"], DetectionSettings(), np.random.default_rng(5)
+    face = moving_face_frames(frames=1)[0]
+    search = WindowedSearch(full_every=5)
+    first = search.detect(haar, camera_noise(face, rng), settings)
+    found = [search.detect(haar, camera_noise(face, rng), settings) for _ in range(6)]
+    assert search.window_searches == 0 and search.full_searches == 2  # frames 0 and 5 of 7
+    assert all(np.array_equal(boxes, first) for boxes in found[:4])
+    assert len(found[4]) == 1 and iou(found[4], first)[0, 0] >= 0.9  # the full search of frame 5 finds it again
+
+
+def test_a_face_that_moved_a_pixel_is_searched_in_its_window_and_its_box_follows(models):
+    haar, settings = models.detectors["haar"], DetectionSettings()
+    search = WindowedSearch(full_every=5)
+    for frame in moving_face_frames(frames=5, step=1):
+        found = search.detect(haar, frame, settings)
+        assert len(found) == 1 and iou(found, haar.detect(frame, settings))[0, 0] >= 0.8
+    assert search.full_searches == 1 and search.window_searches == 4  # every frame after the first: it moved
+
+
+def test_a_box_that_left_the_frame_is_never_unchanged():
+    frame = np.full((480, 640, 3), 90, np.uint8)
+    inside, outside = np.array([10, 10, 50, 50]), np.array([700, 500, 50, 50])
+    assert unchanged(frame, inside, thumbnail(frame, inside))
+    assert not unchanged(frame, outside, thumbnail(frame, outside))  # nothing of it to compare: searched
+    assert not unchanged(frame + 4, inside, thumbnail(frame, inside))  # brighter by more than UNCHANGED_LEVELS
+
+
+def test_a_still_group_is_searched_whole_only_every_few_frames(models):
+    # The cascade finds one face of this group in the whole frame and not in a window around it (where the
+    # window's scan grid falls): "a face lost in its window: a full search at once" searched the whole frame
+    # in every frame, until a face whose pixels have not changed kept its box without a search.
+    haar, settings = models.detectors["haar"], DetectionSettings()
+    group = read_photo("group_of_three.png")
+    search = WindowedSearch(full_every=5)
+    assert [len(search.detect(haar, group, settings)) for _ in range(10)] == [3] * 10
+    assert search.full_searches == 2
 
 
 def test_a_face_finder_without_window_search_runs_on_every_frame_while_faces_move_and_every_other_while_still(models):

@@ -9,6 +9,13 @@ the frame is found by the next full search, and so is the first face in a frame 
 empty frame is searched whole every `full_every` frames, not in every one. bench/moving_faces.py
 measures the boxes against a full search in every frame.
 
+A face whose pixels have not changed since a search found it (`unchanged`: a thumbnail of its box, each
+cell within `UNCHANGED_LEVELS` of then) keeps its box without a window search: the
+cascade would find it there again. A camera's noise stays well inside that bound, and a move of a pixel
+goes outside it. Without the rule, a still face that the cascade finds in the full frame and not in a
+window around it (its hits depend on where the window's scan grid falls) brought a full search in every
+frame.
+
 A neural face finder (BlazeFace, YuNet) costs the same whatever part of the frame it reads, so it has no
 window search; it is run every other frame while nobody moves instead: when its last two searches found
 the same faces in the same places (`still`), the next frame keeps the last one's boxes. A face that starts
@@ -20,14 +27,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
-from emotion.detection import DetectionSettings, FaceDetector
+from emotion.detection import DetectionSettings, FaceDetector, largest_first
 from emotion.tracking import iou
 
 FULL_EVERY = 5  # frames: a third of a second at 15 fps before a new face is found
 MARGIN = 0.25  # of a face's side, on each side of its box: a face at a webcam moves far less in a frame
 REMEMBER = 2  # frames a face missed by the cascade keeps its window
+THUMBNAIL = 8  # cells a side of the thumbnail that tells whether a face's pixels changed
+UNCHANGED_LEVELS = 3.0  # of 255: a webcam's noise moves a cell by under 2, a face moved by a pixel, by 5 or more
 STILL_IOU = 0.9  # a box that overlaps one of the search before by this much: that face has not moved
 
 
@@ -39,9 +49,34 @@ def windows_around(boxes: np.ndarray, width: int, height: int, margin: float = M
     return np.concatenate([corner, far - corner], axis=1).astype(np.int32)
 
 
+def thumbnail(image: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """The box's pixels (its part inside the frame) averaged into THUMBNAIL x THUMBNAIL cells, per channel,
+    as floats; NaN where nothing of it is in the frame, which no thumbnail equals."""
+    x, y, w, h = (int(v) for v in box)
+    part = image[max(y, 0) : max(y + h, 0), max(x, 0) : max(x + w, 0)]
+    if not part.size:
+        return np.full((THUMBNAIL, THUMBNAIL, *image.shape[2:]), np.nan, np.float32)
+    return cv2.resize(part, (THUMBNAIL, THUMBNAIL), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def unchanged(image: np.ndarray, box: np.ndarray, before: np.ndarray, levels: float = UNCHANGED_LEVELS) -> bool:
+    """Whether the box's thumbnail in `image` is `before` (its thumbnail when found), every cell within `levels`."""
+    return bool(np.abs(thumbnail(image, box) - before).max() <= levels)
+
+
 def still(boxes: np.ndarray, before: np.ndarray, still_iou: float = STILL_IOU) -> bool:
     """As many faces as before, each where one was (IoU at least `still_iou`): nobody came, went or moved."""
     return len(boxes) == len(before) and (not len(boxes) or bool(iou(boxes, before).max(axis=1).min() >= still_iou))
+
+
+@dataclass
+class _Face:
+    """A face of the recent frames: its box, the frames since a search or a still check last saw it, and its
+    thumbnail when a search last found it (the still check compares against that frame, not the last)."""
+
+    box: np.ndarray
+    age: int
+    found_as: np.ndarray
 
 
 @dataclass
@@ -50,15 +85,17 @@ class WindowedSearch:
 
     A face the cascade misses in one frame (it flickers on turned or dim faces) keeps its window for
     `remember` frames, so that the next frame looks for it again rather than waiting for a full search.
-    A face finder without a window search is run in full, but only every other frame while its last two
-    searches were `still`.
+    A face seen in the last frame whose pixels are `unchanged` since a search found it keeps its box
+    without a search. A face finder without a window search is run in full, but only every other frame
+    while its last two searches were `still`.
     """
 
     full_every: int = FULL_EVERY
     margin: float = MARGIN
     remember: int = REMEMBER
-    full_searches: int = 0  # counted, for the benchmark
-    _recent: list[tuple[np.ndarray, int]] = field(default_factory=list)  # (box, frames since it was found)
+    full_searches: int = 0  # counted, for the benchmark and the tests
+    window_searches: int = 0  # windows searched, counted as above
+    _recent: list[_Face] = field(default_factory=list)
     _since_full: int | None = None  # frames since the last full search; None: none yet
     _detector: FaceDetector | None = None  # the face finder of the last frame: another one starts afresh
     _searched: list[np.ndarray] = field(default_factory=list)  # the last two full searches' boxes, oldest first
@@ -69,39 +106,47 @@ class WindowedSearch:
         """This frame's face boxes, largest first, as `detector.detect` gives them."""
         if detector is not self._detector:
             self._detector, self._searched, self._recent, self._since_full = detector, [], [], None
-        height, width = image.shape[:2]
-        recent = np.array([box for box, _ in self._recent], np.int32).reshape(-1, 4)
-        windows = windows_around(recent, width, height, self.margin)
         near = getattr(detector, "detect_near", None)
         same_size = image.shape[:2] == self._searched_in
         if near is None and same_size and not self._kept and len(self._searched) == 2 and still(*reversed(self._searched)):
             self._kept = True  # nobody moved: this frame keeps the boxes of the last
             return self._searched[-1]
-        if near is None or self._since_full is None or self._since_full + 1 >= self.full_every:
+        if near is None or not same_size or self._since_full is None or self._since_full + 1 >= self.full_every:
             return self._full(detector, image, settings)
-        if not len(windows):  # nobody in view: the next full search finds a newcomer, as it would beside a face
-            self._since_full += 1
-            return recent
-        boxes = near(image, windows, settings, recent[:, 2:].max(axis=1))
-        last_seen = np.array([box for box, age in self._recent if age == 0], np.int32).reshape(-1, 4)
-        if len(last_seen) and (not len(boxes) or iou(last_seen, boxes).max(axis=1).min() < 0.3):
-            return self._full(detector, image, settings)  # a face of the last frame lost: look everywhere, now
         self._since_full += 1
-        self._remember(boxes)
-        return boxes
+        if not self._recent:  # nobody in view: the next full search finds a newcomer, as it would beside a face
+            return np.empty((0, 4), np.int32)
+        is_still = [face.age == 0 and unchanged(image, face.box, face.found_as) for face in self._recent]
+        still_faces = [face for face, kept in zip(self._recent, is_still) if kept]
+        looked_for = [face for face, kept in zip(self._recent, is_still) if not kept]
+        boxes = np.empty((0, 4), np.int32)
+        if looked_for:
+            recent = np.array([face.box for face in looked_for], np.int32)
+            height, width = image.shape[:2]
+            boxes = near(image, windows_around(recent, width, height, self.margin), settings, recent[:, 2:].max(axis=1))
+            self.window_searches += len(looked_for)
+            last_seen = np.array([face.box for face in looked_for if face.age == 0], np.int32).reshape(-1, 4)
+            if len(last_seen) and (not len(boxes) or iou(last_seen, boxes).max(axis=1).min() < 0.3):
+                return self._full(detector, image, settings)  # a face of the last frame lost: look everywhere, now
+            if still_faces and len(boxes):  # a window that reached over a still face found it again: once
+                boxes = boxes[iou(boxes, np.array([face.box for face in still_faces])).max(axis=1) < 0.3]
+        self._remember(image, boxes, still_faces, looked_for)
+        return largest_first(np.concatenate([np.array([face.box for face in still_faces], np.int32).reshape(-1, 4), boxes]))
 
     def _full(self, detector: FaceDetector, image: np.ndarray, settings: DetectionSettings) -> np.ndarray:
         boxes = detector.detect(image, settings)
         self._since_full, self._kept, self._searched_in = 0, False, image.shape[:2]
         self._searched = [*self._searched[-1:], boxes]
         self.full_searches += 1
-        self._remember(boxes)
+        self._remember(image, boxes, [], self._recent)
         return boxes
 
-    def _remember(self, boxes: np.ndarray) -> None:
-        kept = [(box, 0) for box in boxes]
-        for box, age in self._recent:
-            unmatched = not len(boxes) or iou(box[None], boxes).max() < 0.3
-            if unmatched and age < self.remember:
-                kept.append((box, age + 1))
-        self._recent = kept
+    def _remember(self, image: np.ndarray, found: np.ndarray, still_faces: list[_Face], looked_for: list[_Face]) -> None:
+        """This frame's faces: those found (with a new thumbnail), those still (with their old one), and those
+        looked for and missed for fewer than `remember` frames (their windows are searched again)."""
+        seen = np.concatenate([found, np.array([face.box for face in still_faces], np.int32).reshape(-1, 4)])
+        recent = [_Face(box, 0, thumbnail(image, box)) for box in found] + [_Face(f.box, 0, f.found_as) for f in still_faces]
+        for face in looked_for:
+            if face.age < self.remember and (not len(seen) or iou(face.box[None], seen).max() < 0.3):
+                recent.append(_Face(face.box, face.age + 1, face.found_as))
+        self._recent = recent

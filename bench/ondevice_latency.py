@@ -10,8 +10,10 @@ BlazeFace short range, the emotion CNN for the faces due, tracking; the frames a
 as a camera sends them, so a still face is read at the tracker's bounded rate. Prints the load time and
 median, p95 and mean of `analyze`, median and p95 of detection alone and of one face's classification, after 3 warm-ups.
 --fer scores the FER-2013 split in the browser, one face per call, against the served model in Python.
---against REV also times static/ondevice/'s modules as they were at a git revision (the same runtime, models
-and settings), in a page of the same chromium, each frame's rows one after the other, for a ratio in one run.
+--noise adds a camera's noise, a new draw in each of 16 copies of a frame played in turn (a still face at a
+real webcam never gives the same pixels twice). --against REV also times static/ondevice/'s modules as they
+were at a git revision (the same runtime, models and settings), in a page of the same chromium, each frame's
+rows one after the other, for a ratio in one run.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -29,14 +32,21 @@ import numpy as np
 
 from bench.frames import scenario_frames
 from emotion.classifier import EmotionClassifier
+from emotion.contract import DetectorSettings
 from emotion.ondevice import browser_settings
 from tests.support.browser import CHROMIUM, chromium_args, streamlit_server
 from tests.support.files import BUNDLED_TFLITE
 from tests.support.ondevice import CLASSIFY_CROPS, OnDevicePage, rgba
 
-TIMINGS = """async ([name, width, height, repeats]) => {
-  const canvas = new OffscreenCanvas(width, height);
-  canvas.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray((await bytes(name)).buffer), width, height), 0, 0);
+TIMINGS = """async ([name, width, height, repeats, copies]) => {
+  const canvases = [];
+  for (let i = 0; i < copies; i++) {
+    const copy = new OffscreenCanvas(width, height);
+    const pixels = new Uint8ClampedArray((await bytes(`${name} ${i}`)).buffer);
+    copy.getContext('2d').putImageData(new ImageData(pixels, width, height), 0, 0);
+    canvases.push(copy);
+  }
+  const canvas = canvases[0];
   const frame = M.frameFrom(canvas), grey = M.greyFromRGBA(frame.data, width, height);
   const time = async (fn) => {
     for (let i = 0; i < 3; i++) await fn();
@@ -47,7 +57,7 @@ TIMINGS = """async ([name, width, height, repeats]) => {
   pipeline.reset();
   // Frames stamped 15 a second, as the camera sends them: a tracked face is read at a bounded rate.
   let frameNumber = 0;
-  const nextFrame = () => pipeline.analyze(canvas, { now: (frameNumber++ * 1000) / 15 });
+  const nextFrame = () => pipeline.analyze(canvases[frameNumber % copies], { now: (frameNumber++ * 1000) / 15 });
   const faces = (await nextFrame()).faces.length;
   const analyze = await time(nextFrame);
   const detect = await time(() => pipeline.detect(frame.data, width, height));
@@ -92,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=100)
     parser.add_argument("--fer", help="fer2013.zip (or its folder, or the CSV): also score its PublicTest faces in the browser")
     parser.add_argument("--against", help="a git revision whose static/ondevice/ modules to time as well")
+    parser.add_argument("--noise", type=float, default=0, help="a camera's noise in the frames (standard deviation, of 255)")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -100,15 +111,22 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         page = OnDevicePage(chromium, server.url, browser_settings())
         print(f"page, LiteRT.js and both models loaded in {time.perf_counter() - started:.2f} s")
-        pages = {"now": page} | ({args.against: OnDevicePage(chromium, server.url, browser_settings(), modules_at(args.against))}
+        # A revision before 2026-12-07 kept a still face's boxes by its boxes' overlap (windows.STILL_IOU, 0.9 then).
+        earlier = browser_settings()
+        earlier["detector"] = cast(DetectorSettings, {**earlier["detector"], "stillIou": 0.9})
+        pages = {"now": page} | ({args.against: OnDevicePage(chromium, server.url, earlier, modules_at(args.against))}
                                  if args.against else {})
         columns = f"{'analyze (median / p95)':>24}  {'mean':>8}  {'detect':>18}  {'classify one face':>18}"
         print(f"{'frame':<10} {'pipeline':<10} {'faces':>5}  {columns}")
+        rng = np.random.default_rng(0)
         for name, frame in scenario_frames().items():
             height, width = frame.shape[:2]
+            copies = [np.clip(frame + rng.normal(0, args.noise, frame.shape), 0, 255).astype(np.uint8) for _ in range(16)] \
+                if args.noise else [frame]
             for label, timed in pages.items():
-                timed.put(name, rgba(frame))
-                found = timed.evaluate(TIMINGS, [name, width, height, args.repeats])
+                for number, copy in enumerate(copies):
+                    timed.put(f"{name} {number}", rgba(copy))
+                found = timed.evaluate(TIMINGS, [name, width, height, args.repeats, len(copies)])
                 print(
                     f"{name:<10} {label[:10]:<10} {found['faces']:>5}  {figures(found['analyze']):>24}  "
                     f"{statistics.mean(found['analyze']):>5.1f} ms  {figures(found['detect']):>18}  "

@@ -32,7 +32,9 @@ class DetectorSettings(TypedDict):
     rawScoreLimit: float
     suppressionIou: float
     fit: FitSettings
-    stillIou: float  # emotion.detection.windows.STILL_IOU: when a frame keeps the last frame's boxes
+    fullEvery: int  # emotion.detection.windows.FULL_EVERY: frames between two searches of the whole frame
+    thumbnailSide: int  # windows.THUMBNAIL: cells a side of the thumbnail that tells whether a face's pixels changed
+    unchangedLevels: float  # windows.UNCHANGED_LEVELS: how far a cell may move and the face still keep its box
 
 
 class TrackerSettings(TypedDict):

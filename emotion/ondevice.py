@@ -20,7 +20,7 @@ import numpy as np
 from emotion.contract import BrowserSettings, FiguresMessage
 from emotion.detection import DetectionSettings
 from emotion.detection.blazeface import RAW_SCORE_LIMIT, SHORT_RANGE, SUPPRESSION_IOU
-from emotion.detection.windows import STILL_IOU
+from emotion.detection.windows import FULL_EVERY, THUMBNAIL, UNCHANGED_LEVELS
 from emotion.drawing import EMOTION_COLOURS
 from emotion.labels import EMOTIONS
 from emotion.pipeline import PipelineSettings
@@ -69,7 +69,9 @@ def browser_settings(pipeline: PipelineSettings = PipelineSettings()) -> Browser
             "rawScoreLimit": RAW_SCORE_LIMIT,
             "suppressionIou": SUPPRESSION_IOU,
             "fit": {"width": fit.width, "height": fit.height, "centreDown": fit.centre_down},
-            "stillIou": STILL_IOU,
+            "fullEvery": FULL_EVERY,
+            "thumbnailSide": THUMBNAIL,
+            "unchangedLevels": UNCHANGED_LEVELS,
         },
         "tracker": {
             "window": tracker.window,

@@ -10,17 +10,16 @@ empty frame is searched whole every `full_every` frames, not in every one. bench
 measures the boxes against a full search in every frame.
 
 A face whose pixels have not changed since a search found it (`unchanged`: a thumbnail of its box, each
-cell within `UNCHANGED_LEVELS` of then) keeps its box without a window search: the
-cascade would find it there again. A camera's noise stays well inside that bound, and a move of a pixel
-goes outside it. Without the rule, a still face that the cascade finds in the full frame and not in a
-window around it (its hits depend on where the window's scan grid falls) brought a full search in every
-frame.
+cell within `UNCHANGED_LEVELS` of then) keeps its box without a window search: the cascade would find it
+there again. A camera's noise stays well inside that bound, and a move of a pixel goes outside it. Without
+the rule, a still face that the cascade finds in the full frame and not in a window around it (its hits
+depend on where the window's scan grid falls) brought a full search in every frame.
 
 A neural face finder (BlazeFace, YuNet) costs the same whatever part of the frame it reads, so it has no
-window search; it is run every other frame while nobody moves instead: when its last two searches found
-the same faces in the same places (`still`), the next frame keeps the last one's boxes. A face that starts
-to move is a frame behind for one frame at most. The browser's pipeline (static/ondevice/pipeline.js)
-runs BlazeFace by the same rule, with the same constant.
+window search: between its full searches, every `full_every` frames, a frame in which every face of the
+last frame is unchanged keeps their boxes, and any other frame is searched whole. A newcomer is found by
+the next full search, as with the cascade. The browser's pipeline (static/ondevice/pipeline.js, StillFaces)
+runs BlazeFace by the same rule, with the same constants.
 """
 
 from __future__ import annotations
@@ -38,7 +37,6 @@ MARGIN = 0.25  # of a face's side, on each side of its box: a face at a webcam m
 REMEMBER = 2  # frames a face missed by the cascade keeps its window
 THUMBNAIL = 8  # cells a side of the thumbnail that tells whether a face's pixels changed
 UNCHANGED_LEVELS = 3.0  # of 255: a webcam's noise moves a cell by under 2, a face moved by a pixel, by 5 or more
-STILL_IOU = 0.9  # a box that overlaps one of the search before by this much: that face has not moved
 
 
 def windows_around(boxes: np.ndarray, width: int, height: int, margin: float = MARGIN) -> np.ndarray:
@@ -64,11 +62,6 @@ def unchanged(image: np.ndarray, box: np.ndarray, before: np.ndarray, levels: fl
     return bool(np.abs(thumbnail(image, box) - before).max() <= levels)
 
 
-def still(boxes: np.ndarray, before: np.ndarray, still_iou: float = STILL_IOU) -> bool:
-    """As many faces as before, each where one was (IoU at least `still_iou`): nobody came, went or moved."""
-    return len(boxes) == len(before) and (not len(boxes) or bool(iou(boxes, before).max(axis=1).min() >= still_iou))
-
-
 @dataclass
 class _Face:
     """A face of the recent frames: its box, the frames since a search or a still check last saw it, and its
@@ -86,8 +79,7 @@ class WindowedSearch:
     A face the cascade misses in one frame (it flickers on turned or dim faces) keeps its window for
     `remember` frames, so that the next frame looks for it again rather than waiting for a full search.
     A face seen in the last frame whose pixels are `unchanged` since a search found it keeps its box
-    without a search. A face finder without a window search is run in full, but only every other frame
-    while its last two searches were `still`.
+    without a search. A face finder without a window search runs in full in a frame where any face changed.
     """
 
     full_every: int = FULL_EVERY
@@ -98,22 +90,21 @@ class WindowedSearch:
     _recent: list[_Face] = field(default_factory=list)
     _since_full: int | None = None  # frames since the last full search; None: none yet
     _detector: FaceDetector | None = None  # the face finder of the last frame: another one starts afresh
-    _searched: list[np.ndarray] = field(default_factory=list)  # the last two full searches' boxes, oldest first
     _searched_in: tuple[int, ...] = ()  # the frame size of the last full search: boxes are kept only in one as large
-    _kept: bool = False  # the last frame kept the boxes of the frame before
 
     def detect(self, detector: FaceDetector, image: np.ndarray, settings: DetectionSettings) -> np.ndarray:
         """This frame's face boxes, largest first, as `detector.detect` gives them."""
         if detector is not self._detector:
-            self._detector, self._searched, self._recent, self._since_full = detector, [], [], None
-        near = getattr(detector, "detect_near", None)
-        same_size = image.shape[:2] == self._searched_in
-        if near is None and same_size and not self._kept and len(self._searched) == 2 and still(*reversed(self._searched)):
-            self._kept = True  # nobody moved: this frame keeps the boxes of the last
-            return self._searched[-1]
-        if near is None or not same_size or self._since_full is None or self._since_full + 1 >= self.full_every:
+            self._detector, self._recent, self._since_full = detector, [], None
+        if image.shape[:2] != self._searched_in or self._since_full is None or self._since_full + 1 >= self.full_every:
             return self._full(detector, image, settings)
         self._since_full += 1
+        near = getattr(detector, "detect_near", None)
+        if near is None:  # no window search: the last frame's faces kept where none changed, else a full search
+            last = [face for face in self._recent if face.age == 0]
+            if all(unchanged(image, face.box, face.found_as) for face in last):
+                return np.array([face.box for face in last], np.int32).reshape(-1, 4)
+            return self._full(detector, image, settings)
         if not self._recent:  # nobody in view: the next full search finds a newcomer, as it would beside a face
             return np.empty((0, 4), np.int32)
         is_still = [face.age == 0 and unchanged(image, face.box, face.found_as) for face in self._recent]
@@ -135,8 +126,7 @@ class WindowedSearch:
 
     def _full(self, detector: FaceDetector, image: np.ndarray, settings: DetectionSettings) -> np.ndarray:
         boxes = detector.detect(image, settings)
-        self._since_full, self._kept, self._searched_in = 0, False, image.shape[:2]
-        self._searched = [*self._searched[-1:], boxes]
+        self._since_full, self._searched_in = 0, image.shape[:2]
         self.full_searches += 1
         self._remember(image, boxes, [], self._recent)
         return boxes

@@ -21,7 +21,9 @@
  * @property {number} rawScoreLimit
  * @property {number} suppressionIou
  * @property {FitSettings} fit
- * @property {number} stillIou  emotion.detection.windows.STILL_IOU: when a frame keeps the last frame's boxes
+ * @property {number} fullEvery  emotion.detection.windows.FULL_EVERY: frames between two searches of the whole frame
+ * @property {number} thumbnailSide  windows.THUMBNAIL: cells a side of the thumbnail that tells whether a face's pixels changed
+ * @property {number} unchangedLevels  windows.UNCHANGED_LEVELS: how far a cell may move and the face still keep its box
  */
 
 /**

@@ -6,8 +6,8 @@
 
 import { anchorCentres, detectFaces } from './blazeface.js';
 import { contentBytes } from './cache.js';
-import { faceToInput } from './preprocess.js';
-import { FaceTracker, iou } from './tracker.js';
+import { faceToInput, resize } from './preprocess.js';
+import { FaceTracker } from './tracker.js';
 
 /** @typedef {import('./contract.js').BrowserSettings} BrowserSettings */
 
@@ -108,9 +108,8 @@ function frameSize(source) {
   return { width, height };
 }
 
-/** The pixels of a video, canvas, image or ImageData, as ImageData (RGBA). */
-export function frameFrom(source) {
-  if (source instanceof ImageData) return source;
+/** The reading canvas with `source` drawn on it (a video, canvas or image). */
+function drawn(source) {
   const { width, height } = frameSize(source);
   if (reader?.canvas.width !== width || reader?.canvas.height !== height) {
     reader = new OffscreenCanvas(width, height).getContext('2d', { willReadFrequently: true });
@@ -118,44 +117,85 @@ export function frameFrom(source) {
     reader.globalCompositeOperation = 'copy'; // each frame replaces the last, transparent pixels included
   }
   reader.drawImage(source, 0, 0);
-  return reader.getImageData(0, 0, width, height);
+  return reader;
+}
+
+/** The pixels of a video, canvas, image or ImageData, as ImageData (RGBA). */
+export function frameFrom(source) {
+  if (source instanceof ImageData) return source;
+  const { width, height } = frameSize(source);
+  return drawn(source).getImageData(0, 0, width, height);
+}
+
+/**
+ * A reader of boxes' pixels in one frame: `(box) => ImageData` of the box's part inside the frame, or
+ * null where none of it is; the frame is drawn once, and only the boxes are read from it.
+ * @returns {(box: number[]) => ImageData | null}
+ */
+function boxReader(source) {
+  const { width, height } = frameSize(source);
+  const context = source instanceof ImageData ? null : drawn(source);
+  return (box) => {
+    const x = Math.max(0, box[0]), y = Math.max(0, box[1]);
+    const w = Math.min(box[0] + box[2], width) - x, h = Math.min(box[1] + box[3], height) - y;
+    if (w < 1 || h < 1) return null;
+    if (context) return context.getImageData(x, y, w, h);
+    const part = new ImageData(w, h);
+    for (let row = 0; row < h; row++) {
+      const from = ((y + row) * width + x) * 4;
+      part.data.set(source.data.subarray(from, from + w * 4), row * w * 4);
+    }
+    return part;
+  };
+}
+
+/**
+ * emotion.detection.windows.thumbnail: a box's pixels averaged into side x side cells, each of R, G and B
+ * (cv::resize INTER_AREA, as preprocess.js reproduces it); null where the box has no pixels in the frame.
+ */
+export function thumbnail(pixels, side) {
+  return pixels && resize(pixels.data, pixels.width, pixels.height, 3, side, side, 'area', 4);
 }
 
 /**
  * When BlazeFace need not run: emotion/detection/windows.py's rule for a face finder without a window
- * search. While its last two searches found the same faces in the same places (`still`), every other
- * frame keeps the boxes of the last.
+ * search. The whole frame is searched every `fullEvery` frames, and in any frame in which a face of the
+ * last frame changed (its thumbnail, a cell further than `unchangedLevels` from when it was found);
+ * a frame in which none did keeps their boxes.
  * Python twin: emotion.detection.windows.WindowedSearch (a detector without detect_near).
  */
 export class StillFaces {
-  /** @param {number} stillIou */
-  constructor(stillIou) {
-    this.stillIou = stillIou;
-    /** @type {number[][][]} the last two searches' boxes, oldest first */
-    this.searched = [];
+  /** @param {import('./contract.js').DetectorSettings} settings */
+  constructor(settings) {
+    this.settings = settings;
+    /** @type {{ box: number[], foundAs: Uint8Array | null }[]} the last search's faces, and their thumbnails then */
+    this.faces = [];
+    this.sinceSearch = -1; // frames since the last search; -1: none yet
     this.searchedIn = ''; // the frame size of the last search: its boxes are kept only in a frame as large
-    this.kept = false; // the last frame kept the boxes of the frame before
   }
 
-  /** The last search's boxes when this frame (width x height) may keep them; null: search this frame. */
-  keep(width, height) {
-    if (this.kept || `${width}x${height}` !== this.searchedIn || this.searched.length < 2
-      || !still(this.searched[1], this.searched[0], this.stillIou)) return null;
-    this.kept = true;
-    return this.searched[1];
+  /** The last search's boxes when this frame may keep them; null: search this frame. */
+  keep(source) {
+    const { width, height } = frameSize(source);
+    const { fullEvery, thumbnailSide, unchangedLevels } = this.settings;
+    if (this.sinceSearch < 0 || this.sinceSearch + 1 >= fullEvery || `${width}x${height}` !== this.searchedIn) return null;
+    const read = this.faces.length ? boxReader(source) : () => null;
+    const changed = (face) => {
+      const now = thumbnail(read(face.box), thumbnailSide);
+      return !now || !face.foundAs || now.some((level, i) => Math.abs(level - face.foundAs[i]) > unchangedLevels);
+    };
+    if (this.faces.some(changed)) return null;
+    this.sinceSearch += 1;
+    return this.faces.map((face) => face.box);
   }
 
-  /** @param {number[][]} boxes  this frame's search @param {number} width @param {number} height */
-  found(boxes, width, height) {
-    this.searched = [...this.searched.slice(-1), boxes];
-    this.searchedIn = `${width}x${height}`;
-    this.kept = false;
+  /** @param {number[][]} boxes  this frame's search @param {ImageData} frame  its pixels */
+  found(boxes, frame) {
+    const read = boxReader(frame);
+    this.faces = boxes.map((box) => ({ box, foundAs: thumbnail(read(box), this.settings.thumbnailSide) }));
+    this.sinceSearch = 0;
+    this.searchedIn = `${frame.width}x${frame.height}`;
   }
-}
-
-/** emotion.detection.windows.still: as many faces as before, each where one was. */
-function still(boxes, before, stillIou) {
-  return boxes.length === before.length && boxes.every((box) => before.some((old) => iou(box, old) >= stillIou));
 }
 
 export class OnDevicePipeline {
@@ -192,7 +232,7 @@ export class OnDevicePipeline {
     this.classifier = classifier;
     this.anchors = anchors;
     this.tracker = new FaceTracker(settings.tracker);
-    this.search = new StillFaces(settings.detector.stillIou);
+    this.search = new StillFaces(settings.detector);
   }
 
   async run(model, data, shape) {
@@ -230,14 +270,14 @@ export class OnDevicePipeline {
    * is due at `now` (ms; the page's clock by default), and BlazeFace runs only when `StillFaces` says
    * the frame may not keep the last boxes, as emotion/pipeline.py's analyze_frame does for a live
    * stream; `classified` counts the faces read in this frame, `searched` whether BlazeFace ran. A frame
-   * that keeps its boxes and reads no face is not read at all.
+   * that keeps its boxes and reads no face has only its faces' boxes read.
    */
   async analyze(source, { minFace = this.settings.minFace, track = true, now = performance.now() } = {}) {
     const size = frameSize(source);
-    const kept = track ? this.search.keep(size.width, size.height) : null;
+    const kept = track ? this.search.keep(source) : null;
     let frame = kept ? null : frameFrom(source);
     const found = kept ?? await this.detect(frame.data, frame.width, frame.height, minFace);
-    if (track && !kept) this.search.found(found, frame.width, frame.height);
+    if (track && !kept) this.search.found(found, frame);
     const boxes = found.slice(0, this.settings.maxFaces);
     const { ids, due } = track ? this.tracker.match(boxes, now) : { ids: boxes.map(() => null), due: boxes.map(() => true) };
     if (due.some(Boolean)) frame ??= frameFrom(source);
@@ -257,7 +297,7 @@ export class OnDevicePipeline {
   /** Forget the tracked faces (a new stream). */
   reset() {
     this.tracker = new FaceTracker(this.settings.tracker);
-    this.search = new StillFaces(this.settings.detector.stillIou);
+    this.search = new StillFaces(this.settings.detector);
   }
 
   close() { this.detector.delete(); this.classifier.delete(); }

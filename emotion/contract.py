@@ -35,6 +35,7 @@ class DetectorSettings(TypedDict):
     fullEvery: int  # emotion.detection.windows.FULL_EVERY: frames between two searches of the whole frame
     thumbnailSide: int  # windows.THUMBNAIL: cells a side of the thumbnail that tells whether a face's pixels changed
     unchangedLevels: float  # windows.UNCHANGED_LEVELS: how far a cell may move and the face still keep its box
+    remember: int  # windows.REMEMBER: searches a face that a search missed is remembered for (each frame searched)
 
 
 class TrackerSettings(TypedDict):

@@ -20,7 +20,7 @@ import numpy as np
 from emotion.contract import BrowserSettings, FiguresMessage
 from emotion.detection import DetectionSettings
 from emotion.detection.blazeface import RAW_SCORE_LIMIT, SHORT_RANGE, SUPPRESSION_IOU
-from emotion.detection.windows import FULL_EVERY, THUMBNAIL, UNCHANGED_LEVELS
+from emotion.detection.windows import FULL_EVERY, REMEMBER, THUMBNAIL, UNCHANGED_LEVELS
 from emotion.drawing import EMOTION_COLOURS
 from emotion.labels import EMOTIONS
 from emotion.pipeline import PipelineSettings
@@ -72,6 +72,7 @@ def browser_settings(pipeline: PipelineSettings = PipelineSettings()) -> Browser
             "fullEvery": FULL_EVERY,
             "thumbnailSide": THUMBNAIL,
             "unchangedLevels": UNCHANGED_LEVELS,
+            "remember": REMEMBER,
         },
         "tracker": {
             "window": tracker.window,

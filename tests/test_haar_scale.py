@@ -169,7 +169,8 @@ def test_a_box_that_left_the_frame_is_never_unchanged():
     inside, outside = np.array([10, 10, 50, 50]), np.array([700, 500, 50, 50])
     assert unchanged(frame, inside, thumbnail(frame, inside))
     assert not unchanged(frame, outside, thumbnail(frame, outside))  # nothing of it to compare: searched
-    assert not unchanged(frame + 4, inside, thumbnail(frame, inside))  # brighter by more than UNCHANGED_LEVELS
+    assert unchanged(frame + 3, inside, thumbnail(frame, inside))  # brighter by UNCHANGED_LEVELS: the same still
+    assert not unchanged(frame + 4, inside, thumbnail(frame, inside))  # brighter by more
 
 
 def test_a_still_group_is_searched_whole_only_every_few_frames(models):
@@ -180,6 +181,41 @@ def test_a_still_group_is_searched_whole_only_every_few_frames(models):
     group = read_photo("group_of_three.png")
     search = WindowedSearch(full_every=5)
     assert [len(search.detect(haar, group, settings)) for _ in range(10)] == [3] * 10
+    assert search.full_searches == 2
+
+
+class ScriptedFinder:
+    """A face finder without a window search that answers from a script, one answer a search (a stand-in:
+    no real detector misses a face on cue); `searches` counts them."""
+
+    colour = True
+
+    def __init__(self, answers: list[list[list[int]]]) -> None:
+        self.answers, self.searches = answers, 0
+
+    def detect(self, image: np.ndarray, settings: DetectionSettings = DetectionSettings()) -> np.ndarray:
+        self.searches += 1
+        return np.array(self.answers.pop(0), np.int32).reshape(-1, 4)
+
+
+def test_a_face_a_neural_search_missed_is_searched_for_in_the_next_frames_not_kept_away():
+    face, settings = [[120, 140, 180, 180]], DetectionSettings(detector="blazeface")
+    finder = ScriptedFinder([face, [], face])
+    search, still_face = WindowedSearch(full_every=5), moving_face_frames(frames=1)[0]
+    seen = [len(search.detect(finder, still_face, settings)) for _ in range(5)]  # found, then kept
+    assert seen == [1] * 5 and finder.searches == 1
+    assert len(search.detect(finder, still_face, settings)) == 0  # the search due misses it (blur, a turn)
+    assert len(search.detect(finder, still_face, settings)) == 1 and finder.searches == 3  # searched again at once
+    assert len(search.detect(finder, still_face, settings)) == 1 and finder.searches == 3  # found: kept again
+
+
+def test_other_settings_bring_a_full_search(models):
+    haar, frame = models.detectors["haar"], moving_face_frames(frames=1)[0]
+    search = WindowedSearch(full_every=5)
+    search.detect(haar, frame, DetectionSettings())
+    search.detect(haar, frame, DetectionSettings())
+    assert search.full_searches == 1
+    assert len(search.detect(haar, frame, DetectionSettings(min_face=250))) == 0  # the face is 180 px: too small now
     assert search.full_searches == 2
 
 

@@ -6,8 +6,9 @@ a window around each face of the last frame (the box and a margin for motion, at
 scale, and only at window sizes near the face's: emotion/detection/haar.py's NEAR_SIZES). A full search
 comes every `full_every` frames, and at once when a window search loses a face. A newcomer elsewhere in
 the frame is found by the next full search, and so is the first face in a frame where none was: an
-empty frame is searched whole every `full_every` frames, not in every one. bench/moving_faces.py
-measures the boxes against a full search in every frame.
+empty frame is searched whole every `full_every` frames, not in every one; so is a frame of another size
+(a turned phone) or one searched with other settings. bench/moving_faces.py measures the boxes against a
+full search in every frame.
 
 A face whose pixels have not changed since a search found it (`unchanged`: a thumbnail of its box, each
 cell within `UNCHANGED_LEVELS` of then) keeps its box without a window search: the cascade would find it
@@ -17,8 +18,9 @@ depend on where the window's scan grid falls) brought a full search in every fra
 
 A neural face finder (BlazeFace, YuNet) costs the same whatever part of the frame it reads, so it has no
 window search: between its full searches, every `full_every` frames, a frame in which every face of the
-last frame is unchanged keeps their boxes, and any other frame is searched whole. A newcomer is found by
-the next full search, as with the cascade. The browser's pipeline (static/ondevice/pipeline.js, StillFaces)
+last frame is unchanged keeps their boxes, and any other frame is searched whole, as is every frame while a
+face that a search missed is remembered (it may be moving). A newcomer is found by the next full search,
+as with the cascade. The browser's pipeline (static/ondevice/pipeline.js, StillFaces)
 runs BlazeFace by the same rule, with the same constants.
 """
 
@@ -36,7 +38,9 @@ FULL_EVERY = 5  # frames: a third of a second at 15 fps before a new face is fou
 MARGIN = 0.25  # of a face's side, on each side of its box: a face at a webcam moves far less in a frame
 REMEMBER = 2  # frames a face missed by the cascade keeps its window
 THUMBNAIL = 8  # cells a side of the thumbnail that tells whether a face's pixels changed
-UNCHANGED_LEVELS = 3.0  # of 255: a webcam's noise moves a cell by under 2, a face moved by a pixel, by 5 or more
+# Of 255: a webcam's noise (4 levels) moves a cell of a face 60 px or larger by under 2, a face moved by a pixel,
+# by 5 or more. A smaller face's cells average less of the noise: it is more often searched, never kept wrongly.
+UNCHANGED_LEVELS = 3.0
 
 
 def windows_around(boxes: np.ndarray, width: int, height: int, margin: float = MARGIN) -> np.ndarray:
@@ -90,20 +94,22 @@ class WindowedSearch:
     _recent: list[_Face] = field(default_factory=list)
     _since_full: int | None = None  # frames since the last full search; None: none yet
     _detector: FaceDetector | None = None  # the face finder of the last frame: another one starts afresh
-    _searched_in: tuple[int, ...] = ()  # the frame size of the last full search: boxes are kept only in one as large
+    _searched_in: tuple[int, ...] = ()  # the frame size of the last full search: its boxes are kept only in a frame this size
+    _searched_with: DetectionSettings | None = None  # the settings of the last full search: others search afresh
 
     def detect(self, detector: FaceDetector, image: np.ndarray, settings: DetectionSettings) -> np.ndarray:
         """This frame's face boxes, largest first, as `detector.detect` gives them."""
         if detector is not self._detector:
             self._detector, self._recent, self._since_full = detector, [], None
-        if image.shape[:2] != self._searched_in or self._since_full is None or self._since_full + 1 >= self.full_every:
+        if image.shape[:2] != self._searched_in:  # a turned phone, another resolution: the boxes were of another frame
+            self._recent, self._since_full = [], None
+        if self._since_full is None or self._since_full + 1 >= self.full_every or settings != self._searched_with:
             return self._full(detector, image, settings)
         self._since_full += 1
         near = getattr(detector, "detect_near", None)
-        if near is None:  # no window search: the last frame's faces kept where none changed, else a full search
-            last = [face for face in self._recent if face.age == 0]
-            if all(unchanged(image, face.box, face.found_as) for face in last):
-                return np.array([face.box for face in last], np.int32).reshape(-1, 4)
+        if near is None:  # no window search: the last frame's faces kept where none changed and none was missed
+            if all(face.age == 0 and unchanged(image, face.box, face.found_as) for face in self._recent):
+                return np.array([face.box for face in self._recent], np.int32).reshape(-1, 4)
             return self._full(detector, image, settings)
         if not self._recent:  # nobody in view: the next full search finds a newcomer, as it would beside a face
             return np.empty((0, 4), np.int32)
@@ -126,7 +132,7 @@ class WindowedSearch:
 
     def _full(self, detector: FaceDetector, image: np.ndarray, settings: DetectionSettings) -> np.ndarray:
         boxes = detector.detect(image, settings)
-        self._since_full, self._searched_in = 0, image.shape[:2]
+        self._since_full, self._searched_in, self._searched_with = 0, image.shape[:2], settings
         self.full_searches += 1
         self._remember(image, boxes, [], self._recent)
         return boxes

@@ -24,6 +24,7 @@
  * @property {number} fullEvery  emotion.detection.windows.FULL_EVERY: frames between two searches of the whole frame
  * @property {number} thumbnailSide  windows.THUMBNAIL: cells a side of the thumbnail that tells whether a face's pixels changed
  * @property {number} unchangedLevels  windows.UNCHANGED_LEVELS: how far a cell may move and the face still keep its box
+ * @property {number} remember  windows.REMEMBER: searches a face that a search missed is remembered for (each frame searched)
  */
 
 /**

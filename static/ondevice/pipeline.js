@@ -7,7 +7,7 @@
 import { anchorCentres, detectFaces } from './blazeface.js';
 import { contentBytes } from './cache.js';
 import { faceToInput, resize } from './preprocess.js';
-import { FaceTracker } from './tracker.js';
+import { FaceTracker, iou } from './tracker.js';
 
 /** @typedef {import('./contract.js').BrowserSettings} BrowserSettings */
 
@@ -120,38 +120,47 @@ function drawn(source) {
   return reader;
 }
 
-/** The pixels of a video, canvas, image or ImageData, as ImageData (RGBA). */
-export function frameFrom(source) {
-  if (source instanceof ImageData) return source;
+/**
+ * One frame's pixels (a video, canvas, image or ImageData), drawn once however often they are read, so
+ * that every read sees the same video frame: `whole()` as ImageData (RGBA), `box(box)` as ImageData of the
+ * box's part inside the frame, or null where none of it is.
+ */
+function pixelsOf(source) {
   const { width, height } = frameSize(source);
-  return drawn(source).getImageData(0, 0, width, height);
+  /** @type {OffscreenCanvasRenderingContext2D | null} */
+  let context = null;
+  /** @type {ImageData | null} */
+  let frame = source instanceof ImageData ? source : null;
+  const canvas = () => (context ??= drawn(source));
+  return {
+    width,
+    height,
+    whole: () => (frame ??= canvas().getImageData(0, 0, width, height)),
+    /** @param {number[]} box */
+    box: (box) => {
+      const x = Math.max(0, box[0]), y = Math.max(0, box[1]);
+      const w = Math.min(box[0] + box[2], width) - x, h = Math.min(box[1] + box[3], height) - y;
+      if (w < 1 || h < 1) return null;
+      if (!frame) return canvas().getImageData(x, y, w, h);
+      const part = new ImageData(w, h);
+      for (let row = 0; row < h; row++) {
+        const from = ((y + row) * width + x) * 4;
+        part.data.set(frame.data.subarray(from, from + w * 4), row * w * 4);
+      }
+      return part;
+    },
+  };
 }
 
-/**
- * A reader of boxes' pixels in one frame: `(box) => ImageData` of the box's part inside the frame, or
- * null where none of it is; the frame is drawn once, and only the boxes are read from it.
- * @returns {(box: number[]) => ImageData | null}
- */
-function boxReader(source) {
-  const { width, height } = frameSize(source);
-  const context = source instanceof ImageData ? null : drawn(source);
-  return (box) => {
-    const x = Math.max(0, box[0]), y = Math.max(0, box[1]);
-    const w = Math.min(box[0] + box[2], width) - x, h = Math.min(box[1] + box[3], height) - y;
-    if (w < 1 || h < 1) return null;
-    if (context) return context.getImageData(x, y, w, h);
-    const part = new ImageData(w, h);
-    for (let row = 0; row < h; row++) {
-      const from = ((y + row) * width + x) * 4;
-      part.data.set(source.data.subarray(from, from + w * 4), row * w * 4);
-    }
-    return part;
-  };
+/** The pixels of a video, canvas, image or ImageData, as ImageData (RGBA). */
+export function frameFrom(source) {
+  return pixelsOf(source).whole();
 }
 
 /**
  * emotion.detection.windows.thumbnail: a box's pixels averaged into side x side cells, each of R, G and B
  * (cv::resize INTER_AREA, as preprocess.js reproduces it); null where the box has no pixels in the frame.
+ * @param {ImageData | null} pixels
  */
 export function thumbnail(pixels, side) {
   return pixels && resize(pixels.data, pixels.width, pixels.height, 3, side, side, 'area', 4);
@@ -159,9 +168,10 @@ export function thumbnail(pixels, side) {
 
 /**
  * When BlazeFace need not run: emotion/detection/windows.py's rule for a face finder without a window
- * search. The whole frame is searched every `fullEvery` frames, and in any frame in which a face of the
- * last frame changed (its thumbnail, a cell further than `unchangedLevels` from when it was found);
- * a frame in which none did keeps their boxes.
+ * search. The whole frame is searched every `fullEvery` frames, in a frame of another size or with another
+ * minimum face, in any frame in which a face of the last search changed (its thumbnail, a cell further than
+ * `unchangedLevels` from when it was found), and in every frame while a face that a search missed is
+ * remembered (`remember` searches); any other frame keeps the last search's boxes.
  * Python twin: emotion.detection.windows.WindowedSearch (a detector without detect_near).
  */
 export class StillFaces {
@@ -170,18 +180,23 @@ export class StillFaces {
     this.settings = settings;
     /** @type {{ box: number[], foundAs: Uint8Array | null }[]} the last search's faces, and their thumbnails then */
     this.faces = [];
+    /** @type {{ box: number[], age: number }[]} faces a search missed, with the searches since one found them */
+    this.missed = [];
     this.sinceSearch = -1; // frames since the last search; -1: none yet
-    this.searchedIn = ''; // the frame size of the last search: its boxes are kept only in a frame as large
+    this.searchedIn = ''; // the frame size of the last search: its boxes are kept, its missed faces remembered, only in this size
+    this.minFace = 0; // the minimum face of the last search: its boxes are kept only for the same
   }
 
-  /** The last search's boxes when this frame may keep them; null: search this frame. */
-  keep(source) {
-    const { width, height } = frameSize(source);
+  /**
+   * The last search's boxes when this frame may keep them; null: search this frame.
+   * @param {ReturnType<typeof pixelsOf>} pixels  this frame @param {number} minFace
+   */
+  keep(pixels, minFace) {
     const { fullEvery, thumbnailSide, unchangedLevels } = this.settings;
-    if (this.sinceSearch < 0 || this.sinceSearch + 1 >= fullEvery || `${width}x${height}` !== this.searchedIn) return null;
-    const read = this.faces.length ? boxReader(source) : () => null;
+    if (this.sinceSearch < 0 || this.sinceSearch + 1 >= fullEvery || this.missed.length || minFace !== this.minFace
+      || `${pixels.width}x${pixels.height}` !== this.searchedIn) return null;
     const changed = (face) => {
-      const now = thumbnail(read(face.box), thumbnailSide);
+      const now = thumbnail(pixels.box(face.box), thumbnailSide);
       return !now || !face.foundAs || now.some((level, i) => Math.abs(level - face.foundAs[i]) > unchangedLevels);
     };
     if (this.faces.some(changed)) return null;
@@ -189,12 +204,16 @@ export class StillFaces {
     return this.faces.map((face) => face.box);
   }
 
-  /** @param {number[][]} boxes  this frame's search @param {ImageData} frame  its pixels */
-  found(boxes, frame) {
-    const read = boxReader(frame);
-    this.faces = boxes.map((box) => ({ box, foundAs: thumbnail(read(box), this.settings.thumbnailSide) }));
+  /** @param {number[][]} boxes  this frame's search @param {ReturnType<typeof pixelsOf>} pixels @param {number} minFace */
+  found(boxes, pixels, minFace) {
+    const size = `${pixels.width}x${pixels.height}`;
+    const before = size === this.searchedIn ? [...this.faces.map((face) => ({ box: face.box, age: 0 })), ...this.missed] : [];
+    const unmatched = (face) => face.age < this.settings.remember && boxes.every((box) => iou(face.box, box) < 0.3);
+    this.missed = before.filter(unmatched).map((face) => ({ box: face.box, age: face.age + 1 }));
+    this.faces = boxes.map((box) => ({ box, foundAs: thumbnail(pixels.box(box), this.settings.thumbnailSide) }));
     this.sinceSearch = 0;
-    this.searchedIn = `${frame.width}x${frame.height}`;
+    this.searchedIn = size;
+    this.minFace = minFace;
   }
 }
 
@@ -273,15 +292,15 @@ export class OnDevicePipeline {
    * that keeps its boxes and reads no face has only its faces' boxes read.
    */
   async analyze(source, { minFace = this.settings.minFace, track = true, now = performance.now() } = {}) {
-    const size = frameSize(source);
-    const kept = track ? this.search.keep(source) : null;
-    let frame = kept ? null : frameFrom(source);
+    const pixels = pixelsOf(source);
+    const kept = track ? this.search.keep(pixels, minFace) : null;
+    let frame = kept ? null : pixels.whole();
     const found = kept ?? await this.detect(frame.data, frame.width, frame.height, minFace);
-    if (track && !kept) this.search.found(found, frame);
+    if (track && !kept) this.search.found(found, pixels, minFace);
     const boxes = found.slice(0, this.settings.maxFaces);
     const { ids, due } = track ? this.tracker.match(boxes, now) : { ids: boxes.map(() => null), due: boxes.map(() => true) };
-    if (due.some(Boolean)) frame ??= frameFrom(source);
-    const { width, height } = frame ?? size;
+    if (due.some(Boolean)) frame ??= pixels.whole();
+    const { width, height } = pixels;
     const fresh = [];
     for (const [i, box] of boxes.entries()) {
       if (due[i]) fresh.push(await this.classify(faceToInput(frame.data, width, height, box, this.settings.inputSize, 4)));

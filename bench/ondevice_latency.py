@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         page = OnDevicePage(chromium, server.url, browser_settings())
         print(f"page, LiteRT.js and both models loaded in {time.perf_counter() - started:.2f} s")
-        # A revision before 2026-12-07 kept a still face's boxes by its boxes' overlap (windows.STILL_IOU, 0.9 then).
+        # Revisions a595603..6acfe67 kept a still face's boxes by their overlap, windows.STILL_IOU (0.9); others ignore it.
         earlier = browser_settings()
         earlier["detector"] = cast(DetectorSettings, {**earlier["detector"], "stillIou": 0.9})
         pages = {"now": page} | ({args.against: OnDevicePage(chromium, server.url, earlier, modules_at(args.against))}

@@ -17,6 +17,13 @@ emotion model (no face detector), one face per call:
   `tf.browser.fromPixels` gives for a crop); it pads to square, resizes to 112x112, subtracts its mean RGB and divides by 255.
 Each model's classes are mapped by name to FER-2013's order (emotion.labels.EMOTIONS).
 
+Then each whole face pipeline, face finder and emotion model with its own caching, on a webcam's frames
+(--frames of them, paced 15 a second in real time: bench/frames.py's 640x480 one-face frame, 16 copies each
+with its own camera noise, --noise, played in turn): this project's `pipeline.analyze` (BlazeFace, the
+bounded reading rate, the pixel rule) against `human.detect` with Human's defaults (BlazeFace, one face,
+its input cache and skipFrames / skipTime) and every model but its face detector and emotion turned off,
+with its input filters (its default) and without them.
+
 Prints per model: accuracy, balanced accuracy (mean recall over the classes), milliseconds per face
 (median and p95 of every face's call, after a warm-up; the input's conversion, the model and reading
 the result back), and the bytes each page downloaded for the emotion model's files and for the
@@ -171,6 +178,57 @@ SCORE = """async (warmup) => {
     probabilities.push(Array.from(result));
   }
   return { classes, probabilities, ms };
+}"""
+
+# Human's whole face pipeline as a page would run it on each camera frame: its defaults (cacheSensitivity,
+# the detector's and the emotion model's skipFrames and skipTime, one face), every model but BlazeFace and
+# emotion off; `filter` false also turns off its input filters (a WebGL canvas, which a headless chromium with no
+# GPU runs in software).
+HUMAN_PIPELINE_SETUP = """async ([backend, npm, filter]) => {
+  const { Human } = await import(npm + '@vladmandic/human/dist/human.esm.js');
+  const off = { enabled: false };
+  const human = new Human({
+    backend, wasmPath: npm + '@tensorflow/tfjs-backend-wasm/dist/', modelBasePath: npm + '@vladmandic/human/models/',
+    debug: false, body: off, hand: off, object: off, segmentation: off, gesture: off,
+    face: { mesh: off, iris: off, attention: off, description: off, antispoof: off, liveness: off },
+    ...(filter ? {} : { filter: off }),
+  });
+  await human.load();
+  await human.warmup();
+  window.analyzeFrame = async (frame) => {
+    const found = await human.detect(frame);
+    return found.face.map((face) => face.emotion?.[0]?.emotion ?? '-');
+  };
+  window.pipelineNotes = () => human.performance;  // Human's own timings of its last frame's stages, ms
+  return { version: human.version, config: { cacheSensitivity: human.config.cacheSensitivity, filter: human.config.filter.enabled,
+    detector: human.config.face.detector, emotion: human.config.face.emotion } };
+}"""
+
+OURS_PIPELINE_SETUP = """() => {
+  window.analyzeFrame = async (frame) => (await pipeline.analyze(frame)).faces.map((face) => face.label);
+  pipeline.reset();
+}"""
+
+# `frames` calls of analyzeFrame, one every 1/15 s of real time (a camera's pace), on the `copies` frames
+# stored as 'frame 0', 'frame 1', ... (RGBA, width x height), drawn on canvases and played in turn.
+PLAY_FRAMES = """async ([copies, width, height, frames]) => {
+  const canvases = [];
+  for (let i = 0; i < copies; i++) {
+    const canvas = new OffscreenCanvas(width, height);
+    const pixels = new Uint8ClampedArray((await bytes(`frame ${i}`)).buffer);
+    canvas.getContext('2d').putImageData(new ImageData(pixels, width, height), 0, 0);
+    canvases.push(canvas);
+  }
+  for (let i = 0; i < 15; i++) await analyzeFrame(canvases[i % copies]);  // warm-up: a second of frames
+  const ms = [], labels = [], start = performance.now();
+  for (let i = 0; i < frames; i++) {
+    const wait = start + (i * 1000) / 15 - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const began = performance.now();
+    labels.push(await analyzeFrame(canvases[i % copies]));
+    ms.push(performance.now() - began);
+  }
+  return { ms, labels, notes: window.pipelineNotes?.() };
 }"""
 
 # FER-2013's names for the peers' class names.
@@ -400,6 +458,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--backend", choices=("wasm", "cpu"), default="wasm", help="the peers' tfjs backend (default: %(default)s)"
     )
+    parser.add_argument("--frames", type=int, default=150, help="webcam frames for the whole pipelines; 0: none (%(default)s)")
+    parser.add_argument("--noise", type=float, default=4, help="the frames' camera noise, of 255 (default: %(default)s)")
     args = parser.parse_args(argv)
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
@@ -416,8 +476,10 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         node_modules = npm_install(npm, Path(folder))
         print(f"npm install {' '.join(PACKAGES)}: {time.perf_counter() - started:.1f} s", flush=True)
-        data = {"faces": faces.tobytes()}
+        frames = camera_frames(args.noise)
+        data = {"faces": faces.tobytes()} | {f"frame {number}": frame for number, frame in enumerate(frames)}
         results: list[Result] = []
+        played: list[tuple[str, dict[str, Any]]] = []
         versions: list[str] = []
         with streamlit_server() as server, peer_server(node_modules, data) as peers, sync_playwright() as playwright:
             chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=chromium_args())
@@ -425,6 +487,12 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(score_ours(chromium, server.url, faces, args.warmup, versions))
                 for model, setup in ((PEER_HUMAN, HUMAN_SETUP), (PEER_FACE_API, FACE_API_SETUP)):
                     results.append(score_peer(chromium, peers, model, setup, args.backend, args.warmup, versions))
+                if args.frames:
+                    size = FRAME_SHAPE[1], FRAME_SHAPE[0]
+                    played.append(("this project: pipeline.analyze", play_ours(chromium, server.url, frames, size, args.frames)))
+                    for filters in (True, False):
+                        human = play_human(chromium, peers, args.backend, len(frames), size, args.frames, filters)
+                        played.append((f"@vladmandic/human: human.detect{'' if filters else ', filter off'}", human))
                 if args.backend == "wasm":
                     versions.append(f"the peers' tfjs WebAssembly binaries: {TFJS_WASM}")
                 versions.append(f"chromium {chromium.version} (headless)")
@@ -433,9 +501,61 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"FER-2013 PublicTest, {len(truth)} faces from {args.data}; one face per call after {args.warmup} warm-up calls")
     print_table(results, truth)
+    if played:
+        print()
+        print(f"Whole pipelines: {args.frames} frames at 15 a second, the 640x480 one-face frame, camera noise {args.noise:g}")
+        print(f"{'pipeline':<48} {'ms median':>9} {'ms p95':>7} {'ms mean':>8}  faces and labels seen (frames)")
+        for name, found in played:
+            seen = statistics.multimode(["/".join(labels) or "none" for labels in found["labels"]])
+            counts = {label: sum("/".join(labels) == label for labels in found["labels"]) for label in seen}
+            print(f"{name:<48} {statistics.median(found['ms']):>9.1f} {percentile(found['ms'], 95):>7.1f} "
+                  f"{statistics.mean(found['ms']):>8.1f}  {', '.join(f'{k} ({v})' for k, v in counts.items())}")
+        for name, found in played:
+            if "config" in found:
+                print(f"{name}: config {found['config']}; its timings of the last frame (ms) {found['notes']}")
     print()
     print("versions: " + "; ".join(versions))
     return 0
+
+
+FRAME_SHAPE = (480, 640)
+
+
+def camera_frames(noise: float, copies: int = 16) -> list[bytes]:
+    """bench/frames.py's one-face frame as `copies` RGBA frames, each with its own Gaussian camera noise."""
+    from bench.frames import scenario_frames
+    from tests.support.ondevice import rgba
+
+    frame, rng = scenario_frames()["1 face"], np.random.default_rng(0)
+    assert frame.shape[:2] == FRAME_SHAPE
+    return [rgba(np.clip(frame + rng.normal(0, noise, frame.shape), 0, 255).astype(np.uint8)) for _ in range(copies)]
+
+
+def play_ours(chromium: Any, url: str, frames: list[bytes], size: tuple[int, int], count: int) -> dict[str, Any]:
+    """This project's pipeline (the app's page and files) on the frames."""
+    page = OnDevicePage(chromium, url, browser_settings())
+    try:
+        for number, frame in enumerate(frames):
+            page.put(f"frame {number}", frame)
+        page.evaluate(OURS_PIPELINE_SETUP)
+        return page.evaluate(PLAY_FRAMES, [len(frames), *size, count])
+    finally:
+        page.close()
+
+
+def play_human(
+    chromium: Any, url: str, backend: str, copies: int, size: tuple[int, int], count: int, filters: bool
+) -> dict[str, Any]:
+    """Human's pipeline on the frames the script's server holds as 'frame 0', 'frame 1', ... (`copies` of them)."""
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        page.goto(url + "/")
+        page.evaluate(PEER_BYTES)
+        setup = page.evaluate(HUMAN_PIPELINE_SETUP, [backend, url + NPM, filters])
+        return page.evaluate(PLAY_FRAMES, [copies, *size, count]) | {"config": setup["config"]}
+    finally:
+        context.close()
 
 
 def score_ours(chromium: Any, url: str, faces: np.ndarray, warmup: int, versions: list[str]) -> Result:

@@ -135,7 +135,7 @@ def test_a_frame_with_nobody_is_searched_whole_every_few_frames_and_a_newcomer_f
     search = WindowedSearch(full_every=5)
     empty = [np.full((480, 640, 3), 90, np.uint8)] * 7
     seen = [len(search.detect(haar, frame, settings)) for frame in empty + moving_face_frames(frames=6)]
-    assert search.full_searches == 3  # frames 0, 5 and 10: the face came in at frame 7
+    assert search.full_searches == 2  # frames 0 and 10 (at 5 nothing had changed); the face came in at frame 7
     assert seen == [0] * 7 + [0, 0, 0, 1, 1, 1]
 
 
@@ -149,10 +149,12 @@ def test_a_still_face_keeps_its_box_without_a_search_between_full_searches(model
     face = moving_face_frames(frames=1)[0]
     search = WindowedSearch(full_every=5)
     first = search.detect(haar, camera_noise(face, rng), settings)
-    found = [search.detect(haar, camera_noise(face, rng), settings) for _ in range(6)]
-    assert search.window_searches == 0 and search.full_searches == 2  # frames 0 and 5 of 7
-    assert all(np.array_equal(boxes, first) for boxes in found[:4])
-    assert len(found[4]) == 1 and iou(found[4], first)[0, 0] >= 0.9  # the full search of frame 5 finds it again
+    found = [search.detect(haar, camera_noise(face, rng), settings) for _ in range(20)]
+    assert search.window_searches == 0 and all(np.array_equal(boxes, first) for boxes in found[:14])
+    # Searched whole at frames 0 and 15 of 21: nothing changed, so the searches due at 5 and 10 were skipped
+    # (STILL_FRAME_SKIPS), and the one due at 15 was not; then 20 was skipped again.
+    assert search.full_searches == 2
+    assert len(found[14]) == 1 and iou(found[14], first)[0, 0] >= 0.9  # the full search of frame 15 finds it again
 
 
 def test_a_face_that_moved_a_pixel_is_searched_in_its_window_and_its_box_follows(models):
@@ -173,15 +175,15 @@ def test_a_box_that_left_the_frame_is_never_unchanged():
     assert not unchanged(frame + 4, inside, thumbnail(frame, inside))  # brighter by more
 
 
-def test_a_still_group_is_searched_whole_only_every_few_frames(models):
+def test_a_still_group_is_searched_whole_only_once_a_second(models):
     # The cascade finds one face of this group in the whole frame and not in a window around it (where the
     # window's scan grid falls): "a face lost in its window: a full search at once" searched the whole frame
     # in every frame, until a face whose pixels have not changed kept its box without a search.
     haar, settings = models.detectors["haar"], DetectionSettings()
     group = read_photo("group_of_three.png")
     search = WindowedSearch(full_every=5)
-    assert [len(search.detect(haar, group, settings)) for _ in range(10)] == [3] * 10
-    assert search.full_searches == 2
+    assert [len(search.detect(haar, group, settings)) for _ in range(16)] == [3] * 16
+    assert search.full_searches == 2  # frames 0 and 15: the searches due at 5 and 10 skipped (nothing changed)
 
 
 class ScriptedFinder:

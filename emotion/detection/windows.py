@@ -16,6 +16,12 @@ there again. A camera's noise stays well inside that bound, and a move of a pixe
 the rule, a still face that the cascade finds in the full frame and not in a window around it (its hits
 depend on where the window's scan grid falls) brought a full search in every frame.
 
+The full search that finds newcomers is the cascade's dearest work (a profile of the server at four streams
+put it at about a third of the server's time): where nothing in the whole frame has changed since the last
+full search (its thumbnail, `FRAME_THUMBNAIL` cells a side, within `UNCHANGED_LEVELS`), nobody can have come,
+and the search due is skipped, `STILL_FRAME_SKIPS` times in a row at most: a still scene is searched whole
+every second rather than three times a second, which still gives a face the cascade missed a new chance.
+
 A neural face finder (BlazeFace, YuNet) costs the same whatever part of the frame it reads, so it has no
 window search: between its full searches, every `full_every` frames, a frame in which every face of the
 last frame is unchanged keeps their boxes, and any other frame is searched whole, as is every frame while a
@@ -38,6 +44,8 @@ FULL_EVERY = 5  # frames: a third of a second at 15 fps before a new face is fou
 MARGIN = 0.25  # of a face's side, on each side of its box: a face at a webcam moves far less in a frame
 REMEMBER = 2  # frames a face missed by the cascade keeps its window
 THUMBNAIL = 8  # cells a side of the thumbnail that tells whether a face's pixels changed
+FRAME_THUMBNAIL = 32  # cells a side of the whole frame's thumbnail: a newcomer of the minimum face covers several
+STILL_FRAME_SKIPS = 2  # full searches due that an unchanged frame may skip in a row: one search a second at 15 fps
 # Of 255: a webcam's noise (4 levels) moves a cell of a face 60 px or larger by under 2, a face moved by a pixel,
 # by 5 or more. A smaller face's cells average less of the noise: it is more often searched, never kept wrongly.
 UNCHANGED_LEVELS = 3.0
@@ -51,19 +59,24 @@ def windows_around(boxes: np.ndarray, width: int, height: int, margin: float = M
     return np.concatenate([corner, far - corner], axis=1).astype(np.int32)
 
 
-def thumbnail(image: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """The box's pixels (its part inside the frame) averaged into THUMBNAIL x THUMBNAIL cells, per channel,
-    as floats; NaN where nothing of it is in the frame, which no thumbnail equals."""
+def thumbnail(image: np.ndarray, box: np.ndarray, side: int = THUMBNAIL) -> np.ndarray:
+    """The box's pixels (its part inside the frame) averaged into side x side cells, per channel, as floats;
+    NaN where nothing of it is in the frame, which no thumbnail equals."""
     x, y, w, h = (int(v) for v in box)
     part = image[max(y, 0) : max(y + h, 0), max(x, 0) : max(x + w, 0)]
     if not part.size:
-        return np.full((THUMBNAIL, THUMBNAIL, *image.shape[2:]), np.nan, np.float32)
-    return cv2.resize(part, (THUMBNAIL, THUMBNAIL), interpolation=cv2.INTER_AREA).astype(np.float32)
+        return np.full((side, side, *image.shape[2:]), np.nan, np.float32)
+    return cv2.resize(part, (side, side), interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
 def unchanged(image: np.ndarray, box: np.ndarray, before: np.ndarray, levels: float = UNCHANGED_LEVELS) -> bool:
     """Whether the box's thumbnail in `image` is `before` (its thumbnail when found), every cell within `levels`."""
-    return bool(np.abs(thumbnail(image, box) - before).max() <= levels)
+    return bool(np.abs(thumbnail(image, box, before.shape[0]) - before).max() <= levels)
+
+
+def whole(image: np.ndarray) -> np.ndarray:
+    """The frame's own box (x, y, w, h), for its thumbnail."""
+    return np.array([0, 0, image.shape[1], image.shape[0]])
 
 
 @dataclass
@@ -89,6 +102,7 @@ class WindowedSearch:
     full_every: int = FULL_EVERY
     margin: float = MARGIN
     remember: int = REMEMBER
+    still_frame_skips: int = STILL_FRAME_SKIPS
     full_searches: int = 0  # counted, for the benchmark and the tests
     window_searches: int = 0  # windows searched, counted as above
     _recent: list[_Face] = field(default_factory=list)
@@ -96,6 +110,8 @@ class WindowedSearch:
     _detector: FaceDetector | None = None  # the face finder of the last frame: another one starts afresh
     _searched_in: tuple[int, ...] = ()  # the frame size of the last full search: its boxes are kept only in a frame this size
     _searched_with: DetectionSettings | None = None  # the settings of the last full search: others search afresh
+    _frame_found_as: np.ndarray | None = None  # the whole frame's thumbnail at the last full search
+    _skipped: int = 0  # full searches due skipped in a row, the frame unchanged
 
     def detect(self, detector: FaceDetector, image: np.ndarray, settings: DetectionSettings) -> np.ndarray:
         """This frame's face boxes, largest first, as `detector.detect` gives them."""
@@ -103,10 +119,16 @@ class WindowedSearch:
             self._detector, self._recent, self._since_full = detector, [], None
         if image.shape[:2] != self._searched_in:  # a turned phone, another resolution: the boxes were of another frame
             self._recent, self._since_full = [], None
-        if self._since_full is None or self._since_full + 1 >= self.full_every or settings != self._searched_with:
-            return self._full(detector, image, settings)
-        self._since_full += 1
         near = getattr(detector, "detect_near", None)
+        if self._since_full is None or settings != self._searched_with:
+            return self._full(detector, image, settings)
+        if self._since_full + 1 < self.full_every:
+            self._since_full += 1
+        elif near is not None and self._skipped < self.still_frame_skips and self._frame_found_as is not None \
+                and unchanged(image, whole(image), self._frame_found_as):
+            self._since_full, self._skipped = 0, self._skipped + 1  # nothing in view changed: nobody came
+        else:
+            return self._full(detector, image, settings)
         if near is None:  # no window search: the last frame's faces kept where none changed and none was missed
             if all(face.age == 0 and unchanged(image, face.box, face.found_as) for face in self._recent):
                 return np.array([face.box for face in self._recent], np.int32).reshape(-1, 4)
@@ -132,7 +154,9 @@ class WindowedSearch:
 
     def _full(self, detector: FaceDetector, image: np.ndarray, settings: DetectionSettings) -> np.ndarray:
         boxes = detector.detect(image, settings)
-        self._since_full, self._searched_in, self._searched_with = 0, image.shape[:2], settings
+        self._since_full, self._searched_in, self._searched_with, self._skipped = 0, image.shape[:2], settings, 0
+        if getattr(detector, "detect_near", None) is not None:  # only the cascade's searches are skipped
+            self._frame_found_as = thumbnail(image, whole(image), FRAME_THUMBNAIL)
         self.full_searches += 1
         self._remember(image, boxes, [], self._recent)
         return boxes

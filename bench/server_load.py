@@ -8,7 +8,10 @@ pressing START, up to every count in --streams. Prints the seconds from `streaml
 page with its START button and to the first processed frame shown in the tab (START pressed as
 soon as it shows), the server's RSS idle and at each count, and every stream's processed
 frames per second and latency (median and p95, measured in the video callback). Chromium runs
-on the same machine and takes its share of the cores, so treat the figures as a lower bound.
+on the same machine and takes its share of the cores, so treat the figures as a lower bound; the
+server's own CPU time over each level (from /proc, its whole process tree) divided by the frames its
+streams processed meanwhile gives its cost a frame, and so how many 15 fps streams a core of it would
+carry, whatever keeps the browsers from sending more.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.support.browser import (
     WEBRTC_IFRAME,
     chromium_with_camera,
+    cpu_seconds,
     open_page,
     rss_mb,
     start_button,
@@ -89,13 +93,18 @@ def main() -> None:
                     pages.append(start_stream(browser, url))
                 for page in pages:
                     wait_for_frames(page)
+                cpu_before, wall_before = cpu_seconds(server_pid), time.monotonic()
                 pages[0].wait_for_timeout(args.seconds * 1000)
+                cpu, wall = cpu_seconds(server_pid) - cpu_before, time.monotonic() - wall_before
                 figures = [stream_figures(page) for page in pages]
                 fps = [f[0] or 0 for f in figures]
                 p95 = [f[2] or float("nan") for f in figures]
+                per_frame = cpu * 1000 / max(sum(fps) * wall, 1)
                 print(
                     f"{count:>2} streams: server RSS {rss_mb(server_pid):.0f} MB; processed frames/s per stream "
-                    f"min {min(fps):.0f} median {sorted(fps)[len(fps) // 2]:.0f}; worst stream p95 {max(p95):.0f} ms",
+                    f"min {min(fps):.0f} median {sorted(fps)[len(fps) // 2]:.0f}; worst stream p95 {max(p95):.0f} ms; "
+                    f"server CPU {cpu / wall:.0%} of a core, {per_frame:.1f} ms a frame "
+                    f"({1000 / per_frame / 15:.1f} streams of 15 fps a core)",
                     flush=True,
                 )
 

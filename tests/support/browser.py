@@ -294,6 +294,15 @@ def process_tree_files(pid: int, name: str) -> list[str]:
     return texts
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process and its children alive now have used, from /proc (seconds)."""
+    ticks = 0
+    for stat in process_tree_files(pid, "stat"):
+        fields = stat.rsplit(")", 1)[1].split()  # after the command's name: state, ppid, ... utime is the 14th field
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its children, from /proc."""
     found = (re.search(r"VmRSS:\s+(\d+) kB", status) for status in process_tree_files(pid, "status"))

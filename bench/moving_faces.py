@@ -37,6 +37,7 @@ from bench.frames import face_crops, photo
 from emotion.detection.windows import WindowedSearch
 from emotion.pipeline import FrameAnalysis, PipelineSettings, analyze_frame, load_models
 from emotion.tracking import CLASSIFY_EVERY_MS, MOVED_IOU, FaceTracker, iou
+from tests.support.files import camera_noise
 
 FPS = 15
 SHOT_SECONDS = 4
@@ -66,7 +67,7 @@ def moving_clip(seconds: float, noise: float = 0, seed: int = 7) -> list[np.ndar
                           y0 + 25 * math.sin(2 * math.pi * t / 2.3 + phase[3]))
                 _paste(canvas, face, centre, scale, angle)
             if noise:
-                canvas = np.clip(canvas + camera.normal(0, noise, canvas.shape), 0, 255).astype(np.uint8)
+                canvas = camera_noise(canvas, camera, noise)
             frames.append(canvas)
     return frames[: int(seconds * FPS)]
 

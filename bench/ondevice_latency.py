@@ -35,7 +35,7 @@ from emotion.classifier import EmotionClassifier
 from emotion.contract import DetectorSettings
 from emotion.ondevice import browser_settings
 from tests.support.browser import CHROMIUM, chromium_args, streamlit_server
-from tests.support.files import BUNDLED_TFLITE
+from tests.support.files import BUNDLED_TFLITE, camera_noise
 from tests.support.ondevice import CLASSIFY_CROPS, OnDevicePage, rgba
 
 TIMINGS = """async ([name, width, height, repeats, copies]) => {
@@ -121,8 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         rng = np.random.default_rng(0)
         for name, frame in scenario_frames().items():
             height, width = frame.shape[:2]
-            copies = [np.clip(frame + rng.normal(0, args.noise, frame.shape), 0, 255).astype(np.uint8) for _ in range(16)] \
-                if args.noise else [frame]
+            copies = [camera_noise(frame, rng, args.noise) for _ in range(16)] if args.noise else [frame]
             for label, timed in pages.items():
                 for number, copy in enumerate(copies):
                     timed.put(f"{name} {number}", rgba(copy))

@@ -62,7 +62,7 @@ from emotion.labels import EMOTIONS
 from emotion.ondevice import browser_settings
 from scripts.fetch_litertjs import CORE as LITERT_CORE
 from tests.support.browser import CHROMIUM, chromium_args, free_port, streamlit_server
-from tests.support.files import SHARED_DATA
+from tests.support.files import SHARED_DATA, camera_noise
 from tests.support.ondevice import CLASSIFY_CROPS, OnDevicePage
 
 HUMAN = "@vladmandic/human@3.3.6"
@@ -528,7 +528,7 @@ def camera_frames(noise: float, copies: int = 16) -> list[bytes]:
 
     frame, rng = scenario_frames()["1 face"], np.random.default_rng(0)
     assert frame.shape[:2] == FRAME_SHAPE
-    return [rgba(np.clip(frame + rng.normal(0, noise, frame.shape), 0, 255).astype(np.uint8)) for _ in range(copies)]
+    return [rgba(camera_noise(frame, rng, noise)) for _ in range(copies)]
 
 
 def play_ours(chromium: Any, url: str, frames: list[bytes], size: tuple[int, int], count: int) -> dict[str, Any]:

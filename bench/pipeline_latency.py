@@ -42,6 +42,7 @@ from emotion.live.memory import return_frame_buffers_to_the_system
 from emotion.live.stream import LiveStream
 from emotion.pipeline import PipelineSettings, load_models
 from emotion.preprocess import face_to_input
+from tests.support.files import camera_noise
 
 KERAS_MODEL = Path(__file__).resolve().parent.parent / "model" / "emotion_cnn.keras"
 
@@ -49,7 +50,7 @@ KERAS_MODEL = Path(__file__).resolve().parent.parent / "model" / "emotion_cnn.ke
 def camera_frames(image: np.ndarray, noise: float, count: int = 16) -> list[av.VideoFrame]:
     """`count` copies of a still frame, each with its own Gaussian noise, as video frames (made before timing)."""
     rng = np.random.default_rng(0)
-    noisy = [np.clip(image + rng.normal(0, noise, image.shape), 0, 255).astype(np.uint8) for _ in range(count)]
+    noisy = [camera_noise(image, rng, noise) for _ in range(count)]
     return [av.VideoFrame.from_ndarray(copy, format="bgr24").reformat(format="yuv420p") for copy in noisy]
 
 

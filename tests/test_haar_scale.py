@@ -12,7 +12,7 @@ from emotion.detection import DetectionSettings
 from emotion.detection.haar import CASCADE_WINDOW, _window_size_between, detection_scale
 from emotion.detection.windows import WindowedSearch, thumbnail, unchanged, windows_around
 from emotion.tracking import iou
-from tests.support.files import face_tiles, moving_face_frames, read_photo
+from tests.support.files import camera_noise, face_tiles, moving_face_frames, read_photo
 
 MIN_FACE_60 = DetectionSettings(min_face=60)
 
@@ -139,17 +139,12 @@ def test_a_frame_with_nobody_is_searched_whole_every_few_frames_and_a_newcomer_f
     assert seen == [0] * 7 + [0, 0, 0, 1, 1, 1]
 
 
-def camera_noise(frame: np.ndarray, rng: np.random.Generator, levels: float = 4) -> np.ndarray:
-    """The frame as a webcam sends a still scene: its own Gaussian noise in every frame."""
-    return np.clip(frame + rng.normal(0, levels, frame.shape), 0, 255).astype(np.uint8)
-
-
 def test_a_still_face_keeps_its_box_without_a_search_between_full_searches(models):
     haar, settings, rng = models.detectors["haar"], DetectionSettings(), np.random.default_rng(5)
     face = moving_face_frames(frames=1)[0]
     search = WindowedSearch(full_every=5)
-    first = search.detect(haar, camera_noise(face, rng), settings)
-    found = [search.detect(haar, camera_noise(face, rng), settings) for _ in range(20)]
+    first = search.detect(haar, camera_noise(face, rng, 4), settings)
+    found = [search.detect(haar, camera_noise(face, rng, 4), settings) for _ in range(20)]
     assert search.window_searches == 0 and all(np.array_equal(boxes, first) for boxes in found[:14])
     # Searched whole at frames 0 and 15 of 21: nothing changed, so the searches due at 5 and 10 were skipped
     # (STILL_FRAME_SKIPS), and the one due at 15 was not; then 20 was skipped again.

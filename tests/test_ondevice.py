@@ -28,7 +28,7 @@ from emotion.preprocess import to_gray
 from emotion.tracking import CLASSIFY_EVERY_MS, MOVED_IOU, RENEW_PER_FRAME, FaceTracker, iou
 from scripts.fetch_litertjs import LOCAL_IMPORT, SERVED
 from tests.support.browser import ARTIFACTS, require_browser, streamlit_server
-from tests.support.files import BUNDLED_KERAS, BUNDLED_TFLITE, ROOT, face_tiles, moving_face_frames, read_photo
+from tests.support.files import BUNDLED_KERAS, BUNDLED_TFLITE, ROOT, camera_noise, face_tiles, moving_face_frames, read_photo
 from tests.support.ondevice import CLASSIFY_CROPS, PHOTO, OnDevicePage, fresh_page, rgba
 
 STATIC = ROOT / "static"
@@ -274,7 +274,7 @@ def test_the_browser_runs_blazeface_on_the_frames_python_does(ondevice, models):
     a face was missed, and every few frames; the same frames, the same decisions, the same boxes, whether
     the frame comes as ImageData or drawn on a canvas (as the camera's video is)."""
     still_face = moving_face_frames(frames=1)[0]
-    noisy = np.clip(still_face + np.random.default_rng(2).normal(0, 2, still_face.shape), 0, 255).astype(np.uint8)
+    noisy = camera_noise(still_face, np.random.default_rng(2), 2)
     newcomer = still_face.copy()
     newcomer[140:320, 420:600] = cv2.resize(face_tiles()[1], (180, 180))
     turned = np.ascontiguousarray(newcomer.transpose(1, 0, 2))  # a phone turned: the same faces, 480x640

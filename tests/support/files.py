@@ -93,6 +93,11 @@ def moving_face_frames(frames: int = 20, step: int = 6) -> list[np.ndarray]:
     return scenes
 
 
+def camera_noise(frame: np.ndarray, rng: np.random.Generator, levels: float) -> np.ndarray:
+    """The frame as a webcam sends a still scene: its own Gaussian noise (standard deviation `levels` of 255)."""
+    return np.clip(frame + rng.normal(0, levels, frame.shape), 0, 255).astype(np.uint8)
+
+
 def _fit(tile: np.ndarray, side: int) -> np.ndarray:
     return cv2.resize(tile, (side, side), interpolation=cv2.INTER_AREA)
 

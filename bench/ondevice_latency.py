@@ -40,12 +40,7 @@ from tests.support.ondevice import CLASSIFY_CROPS, OnDevicePage, rgba
 
 TIMINGS = """async ([name, width, height, repeats, copies]) => {
   const canvases = [];
-  for (let i = 0; i < copies; i++) {
-    const copy = new OffscreenCanvas(width, height);
-    const pixels = new Uint8ClampedArray((await bytes(`${name} ${i}`)).buffer);
-    copy.getContext('2d').putImageData(new ImageData(pixels, width, height), 0, 0);
-    canvases.push(copy);
-  }
+  for (let i = 0; i < copies; i++) canvases.push(await canvasOf(`${name} ${i}`, width, height));
   const canvas = canvases[0];
   const frame = M.frameFrom(canvas), grey = M.greyFromRGBA(frame.data, width, height);
   const time = async (fn) => {

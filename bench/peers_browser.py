@@ -63,7 +63,7 @@ from emotion.ondevice import browser_settings
 from scripts.fetch_litertjs import CORE as LITERT_CORE
 from tests.support.browser import CHROMIUM, chromium_args, free_port, streamlit_server
 from tests.support.files import SHARED_DATA, camera_noise
-from tests.support.ondevice import CLASSIFY_CROPS, OnDevicePage
+from tests.support.ondevice import CLASSIFY_CROPS, PAGE_HELPERS, OnDevicePage
 
 HUMAN = "@vladmandic/human@3.3.6"
 FACE_API = "@vladmandic/face-api@1.7.15"
@@ -80,14 +80,8 @@ OURS_SETUP = """() => {
   return { backend: 'LiteRT.js wasm (compat build, one thread)' };
 }"""
 
-# window.bytes as tests/support/ondevice.py's SETUP defines it, for the pages on the script's server.
-PEER_BYTES = """() => {
-  window.bytes = async (name) => {
-    const response = await fetch('/test-data/' + encodeURIComponent(name));
-    if (!response.ok) throw new Error(`test data ${name}: HTTP ${response.status}`);
-    return new Uint8Array(await response.arrayBuffer());
-  };
-}"""
+# tests/support/ondevice.py's window.bytes and window.canvasOf, for the pages on the script's server.
+PEER_HELPERS = "() => {" + PAGE_HELPERS + "}"
 
 # The backend tfjs runs on, in words.
 BACKEND = """async (tf) => {
@@ -213,12 +207,7 @@ OURS_PIPELINE_SETUP = """() => {
 # stored as 'frame 0', 'frame 1', ... (RGBA, width x height), drawn on canvases and played in turn.
 PLAY_FRAMES = """async ([copies, width, height, frames]) => {
   const canvases = [];
-  for (let i = 0; i < copies; i++) {
-    const canvas = new OffscreenCanvas(width, height);
-    const pixels = new Uint8ClampedArray((await bytes(`frame ${i}`)).buffer);
-    canvas.getContext('2d').putImageData(new ImageData(pixels, width, height), 0, 0);
-    canvases.push(canvas);
-  }
+  for (let i = 0; i < copies; i++) canvases.push(await canvasOf(`frame ${i}`, width, height));
   for (let i = 0; i < 15; i++) await analyzeFrame(canvases[i % copies]);  // warm-up: a second of frames
   const ms = [], labels = [], start = performance.now();
   for (let i = 0; i < frames; i++) {
@@ -551,7 +540,7 @@ def play_human(
     try:
         page = context.new_page()
         page.goto(url + "/")
-        page.evaluate(PEER_BYTES)
+        page.evaluate(PEER_HELPERS)
         setup = page.evaluate(HUMAN_PIPELINE_SETUP, [backend, url + NPM, filters])
         return page.evaluate(PLAY_FRAMES, [copies, *size, count]) | {"config": setup["config"]}
     finally:
@@ -585,7 +574,7 @@ def score_peer(chromium: Any, url: str, model: Model, setup: str, backend: str, 
     try:
         page = context.new_page()
         page.goto(url + "/")
-        page.evaluate(PEER_BYTES)
+        page.evaluate(PEER_HELPERS)
         found = page.evaluate(setup, [backend, url + NPM])
         result = score(page, model, found["backend"], downloads, warmup)
         versions.append(f"{model.name}: {found['version']} on tfjs {found['tfjs']} (input {found['input']})")

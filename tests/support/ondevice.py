@@ -11,21 +11,31 @@ import numpy as np
 from emotion.contract import BrowserSettings
 from emotion.detection import DetectionSettings
 
-# Imports every module into window.M and loads the pipeline as window.pipeline; window.bytes(name)
-# fetches what OnDevicePage.put stored.
+# A page's statements that define window.bytes(name), the bytes its server holds at /test-data/<name> (what
+# OnDevicePage.put stored), and window.canvasOf(name, width, height), such bytes (RGBA) drawn on a canvas, as a
+# camera's frame reaches the pipeline. bench/peers_browser.py's pages use them too.
+PAGE_HELPERS = """
+  window.bytes = async (name) => {
+    const response = await fetch('/test-data/' + encodeURIComponent(name));
+    if (!response.ok) throw new Error(`test data ${name}: HTTP ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  };
+  window.canvasOf = async (name, width, height) => {
+    const canvas = new OffscreenCanvas(width, height);
+    const pixels = new Uint8ClampedArray((await bytes(name)).buffer);
+    canvas.getContext('2d').putImageData(new ImageData(pixels, width, height), 0, 0);
+    return canvas;
+  };
+"""
+
+# Imports every module into window.M and loads the pipeline as window.pipeline, with PAGE_HELPERS.
 SETUP = """async ([settings, folder]) => {
   window.M = {};
   for (const name of ['preprocess', 'blazeface', 'tracker', 'pipeline', 'draw', 'reporter']) {
     Object.assign(M, await import(folder + name + '.js'));
   }
   window.settings = settings;
-  window.pipeline = await M.OnDevicePipeline.create(settings);
-  window.bytes = async (name) => {
-    const response = await fetch('/test-data/' + encodeURIComponent(name));
-    if (!response.ok) throw new Error(`test data ${name}: HTTP ${response.status}`);
-    return new Uint8Array(await response.arrayBuffer());
-  };
-}"""
+  window.pipeline = await M.OnDevicePipeline.create(settings);""" + PAGE_HELPERS + "}"
 
 
 # Each 48x48 input stored as 'crops' (float32, one after another) classified alone: their probabilities.

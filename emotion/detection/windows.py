@@ -88,6 +88,10 @@ class _Face:
     age: int
     found_as: np.ndarray
 
+    def still_in(self, image: np.ndarray) -> bool:
+        """Seen in the last frame, and its pixels in `image` unchanged since a search found it."""
+        return self.age == 0 and unchanged(image, self.box, self.found_as)
+
 
 @dataclass
 class WindowedSearch:
@@ -130,12 +134,12 @@ class WindowedSearch:
         else:
             return self._full(detector, image, settings)
         if near is None:  # no window search: the last frame's faces kept where none changed and none was missed
-            if all(face.age == 0 and unchanged(image, face.box, face.found_as) for face in self._recent):
+            if all(face.still_in(image) for face in self._recent):
                 return np.array([face.box for face in self._recent], np.int32).reshape(-1, 4)
             return self._full(detector, image, settings)
         if not self._recent:  # nobody in view: the next full search finds a newcomer, as it would beside a face
             return np.empty((0, 4), np.int32)
-        is_still = [face.age == 0 and unchanged(image, face.box, face.found_as) for face in self._recent]
+        is_still = [face.still_in(image) for face in self._recent]
         still_faces = [face for face, kept in zip(self._recent, is_still) if kept]
         looked_for = [face for face, kept in zip(self._recent, is_still) if not kept]
         boxes = np.empty((0, 4), np.int32)

@@ -6,7 +6,7 @@
 
 import { anchorCentres, detectFaces } from './blazeface.js';
 import { contentBytes } from './cache.js';
-import { faceToInput, resize } from './preprocess.js';
+import { faceToInput, insideFrame, resize } from './preprocess.js';
 import { FaceTracker, iou } from './tracker.js';
 
 /** @typedef {import('./contract.js').BrowserSettings} BrowserSettings */
@@ -138,9 +138,9 @@ function pixelsOf(source) {
     whole: () => (frame ??= canvas().getImageData(0, 0, width, height)),
     /** @param {number[]} box */
     box: (box) => {
-      const x = Math.max(0, box[0]), y = Math.max(0, box[1]);
-      const w = Math.min(box[0] + box[2], width) - x, h = Math.min(box[1] + box[3], height) - y;
-      if (w < 1 || h < 1) return null;
+      const inside = insideFrame(box, width, height);
+      if (!inside) return null;
+      const { x, y, w, h } = inside;
       if (!frame) return canvas().getImageData(x, y, w, h);
       const part = new ImageData(w, h);
       for (let row = 0; row < h; row++) {

@@ -194,15 +194,25 @@ function bilinear(src, width, height, channels, dstWidth, dstHeight, scaleX, sca
 }
 
 /**
+ * The part of a box (x, y, w, h) inside a width x height frame, as {x, y, w, h}; null where none of it is.
+ * @param {number[]} box @param {number} width @param {number} height
+ */
+export function insideFrame(box, width, height) {
+  const x = Math.max(0, box[0]), y = Math.max(0, box[1]);
+  const w = Math.min(box[0] + box[2], width) - x, h = Math.min(box[1] + box[3], height) - y;
+  return w < 1 || h < 1 ? null : { x, y, w, h };
+}
+
+/**
  * The network's input for one face: the box (x, y, w, h) cut from the frame, resized to size x size as
  * face_to_input does (INTER_AREA when either side shrinks, else INTER_LINEAR), in [0, 1].
  * Float32Array(size*size). `stride` 1: `pixels` is the grey frame; 4: the RGBA frame, of which only
  * the box is turned grey (as greyFromRGBA would turn it).
  */
 export function faceToInput(pixels, width, height, box, size = 48, stride = 1) {
-  const [x, y] = [Math.max(0, box[0]), Math.max(0, box[1])];
-  const w = Math.min(box[0] + box[2], width) - x, h = Math.min(box[1] + box[3], height) - y;
-  if (w < 1 || h < 1) throw new Error(`box ${box} has no pixels in a ${width}x${height} frame`);
+  const inside = insideFrame(box, width, height);
+  if (!inside) throw new Error(`box ${box} has no pixels in a ${width}x${height} frame`);
+  const { x, y, w, h } = inside;
   const crop = new Uint8Array(w * h);
   for (let row = 0; row < h; row++) {
     const from = (y + row) * width + x;

@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit_webrtc import WebRtcMode, WebRtcStreamerContext, webrtc_streamer
 
 from emotion.live.stream import LiveStream
-from emotion.live.workarounds import keep_rendered_context, use_latest_frame_relay
+from emotion.live.workarounds import keep_rendered_context, use_latest_frame_relay, use_phone_speed_vp8
 from emotion.pipeline import Face, Models, PipelineSettings
 
 VIDEO_CONSTRAINTS: dict = {"video": {"width": 640, "height": 480, "frameRate": {"ideal": 15}}, "audio": False}
@@ -148,6 +148,7 @@ def live_video(
     """
     keep_rendered_context(st.session_state, key)
     use_latest_frame_relay()
+    use_phone_speed_vp8()
     constraints = VIDEO_CONSTRAINTS
     if send_only:
         constraints = {**VIDEO_CONSTRAINTS, "video": {**VIDEO_CONSTRAINTS["video"], "frameRate": {"ideal": SEND_ONLY_FPS}}}

@@ -1,19 +1,28 @@
 """Every place where the app reaches into a library's private API, each with the contract it relies on.
 
 Each workaround is pinned by a test that fails when the library stops behaving as written here:
-tests/test_stream.py for the run count, tests/test_relay.py for the relay. When such a test fails,
+tests/test_stream.py for the run count, tests/test_relay.py for the relay and the encoder. When such a test fails,
 the library changed; read its release notes, then mend or drop the workaround.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 from collections.abc import MutableMapping
 from typing import Any
 
+import aiortc.codecs.vpx
+import aiortc.rtcrtpsender
+import av
 import streamlit as st
 import streamlit_webrtc.relay
+from aiortc.codecs.base import Encoder
+from aiortc.codecs.vpx import Vp8Encoder
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from av.frame import Frame
+from av.video.codeccontext import VideoCodecContext
 from streamlit.navigation.page import StreamlitPage
 from streamlit.runtime import Runtime
 
@@ -89,3 +98,62 @@ def use_latest_frame_relay(runtime: Any | None = None) -> bool:
         if not isinstance(getattr(runtime, attribute, None), LatestFrameRelay):
             setattr(runtime, attribute, LatestFrameRelay())
     return True
+
+
+# --- aiortc's VP8 encoder settings ----------------------------------------------------------------------
+#
+# Contract (aiortc 1.16, aiortc.codecs.vpx.Vp8Encoder.encode): the encoder opens a libvpx context in its
+# `codec` attribute when that is None, and keeps the one it finds while the frame's size matches it and
+# the target bitrate is within 10% of its bit_rate; RTCRtpSender makes its encoder with the name
+# `get_encoder` of aiortc.rtcrtpsender. Neither aiortc nor streamlit-webrtc lets the app choose the settings.
+
+PHONE_SPEED = {"cpu-used": "-12", "noise-sensitivity": "1"}
+"""libvpx's speed and denoiser as WebRTC's own VP8 encoder sets them on a phone with up to three cores
+(LibvpxVp8Encoder::GetCpuSpeed; the denoiser on the Y plane only). aiortc sets -6 and its strongest, adaptive
+denoiser, a desktop's choice for its one stream; a server encodes one stream a student. Measured at 640x480:
+less time a frame for the same picture quality (bench/README.md)."""
+
+
+class PhoneSpeedVp8Encoder(Vp8Encoder):
+    """aiortc's VP8 encoder, but for PHONE_SPEED: the context is opened here with aiortc's own settings."""
+
+    def encode(self, frame: Frame, force_keyframe: bool = False) -> tuple[list[bytes], int]:
+        assert isinstance(frame, av.VideoFrame)  # as aiortc's encoder asserts: it is given video
+        codec, bitrate = self.codec, self.target_bitrate
+        if codec is None or (codec.width, codec.height) != (frame.width, frame.height) \
+                or not codec.bit_rate or abs(bitrate - codec.bit_rate) / codec.bit_rate > 0.1:
+            self.codec = vp8_context(frame.width, frame.height, bitrate)
+        return super().encode(frame, force_keyframe)
+
+
+def vp8_context(width: int, height: int, bitrate: int) -> VideoCodecContext:
+    """A libvpx context as aiortc's Vp8Encoder opens one (tests/test_relay.py compares them), at PHONE_SPEED."""
+    context = av.CodecContext.create("libvpx", "w")
+    context.width, context.height, context.bit_rate, context.pix_fmt = width, height, bitrate, "yuv420p"
+    context.gop_size, context.qmin, context.qmax = 3000, 2, 56
+    context.options = {
+        "bufsize": str(bitrate),
+        "deadline": "realtime",
+        "lag-in-frames": "0",
+        "minrate": str(bitrate),  # minrate = maxrate = bit_rate: constant bitrate
+        "maxrate": str(bitrate),
+        "overshoot-pct": "15",
+        "partitions": "0",
+        "static-thresh": "1",
+        "undershoot-pct": "100",
+        **PHONE_SPEED,
+    }
+    context.thread_count = aiortc.codecs.vpx.number_of_threads(width * height, multiprocessing.cpu_count())
+    return context
+
+
+_aiortc_get_encoder = aiortc.rtcrtpsender.get_encoder
+
+
+def _encoder_for(codec: RTCRtpCodecParameters) -> Encoder:
+    return PhoneSpeedVp8Encoder() if codec.mimeType.lower() == "video/vp8" else _aiortc_get_encoder(codec)
+
+
+def use_phone_speed_vp8() -> None:
+    """Make aiortc encode the video it sends back with PHONE_SPEED; streams already sending keep their encoder."""
+    aiortc.rtcrtpsender.get_encoder = _encoder_for

@@ -63,7 +63,7 @@ def refresh(store: MemoryStore, code: str, thresholds: Thresholds, now: float, r
     made = room_charts_now(data, now, thresholds, UTC, reader)
     made.roster.set_index("student") if made.roster_scrolls else by_student(made.roster)  # as the page shows it
     if made.mix:
-        emotion_bars(made.mix).to_dict()  # the Vega-Lite spec, as Streamlit sends it
+        emotion_bars(made.mix)  # the Vega-Lite spec, as Streamlit is given it
     if not made.history.empty:
         timeline_chart(made.history).to_dict()
 

@@ -71,7 +71,7 @@ def live_figures(stream: LiveStream) -> None:
         st.warning(f"{stats.skipped_faces} more faces are in view than the app labels per frame; the largest are labelled.")
     if stats.current_mix:
         st.subheader("Emotion mix now")
-        st.altair_chart(emotion_bars(stats.current_mix), width="stretch")
+        st.vega_lite_chart(emotion_bars(stats.current_mix), width="stretch")
     elif stats.frames:
         st.info("No face in view.")
     else:
@@ -86,7 +86,7 @@ def session_summary(stream: LiveStream) -> None:
         return
     st.subheader("This session so far")
     st.caption(f"{stats.frames} frames, {total} labelled faces")
-    st.altair_chart(emotion_bars({name: count / total for name, count in stats.session_counts.items()}), width="stretch")
+    st.vega_lite_chart(emotion_bars({name: count / total for name, count in stats.session_counts.items()}), width="stretch")
 
 
 def device_page() -> None:
@@ -115,6 +115,6 @@ def device_view(settings: PipelineSettings) -> None:
         latency.metric("Time per frame", f"{state.figures.ms_median:.0f} ms" if state.figures.ms_median else "–")
         if state.figures.faces:
             st.subheader("Emotion mix now")
-            st.altair_chart(emotion_bars(dict(zip(EMOTIONS, np.mean(state.figures.faces, axis=0).tolist()))), width="stretch")
+            st.vega_lite_chart(emotion_bars(dict(zip(EMOTIONS, np.mean(state.figures.faces, axis=0).tolist()))), width="stretch")
         else:
             st.info("No face in view.")

@@ -241,7 +241,7 @@ def room_charts(store: RoomStore, code: str, thresholds: Thresholds, tz: tzinfo)
     with mix:
         st.markdown("**Emotion mix now**")
         if charts.mix:
-            st.altair_chart(emotion_bars(charts.mix), width="stretch")
+            st.vega_lite_chart(emotion_bars(charts.mix), width="stretch")
         elif charts.least > 1:
             st.info(f"Waiting for {charts.least} students: the class's emotions show once at least {charts.least} "
                     "students share a face, so that no one's can be told apart.")

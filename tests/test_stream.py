@@ -62,16 +62,6 @@ def test_fifty_faces_are_capped_and_the_page_is_told(models):
     assert stats.faces_in_view == 20 and stats.skipped_faces >= 25
 
 
-def test_a_labelled_frame_goes_back_in_the_encoders_format_with_the_cameras_pixels(models):
-    camera = video_frame(frame_640x480("facerec_obama.jpg"), "yuv420p")
-    out = LiveStream(models).process(camera)
-    assert out.format.name == "yuv420p"  # aiortc's VP8 encoder takes it as it is
-    sent, returned = camera.to_ndarray(format="bgr24").astype(int), out.to_ndarray(format="bgr24").astype(int)
-    drawn = np.abs(returned - sent).max(axis=2) > 40  # the box and its label band
-    assert 0.002 < drawn.mean() < 0.2
-    assert np.abs(returned - sent)[~drawn].mean() < 1.5  # elsewhere the camera's pixels, not a shifted colour
-
-
 def test_frame_without_faces_passes_through(models):
     stream = LiveStream(models)
     frame = av.VideoFrame.from_ndarray(np.full((480, 640, 3), 80, np.uint8), format="bgr24")

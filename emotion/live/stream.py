@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import av
-import cv2
 import numpy as np
 
 from emotion.detection.windows import WindowedSearch
@@ -37,19 +36,6 @@ class LiveStats:
     latency_ms_p95: float | None = None
     fps: float | None = None
     error: str | None = None
-
-
-def returned_frame(image: np.ndarray) -> av.VideoFrame:
-    """The labelled BGR image as the video frame to send back, in the encoder's yuv420p where the size allows.
-
-    aiortc's VP8 encoder converts any other format with libswscale first; OpenCV's conversion costs a third
-    of that and is nearer the camera's own pixels (bench/README.md). yuv420p needs an even width and height.
-    """
-    height, width = image.shape[:2]
-    if height % 2 or width % 2:
-        return av.VideoFrame.from_ndarray(image, format="bgr24")
-    planes: np.ndarray = cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420)  # uint8: Y, then U and V, each a quarter
-    return av.VideoFrame.from_ndarray(planes, format="yuv420p")
 
 
 class LiveStream:
@@ -82,7 +68,7 @@ class LiveStream:
             self._record(analysis.faces, analysis.skipped_faces, started)
             if not analysis.drawn:
                 return frame
-            out = returned_frame(analysis.image)
+            out = av.VideoFrame.from_ndarray(analysis.image, format="bgr24")
             out.pts = frame.pts
             if frame.time_base is not None:
                 out.time_base = frame.time_base

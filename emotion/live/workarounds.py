@@ -13,6 +13,7 @@ import threading
 from collections.abc import MutableMapping
 from typing import Any
 
+import aiortc.codecs
 import aiortc.codecs.vpx
 import aiortc.rtcrtpsender
 import av
@@ -109,20 +110,25 @@ def use_latest_frame_relay(runtime: Any | None = None) -> bool:
 
 PHONE_SPEED = {"cpu-used": "-12", "noise-sensitivity": "1"}
 """libvpx's speed and denoiser as WebRTC's own VP8 encoder sets them on a phone with up to three cores
-(LibvpxVp8Encoder::GetCpuSpeed; the denoiser on the Y plane only). aiortc sets -6 and its strongest, adaptive
-denoiser, a desktop's choice for its one stream; a server encodes one stream a student. Measured at 640x480:
-less time a frame for the same picture quality (bench/README.md)."""
+(LibvpxVp8Encoder::GetCpuSpeed; the denoiser on the Y plane only). aiortc sets -6 and the adaptive denoiser,
+a desktop's choice for its one stream; a server encodes one stream a student. Measured at 640x480: less time a
+frame for the same picture quality (bench/README.md). Only VP8: a browser that chooses H264 gets aiortc's."""
 
 
 class PhoneSpeedVp8Encoder(Vp8Encoder):
     """aiortc's VP8 encoder, but for PHONE_SPEED: the context is opened here with aiortc's own settings."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._opened_here: VideoCodecContext | None = None
+
     def encode(self, frame: Frame, force_keyframe: bool = False) -> tuple[list[bytes], int]:
         assert isinstance(frame, av.VideoFrame)  # as aiortc's encoder asserts: it is given video
         codec, bitrate = self.codec, self.target_bitrate
-        if codec is None or (codec.width, codec.height) != (frame.width, frame.height) \
+        # Not ours: the sender's thread changed the bitrate between this check and aiortc's, which opened its own.
+        if codec is None or codec is not self._opened_here or (codec.width, codec.height) != (frame.width, frame.height) \
                 or not codec.bit_rate or abs(bitrate - codec.bit_rate) / codec.bit_rate > 0.1:
-            self.codec = vp8_context(frame.width, frame.height, bitrate)
+            self.codec = self._opened_here = vp8_context(frame.width, frame.height, bitrate)
         return super().encode(frame, force_keyframe)
 
 
@@ -147,11 +153,8 @@ def vp8_context(width: int, height: int, bitrate: int) -> VideoCodecContext:
     return context
 
 
-_aiortc_get_encoder = aiortc.rtcrtpsender.get_encoder
-
-
 def _encoder_for(codec: RTCRtpCodecParameters) -> Encoder:
-    return PhoneSpeedVp8Encoder() if codec.mimeType.lower() == "video/vp8" else _aiortc_get_encoder(codec)
+    return PhoneSpeedVp8Encoder() if codec.mimeType.lower() == "video/vp8" else aiortc.codecs.get_encoder(codec)
 
 
 def use_phone_speed_vp8() -> None:

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from emotion.detection import DetectionSettings
+from emotion.drawing import draw_face
 from emotion.live.ice import DEFAULT_STUN, ice_servers
-from emotion.live.stream import LiveStream
+from emotion.live.stream import LiveStream, returned_frame
 from emotion.pipeline import Models, PipelineSettings
 from emotion.settings import Settings
 from tests.support.browser import letterbox
@@ -60,6 +61,17 @@ def test_fifty_faces_are_capped_and_the_page_is_told(models):
     stream.process(av.VideoFrame.from_ndarray(mosaic, format="bgr24"))
     stats = stream.snapshot()
     assert stats.faces_in_view == 20 and stats.skipped_faces >= 25
+
+
+def test_a_labelled_frame_goes_back_in_the_encoders_format_with_libswscales_colours(models):
+    assert LiveStream(models).process(video_frame(frame_640x480("facerec_obama.jpg"), "yuv420p")).format.name == "yuv420p"
+    labelled = frame_640x480("facerec_two_people.jpg")
+    for (x, y, w, h), emotion in zip(models.detector().detect(cv2.cvtColor(labelled, cv2.COLOR_BGR2GRAY)), (3, 4)):
+        draw_face(labelled, (int(x), int(y), int(w), int(h)), np.eye(7)[emotion])
+    labelled[101, 40:600] = (255, 0, 0)  # a one-pixel blue line on an odd row: its colour must not fall between blocks
+    ours = returned_frame(labelled).to_ndarray().astype(int)
+    theirs = av.VideoFrame.from_ndarray(labelled, format="bgr24").reformat(format="yuv420p").to_ndarray().astype(int)
+    assert np.abs(ours - theirs).max() <= 2  # luma and both colour planes, boxes and labels included
 
 
 def test_frame_without_faces_passes_through(models):

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import av
+import cv2
 import numpy as np
 
 from emotion.detection.windows import WindowedSearch
@@ -36,6 +37,28 @@ class LiveStats:
     latency_ms_p95: float | None = None
     fps: float | None = None
     error: str | None = None
+
+
+FULL_TO_VIDEO_RANGE = np.round(128 + (np.arange(256) - 128) * 224 / 255).astype(np.uint8)  # chroma, BT.601
+
+
+def returned_frame(image: np.ndarray) -> av.VideoFrame:
+    """The labelled BGR image as the video frame to send back: yuv420p, as the VP8 encoder takes it.
+
+    Made with OpenCV rather than by the encoder's libswscale: on the server that saved more than the
+    conversion's own time (bench/README.md), as no frame-sized BGR buffer is allocated for it. OpenCV's I420
+    takes each 2x2 block's colour from one of its pixels, which frays coloured edges such as the labels';
+    the colour planes are made here from each block's mean instead, as libswscale does. Odd sizes stay BGR.
+    """
+    height, width = image.shape[:2]
+    if height % 2 or width % 2:
+        return av.VideoFrame.from_ndarray(image, format="bgr24")
+    planes: np.ndarray = cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420)  # Y, then U and V: a quarter of Y's size each
+    blocks = cv2.resize(image, (width // 2, height // 2), interpolation=cv2.INTER_AREA)  # each block's mean colour
+    _, v, u = cv2.split(cv2.LUT(cv2.cvtColor(blocks, cv2.COLOR_BGR2YCrCb), FULL_TO_VIDEO_RANGE))
+    colour = planes.reshape(-1)[height * width :]
+    colour[: u.size], colour[u.size :] = u.reshape(-1), v.reshape(-1)
+    return av.VideoFrame.from_ndarray(planes, format="yuv420p")
 
 
 class LiveStream:
@@ -68,7 +91,7 @@ class LiveStream:
             self._record(analysis.faces, analysis.skipped_faces, started)
             if not analysis.drawn:
                 return frame
-            out = av.VideoFrame.from_ndarray(analysis.image, format="bgr24")
+            out = returned_frame(analysis.image)
             out.pts = frame.pts
             if frame.time_base is not None:
                 out.time_base = frame.time_base

@@ -1,12 +1,14 @@
-"""What sending a labelled frame back costs the server: VP8 encoding, aiortc's settings and the app's.
+"""What sending a labelled frame back costs the server: the video frame made and VP8-encoded, aiortc's way and the app's.
 
     taskset -c 0 python bench/returned_video.py            # one core; --noise 0 for a camera without noise
 
-The labelled BGR frame as LiveStream.process returns it, encoded by aiortc's Vp8Encoder and by the app's
-PhoneSpeedVp8Encoder (emotion/live/workarounds.py); both convert it to yuv420p first (libswscale), counted in.
-Frames: bench/frames.py's 640x480 scenes with a camera's noise, new each frame, shifted a pixel every few
-frames; each encoder at aiortc's starting bitrate. Prints the median and p95 milliseconds a frame, and the
-picture sent (PSNR of the decoded frame against the frame given, luma and chroma), all from frame 20 on.
+aiortc's way: the labelled BGR image as a bgr24 video frame, which aiortc's Vp8Encoder converts to yuv420p
+with libswscale before encoding. The app's: emotion.live.stream.returned_frame (yuv420p made with OpenCV) and
+PhoneSpeedVp8Encoder (emotion/live/workarounds.py). With the server's memory setting (frame-sized buffers
+mapped and unmapped each time: emotion/live/memory.py). Frames: bench/frames.py's 640x480 scenes with a
+camera's noise, new each frame, shifted a pixel every few frames; each encoder at aiortc's starting bitrate.
+Prints the median and p95 milliseconds a frame, and the picture sent (PSNR of the decoded frame against
+libswscale's yuv420p of the image, luma and chroma), all from frame 20 on.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import numpy as np
 from aiortc.codecs.vpx import Vp8Encoder
 
 from bench.frames import scenario_frames
+from emotion.live.memory import return_frame_buffers_to_the_system
+from emotion.live.stream import returned_frame
 from emotion.live.workarounds import PhoneSpeedVp8Encoder
 from tests.support.files import camera_noise
 
@@ -46,19 +50,23 @@ def psnr(sent: np.ndarray, received: np.ndarray) -> float:
     return float(10 * np.log10(255**2 / max(error, 1e-9)))
 
 
-def send(images: list[np.ndarray], encoder: Vp8Encoder) -> tuple[list[float], float, float]:
-    """Milliseconds encoding each frame after the warm-up, and the mean luma and chroma PSNR of what was sent."""
+def bgr_frame(image: np.ndarray) -> av.VideoFrame:
+    return av.VideoFrame.from_ndarray(image, format="bgr24")
+
+
+def send(images: list[np.ndarray], make_frame, encoder: Vp8Encoder) -> tuple[list[float], float, float]:
+    """Milliseconds making and encoding each frame after the warm-up, and the mean luma and chroma PSNR sent."""
     decoder, encoding, luma, chroma = av.CodecContext.create("libvpx", "r"), [], [], []
     for index, image in enumerate(images):
         started = time.perf_counter()
-        frame = av.VideoFrame.from_ndarray(image, format="bgr24")
+        frame = make_frame(image)
         frame.pts, frame.time_base = index * 6000, Fraction(1, 90000)
         payloads, _ = encoder.encode(frame)
         if index >= WARM_UP:
             encoding.append((time.perf_counter() - started) * 1000)
         for out in decoder.decode(av.Packet(b"".join(payload[VP8_DESCRIPTOR:] for payload in payloads))):
             if index >= WARM_UP:
-                sent, received = frame.reformat(format="yuv420p").to_ndarray(), out.to_ndarray()
+                sent, received = bgr_frame(image).reformat(format="yuv420p").to_ndarray(), out.to_ndarray()
                 height = frame.height
                 luma.append(psnr(sent[:height], received[:height]))
                 chroma.append(psnr(sent[height:], received[height:]))
@@ -70,13 +78,17 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=200)
     parser.add_argument("--noise", type=float, default=4.0, help="a camera's noise, standard deviation in levels")
     args = parser.parse_args()
-    encoders = {"aiortc (cpu-used -6, denoiser 4)": Vp8Encoder, "app (cpu-used -12, denoiser 1)": PhoneSpeedVp8Encoder}
+    ways = {
+        "aiortc (libswscale, cpu-used -6, denoiser 4)": (bgr_frame, Vp8Encoder),
+        "app (OpenCV, cpu-used -12, denoiser 1)": (returned_frame, PhoneSpeedVp8Encoder),
+    }
+    return_frame_buffers_to_the_system()
     for scene in ("1 face", "12 faces"):
         images = moving_frames(scenario_frames()[scene], args.noise, args.frames)
         print(f"{scene}, 640x480, noise {args.noise:g}:")
-        for name, make_encoder in encoders.items():
-            encoding, luma, chroma = send(images, make_encoder())
-            print(f"  {name:33s} {figures(encoding)}; PSNR luma {luma:.2f} dB, chroma {chroma:.2f} dB")
+        for name, (make_frame, make_encoder) in ways.items():
+            encoding, luma, chroma = send(images, make_frame, make_encoder())
+            print(f"  {name:45s} {figures(encoding)}; PSNR luma {luma:.2f} dB, chroma {chroma:.2f} dB")
 
 
 if __name__ == "__main__":

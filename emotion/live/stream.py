@@ -46,7 +46,7 @@ def returned_frame(image: np.ndarray) -> av.VideoFrame:
     """The labelled BGR image as the video frame to send back: yuv420p, as the VP8 encoder takes it.
 
     Made with OpenCV rather than by the encoder's libswscale: on the server that saved more than the
-    conversion's own time (bench/README.md), as no frame-sized BGR buffer is allocated for it. OpenCV's I420
+    conversion's own time (bench/README.md; the frame-sized BGR buffer no longer made may be why). OpenCV's I420
     takes each 2x2 block's colour from one of its pixels, which frays coloured edges such as the labels';
     the colour planes are made here from each block's mean instead, as libswscale does. Odd sizes stay BGR.
     """

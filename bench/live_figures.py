@@ -5,7 +5,7 @@
 In Streamlit's AppTest (a real script run, elements marshalled as the server sends them), the median and p95
 milliseconds of `st.vega_lite_chart(emotion_bars(mix))`, the app's way, against the same chart made with Altair
 from a DataFrame and drawn with `st.altair_chart`, as webapp/charts.py did before 1199486 (Altair validates
-the chart against the Vega-Lite schema each time it is drawn). 50 draws each, after 3.
+the chart against the Vega-Lite schema each time it is drawn). DRAWS draws each, after WARM_UP (in SCRIPT).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import streamlit as st
 from emotion.labels import EMOTIONS
 from webapp.charts import EMOTION_SCALE, emotion_bars
 
+WARM_UP, DRAWS = 3, 50
 mix = dict(zip(EMOTIONS, np.random.default_rng(0).dirichlet(np.ones(len(EMOTIONS))).tolist()))
 
 
@@ -48,10 +49,10 @@ def altair_bars(shares, height=240):
 
 def timed(draw):
     samples = []
-    for index in range(53):
+    for index in range(WARM_UP + DRAWS):
         started = time.perf_counter()
         draw()
-        if index >= 3:
+        if index >= WARM_UP:
             samples.append((time.perf_counter() - started) * 1000)
     return samples
 

@@ -8,7 +8,7 @@ PhoneSpeedVp8Encoder (emotion/live/workarounds.py). With the server's memory set
 mapped and unmapped each time: emotion/live/memory.py). Frames: bench/frames.py's 640x480 scenes with a
 camera's noise, new each frame, shifted a pixel every few frames; each encoder at aiortc's starting bitrate.
 Prints the median and p95 milliseconds a frame, and the picture sent (PSNR of the decoded frame against
-libswscale's yuv420p of the image, luma and chroma), all from frame 20 on.
+libswscale's yuv420p of the image, luma and chroma), all after WARM_UP frames.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def moving_frames(image: np.ndarray, noise: float, count: int) -> list[np.ndarra
     return [camera_noise(np.roll(image, (index // 10) % 4, axis=1), rng, noise) for index in range(count)]
 
 
-def figures(samples: list[float]) -> str:
+def timing_text(samples: list[float]) -> str:
     return f"median {statistics.median(samples):5.2f} ms, p95 {statistics.quantiles(samples, n=20)[-1]:5.2f} ms"
 
 
@@ -54,7 +55,9 @@ def bgr_frame(image: np.ndarray) -> av.VideoFrame:
     return av.VideoFrame.from_ndarray(image, format="bgr24")
 
 
-def send(images: list[np.ndarray], make_frame, encoder: Vp8Encoder) -> tuple[list[float], float, float]:
+def send(
+    images: list[np.ndarray], make_frame: Callable[[np.ndarray], av.VideoFrame], encoder: Vp8Encoder
+) -> tuple[list[float], float, float]:
     """Milliseconds making and encoding each frame after the warm-up, and the mean luma and chroma PSNR sent."""
     decoder, encoding, luma, chroma = av.CodecContext.create("libvpx", "r"), [], [], []
     for index, image in enumerate(images):
@@ -88,7 +91,7 @@ def main() -> None:
         print(f"{scene}, 640x480, noise {args.noise:g}:")
         for name, (make_frame, make_encoder) in ways.items():
             encoding, luma, chroma = send(images, make_frame, make_encoder())
-            print(f"  {name:45s} {figures(encoding)}; PSNR luma {luma:.2f} dB, chroma {chroma:.2f} dB")
+            print(f"  {name:45s} {timing_text(encoding)}; PSNR luma {luma:.2f} dB, chroma {chroma:.2f} dB")
 
 
 if __name__ == "__main__":

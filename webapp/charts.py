@@ -30,7 +30,7 @@ def emotion_bars(shares: Mapping[str, float], height: int = 240) -> dict[str, An
     """Horizontal bars of shares in [0, 1], one per emotion, as a Vega-Lite spec for st.vega_lite_chart.
 
     Written as the spec itself, not with Altair: the live figures draw it every second for every stream, and
-    Altair's validation made a chart cost ten times as much server time as the spec (bench/README.md).
+    Altair's validation made a chart cost many times the spec's server time (bench/README.md).
     """
     return {
         "data": {"values": [{"emotion": name, "share": float(shares.get(name, 0.0))} for name in EMOTIONS]},

@@ -125,7 +125,8 @@ class PhoneSpeedVp8Encoder(Vp8Encoder):
     def encode(self, frame: Frame, force_keyframe: bool = False) -> tuple[list[bytes], int]:
         assert isinstance(frame, av.VideoFrame)  # as aiortc's encoder asserts: it is given video
         codec, bitrate = self.codec, self.target_bitrate
-        # Not ours: the sender's thread changed the bitrate between this check and aiortc's, which opened its own.
+        # Not ours: the sender's thread changed the bitrate between this check and aiortc's, which opened its own
+        # for one frame (a keyframe); ours then starts with another.
         if codec is None or codec is not self._opened_here or (codec.width, codec.height) != (frame.width, frame.height) \
                 or not codec.bit_rate or abs(bitrate - codec.bit_rate) / codec.bit_rate > 0.1:
             self.codec = self._opened_here = vp8_context(frame.width, frame.height, bitrate)

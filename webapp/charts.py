@@ -21,8 +21,7 @@ def _hex(bgr: tuple[int, int, int]) -> str:
 
 EMOTION_SCALE = {"domain": list(EMOTIONS), "range": [_hex(EMOTION_COLOURS[name]) for name in EMOTIONS]}
 TIMELINE_SCALE = alt.Scale(
-    domain=[*EMOTIONS, NO_DATA, TOO_FEW],
-    range=[*(_hex(EMOTION_COLOURS[name]) for name in EMOTIONS), NO_DATA_COLOUR, TOO_FEW_COLOUR],
+    domain=[*EMOTION_SCALE["domain"], NO_DATA, TOO_FEW], range=[*EMOTION_SCALE["range"], NO_DATA_COLOUR, TOO_FEW_COLOUR]
 )
 
 

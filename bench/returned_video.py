@@ -46,6 +46,11 @@ def timing_text(samples: list[float]) -> str:
     return f"median {statistics.median(samples):5.2f} ms, p95 {statistics.quantiles(samples, n=20)[-1]:5.2f} ms"
 
 
+def vp8_data(payloads: list[bytes]) -> bytes:
+    """One frame's RTP payloads from aiortc's VP8 encoder as the bitstream a decoder reads: their descriptors cut."""
+    return b"".join(payload[VP8_DESCRIPTOR:] for payload in payloads)
+
+
 def psnr(sent: np.ndarray, received: np.ndarray) -> float:
     error = np.mean((sent.astype(float) - received.astype(float)) ** 2)
     return float(10 * np.log10(255**2 / max(error, 1e-9)))
@@ -67,7 +72,7 @@ def send(
         payloads, _ = encoder.encode(frame)
         if index >= WARM_UP:
             encoding.append((time.perf_counter() - started) * 1000)
-        for out in decoder.decode(av.Packet(b"".join(payload[VP8_DESCRIPTOR:] for payload in payloads))):
+        for out in decoder.decode(av.Packet(vp8_data(payloads))):
             if index >= WARM_UP:
                 sent, received = bgr_frame(image).reformat(format="yuv420p").to_ndarray(), out.to_ndarray()
                 height = frame.height

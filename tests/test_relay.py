@@ -102,12 +102,12 @@ from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtcrtpsender import RTCRtpSender
 
+from bench.returned_video import psnr, vp8_data
 from emotion.live.workarounds import PhoneSpeedVp8Encoder, use_phone_speed_vp8
 from tests.support.browser import letterbox
 from tests.support.files import camera_noise, read_photo
 
 AIORTC_OPTIONS, PHONE_OPTIONS = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-VP8_DESCRIPTOR = 4  # aiortc's payload descriptor before each packet's VP8 data (a 15-bit picture id)
 
 rng = np.random.default_rng(0)
 face = letterbox(read_photo("facerec_obama.jpg"))
@@ -119,7 +119,7 @@ for index in range(30):
 
 
 def sent(encoder, count=30, start=0):
-    return [b"".join(payload[VP8_DESCRIPTOR:] for payload in encoder.encode(frame)[0]) for frame in frames[start:count]]
+    return [vp8_data(encoder.encode(frame)[0]) for frame in frames[start:count]]
 
 
 def reference(options, bitrate=500_000, count=30, start=0):
@@ -130,12 +130,10 @@ def reference(options, bitrate=500_000, count=30, start=0):
     return [b"".join(bytes(packet) for packet in context.encode(frame)) for frame in frames[start:count]]
 
 
-def psnr(chunks):
+def luma_psnr(chunks):
     decoder, values = av.CodecContext.create("libvpx", "r"), []
     for frame, chunk in zip(frames, chunks):
-        for out in decoder.decode(av.Packet(chunk)):
-            error = np.mean((out.to_ndarray()[:480].astype(float) - frame.to_ndarray()[:480]) ** 2)
-            values.append(10 * np.log10(255 ** 2 / error))
+        values += [psnr(frame.to_ndarray()[:480], out.to_ndarray()[:480]) for out in decoder.decode(av.Packet(chunk))]
     return float(np.mean(values[5:]))
 
 
@@ -153,8 +151,8 @@ report = {
     "ours_as_named": ours == reference(PHONE_OPTIONS),
     "ours_differ": ours != theirs,
     "ours_at_1mbps_as_named": sent(at_1mbps, 10) == reference(PHONE_OPTIONS, 1_000_000, 10),
-    "theirs_psnr": psnr(theirs),
-    "ours_psnr": psnr(ours),
+    "theirs_psnr": luma_psnr(theirs),
+    "ours_psnr": luma_psnr(ours),
 }
 vp8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
 opus = RTCRtpCodecParameters(mimeType="audio/opus", clockRate=48000, channels=2, payloadType=111)
